@@ -1,0 +1,59 @@
+/**
+ * The command table: name → section, one-line summary, lazy loader. `main.ts`
+ * dispatches through it; `socklab --help` prints it grouped by section. Loading
+ * is lazy so a quick look-up never loads a server.
+ * @module
+ */
+import type { CommandModule } from "./command.ts";
+
+/** One row of the command table. */
+export interface CommandEntry {
+  name: string;
+  section: Section;
+  summary: string;
+  load: () => Promise<CommandModule>;
+}
+
+/** Sections of `socklab --help`, in the order printed. */
+export const SECTIONS = [
+  "Name look-ups",
+  "Machine and socket tools",
+  "Lecture examples",
+  "Exercises",
+  "Whole lab",
+] as const;
+export type Section = typeof SECTIONS[number];
+
+/** Every command socklab has. */
+export const COMMANDS: CommandEntry[] = [
+  {
+    name: "udp-server",
+    section: "Lecture examples",
+    summary: "UDP example 1 server: print every datagram (port 1500)",
+    load: () => import("../udp_example/server.ts"),
+  },
+  {
+    name: "udp-client",
+    section: "Lecture examples",
+    summary: "UDP example 1 client: send each DATA as one datagram",
+    load: () => import("../udp_example/client.ts"),
+  },
+  {
+    name: "tcp-server",
+    section: "Lecture examples",
+    summary: "TCP example 2 server: one client at a time, SEND/RECEIVED turns (port 5000)",
+    load: () => import("../tcp_example/server.ts"),
+  },
+  {
+    name: "tcp-client",
+    section: "Lecture examples",
+    summary: "TCP example 2 client: RECEIVED/SEND turns with the server",
+    load: () => import("../tcp_example/client.ts"),
+  },
+  {
+    name: "demo",
+    section: "Whole lab",
+    summary: "start the lab's servers on loopback, drive each with its client, print a transcript",
+    load: () => import("../demo/main.ts"),
+  },
+];

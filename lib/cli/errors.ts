@@ -1,0 +1,57 @@
+/**
+ * Error types that carry an exit status. `main.ts` is the only place that turns
+ * them into an exit code; library code throws them and never exits.
+ *
+ * @example
+ * ```ts
+ * import { FailError, UsageError } from "./errors.ts";
+ * const err = new UsageError('Cannot parse port "x"', "usage: socklab udp-server [--port N]");
+ * console.assert(err.exitCode === 2);
+ * console.assert(new FailError("unknown host 'nowhere'").exitCode === 1);
+ * ```
+ * @module
+ */
+
+/** The operation failed (unknown host, time-out, refused): exit status 1. */
+export class FailError extends Error {
+  readonly exitCode = 1;
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "FailError";
+  }
+}
+
+/** The command line was wrong: exit status 2, with the usage line on stderr. */
+export class UsageError extends Error {
+  readonly exitCode = 2;
+  /** The command's usage line(s), printed after the message. */
+  readonly usage: string;
+  constructor(message: string, usage = "") {
+    super(message);
+    this.name = "UsageError";
+    this.usage = usage;
+  }
+}
+
+/** `--help` was given: print `text` to stdout and exit 0. */
+export class HelpRequest extends Error {
+  readonly exitCode = 0;
+  readonly text: string;
+  constructor(text: string) {
+    super("help requested");
+    this.name = "HelpRequest";
+    this.text = text;
+  }
+}
+
+/**
+ * One line describing `err` for stderr: the message of our own errors, and
+ * `Deno.errors` names mapped to plain words (never a stack trace).
+ */
+export function describeError(err: unknown): string {
+  if (err instanceof Error) {
+    const base = err.message || err.name;
+    return base.split("\n")[0];
+  }
+  return String(err);
+}

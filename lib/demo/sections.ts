@@ -1,0 +1,12 @@
+/**
+ * The demo's table of sections, in transcript order. A service joins the demo
+ * by adding one entry here.
+ * @module
+ */
+import type { DemoSection } from "./context.ts";
+import { tcpExample, udpExample } from "./examples.ts";
+
+export const SECTIONS: DemoSection[] = [
+  udpExample,
+  tcpExample,
+];

@@ -1,0 +1,182 @@
+/**
+ * UDP sockets for clients and servers: binding with clear errors, and
+ * request/reply with a time-out and retries. Deno has no receive time-out, so a
+ * socket keeps at most one pending `receive()` and later waits reuse it.
+ *
+ * @example
+ * ```ts
+ * import { UdpSocket } from "./udp.ts";
+ * await using sock = UdpSocket.bind({ hostname: "127.0.0.1", port: 0 });
+ * // const r = await sock.request("hello", { hostname: "127.0.0.1", port: 1501 }, { timeoutMs: 500 });
+ * ```
+ * @module
+ */
+import { FailError } from "../cli/errors.ts";
+import { formatHostPort, type HostPort } from "./address.ts";
+
+/** Default UDP client time-out per try, in milliseconds (SPEC §1). */
+export const DEFAULT_TIMEOUT_MS = 2000;
+/** Default number of retries after the first try (SPEC §1). */
+export const DEFAULT_RETRIES = 2;
+/** Largest UDP payload over IPv4. */
+export const MAX_DATAGRAM = 65507;
+
+const encoder = new TextEncoder();
+
+/** Options of {@linkcode UdpSocket.request}. */
+export interface RequestOptions {
+  /** Time to wait for a reply on each try (default {@linkcode DEFAULT_TIMEOUT_MS}). */
+  timeoutMs?: number;
+  /** Tries after the first (default {@linkcode DEFAULT_RETRIES}). */
+  retries?: number;
+  /** Aborts the wait. */
+  signal?: AbortSignal;
+  /** Name for the error message (default the target address). */
+  label?: string;
+  /**
+   * Decides whether a datagram is the reply (default: it comes from the target's
+   * port). Others are dropped, so stale replies to an earlier try are skipped.
+   */
+  accept?: (data: Uint8Array, from: Deno.NetAddr) => boolean;
+}
+
+/** A reply to {@linkcode UdpSocket.request}. */
+export interface Reply {
+  data: Uint8Array;
+  from: Deno.NetAddr;
+  /** How many sends it took (1 = no retry). */
+  tries: number;
+  /** Milliseconds from the last send to the reply. */
+  rttMs: number;
+}
+
+/** Binds a UDP socket; a busy port or bad address becomes one FailError line. */
+export function bindUdp(addr: HostPort): Deno.DatagramConn {
+  try {
+    return Deno.listenDatagram({ transport: "udp", hostname: addr.hostname, port: addr.port });
+  } catch (err) {
+    throw new FailError(
+      `cannot bind UDP ${formatHostPort(addr.hostname, addr.port)}: ${reason(err)}`,
+    );
+  }
+}
+
+/** A short reason for a socket error ("address already in use"). */
+export function reason(err: unknown): string {
+  if (err instanceof Deno.errors.AddrInUse) return "address already in use";
+  if (err instanceof Deno.errors.AddrNotAvailable) return "address not available";
+  if (err instanceof Deno.errors.PermissionDenied) return "permission denied";
+  if (err instanceof Deno.errors.ConnectionRefused) return "connection refused";
+  if (err instanceof Deno.errors.TimedOut) return "timed out";
+  const msg = err instanceof Error ? err.message : String(err);
+  return msg.replace(/ \(os error \d+\)$/, "").split("\n")[0];
+}
+
+/** A UDP socket with a single reusable pending receive. */
+export class UdpSocket implements AsyncDisposable {
+  readonly conn: Deno.DatagramConn;
+  #pending: Promise<[Uint8Array, Deno.Addr]> | undefined;
+  #closed = false;
+
+  constructor(conn: Deno.DatagramConn) {
+    this.conn = conn;
+  }
+
+  /** Binds a new socket (port 0 = any free port). */
+  static bind(addr: HostPort): UdpSocket {
+    return new UdpSocket(bindUdp(addr));
+  }
+
+  /** Binds an ephemeral socket of the right family to reach `target`. */
+  static forTarget(target: string): UdpSocket {
+    return UdpSocket.bind({ hostname: target.includes(":") ? "::" : "0.0.0.0", port: 0 });
+  }
+
+  /** The bound address. */
+  get addr(): Deno.NetAddr {
+    return this.conn.addr as Deno.NetAddr;
+  }
+
+  /** Sends one datagram (text is UTF-8 encoded). */
+  async send(data: Uint8Array | string, to: HostPort): Promise<void> {
+    const bytes = typeof data === "string" ? encoder.encode(data) : data;
+    await this.conn.send(bytes, { transport: "udp", hostname: to.hostname, port: to.port });
+  }
+
+  /**
+   * Waits up to `timeoutMs` for the next datagram; `null` on time-out. The
+   * underlying receive stays pending for the next call, so nothing is lost.
+   */
+  async receive(
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<[Uint8Array, Deno.NetAddr] | null> {
+    this.#pending ??= this.conn.receive();
+    const pending = this.#pending;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let onAbort: (() => void) | undefined;
+    const timeout = new Promise<null>((resolve, reject) => {
+      timer = setTimeout(() => resolve(null), timeoutMs);
+      if (signal) {
+        onAbort = () => reject(signal.reason ?? new DOMException("aborted", "AbortError"));
+        if (signal.aborted) onAbort();
+        signal.addEventListener("abort", onAbort, { once: true });
+      }
+    });
+    try {
+      const result = await Promise.race([pending, timeout]);
+      if (result === null) return null;
+      this.#pending = undefined;
+      return result as [Uint8Array, Deno.NetAddr];
+    } finally {
+      clearTimeout(timer);
+      if (onAbort) signal?.removeEventListener("abort", onAbort);
+    }
+  }
+
+  /**
+   * Sends `payload` to `to` and waits for the reply, resending after each
+   * time-out. Throws FailError `no reply from HOST:PORT after N tries`.
+   */
+  async request(
+    payload: Uint8Array | string,
+    to: HostPort,
+    options: RequestOptions = {},
+  ): Promise<Reply> {
+    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const tries = (options.retries ?? DEFAULT_RETRIES) + 1;
+    const accept = options.accept ?? ((_d, from) => from.port === to.port);
+    for (let attempt = 1; attempt <= tries; attempt++) {
+      const sentAt = performance.now();
+      await this.send(payload, to);
+      const deadline = sentAt + timeoutMs;
+      while (true) {
+        const left = deadline - performance.now();
+        if (left <= 0) break;
+        const got = await this.receive(left, options.signal);
+        if (got === null) break;
+        if (accept(got[0], got[1])) {
+          return { data: got[0], from: got[1], tries: attempt, rttMs: performance.now() - sentAt };
+        }
+      }
+    }
+    const label = options.label ?? formatHostPort(to.hostname, to.port);
+    throw new FailError(`no reply from ${label} after ${tries} ${tries === 1 ? "try" : "tries"}`);
+  }
+
+  /** Closes the socket and lets a pending receive settle. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.conn.close();
+    } catch {
+      // already closed
+    }
+    if (this.#pending) await this.#pending.catch(() => {});
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}

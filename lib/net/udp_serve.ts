@@ -1,0 +1,114 @@
+/**
+ * The UDP serve loop every datagram service runs: receive into one reused
+ * buffer, hand the bytes to a handler, send its reply without awaiting each
+ * send (bounded), stop when the signal aborts. Handlers are plain functions, so
+ * the protocol stays pure and testable without sockets.
+ *
+ * @example
+ * ```ts
+ * import { serveUdp } from "./udp_serve.ts";
+ * const conn = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+ * const ac = new AbortController();
+ * const done = serveUdp(conn, (data) => data.slice(), { signal: ac.signal }); // echo
+ * ac.abort();
+ * await done;
+ * ```
+ * @module
+ */
+import { MAX_DATAGRAM } from "./udp.ts";
+
+const encoder = new TextEncoder();
+
+/**
+ * Handles one datagram. `data` is only valid until the handler returns (the
+ * buffer is reused): copy it to keep it. Returns the reply, or nothing to stay silent.
+ */
+export type UdpHandler = (
+  data: Uint8Array,
+  from: Deno.NetAddr,
+) => UdpReply | Promise<UdpReply>;
+
+/** What a handler answers: bytes, text (UTF-8), or nothing. */
+export type UdpReply = Uint8Array | string | null | undefined | void;
+
+/** Options of {@linkcode serveUdp}. */
+export interface ServeUdpOptions {
+  /** Stops the loop and closes the socket. */
+  signal?: AbortSignal;
+  /** Largest datagram read whole (default 65,507; longer ones are cut by the kernel). */
+  maxDatagram?: number;
+  /** Sends allowed in flight before the loop waits for them (default 256). */
+  maxInFlight?: number;
+  /** Told about a handler or send failure; the loop keeps serving. */
+  onError?: (err: unknown, from: Deno.NetAddr | undefined) => void;
+}
+
+/**
+ * Serves `conn` until `signal` aborts; then closes it and resolves. A handler
+ * error or a failed send is reported to `onError` and never stops the loop.
+ */
+export async function serveUdp(
+  conn: Deno.DatagramConn,
+  handler: UdpHandler,
+  options: ServeUdpOptions = {},
+): Promise<void> {
+  const { signal } = options;
+  const buffer = new Uint8Array((options.maxDatagram ?? MAX_DATAGRAM) + 1);
+  const maxInFlight = options.maxInFlight ?? 256;
+  const onError = options.onError ?? (() => {});
+  let inFlight = 0;
+  let drained: (() => void) | undefined;
+  const sendDone = () => {
+    inFlight--;
+    if (drained && inFlight < maxInFlight) {
+      drained();
+      drained = undefined;
+    }
+  };
+  const onAbort = () => {
+    try {
+      conn.close();
+    } catch {
+      // already closed
+    }
+  };
+  if (signal?.aborted) onAbort();
+  signal?.addEventListener("abort", onAbort, { once: true });
+  try {
+    while (!signal?.aborted) {
+      let data: Uint8Array;
+      let from: Deno.NetAddr;
+      try {
+        [data, from] = (await conn.receive(buffer)) as [Uint8Array, Deno.NetAddr];
+      } catch (err) {
+        if (signal?.aborted || err instanceof Deno.errors.BadResource) break;
+        onError(err, undefined);
+        continue;
+      }
+      let reply: UdpReply;
+      try {
+        const r = handler(data, from);
+        reply = r instanceof Promise ? await r : r;
+      } catch (err) {
+        onError(err, from);
+        continue;
+      }
+      if (reply === null || reply === undefined) continue;
+      let bytes = typeof reply === "string" ? encoder.encode(reply) : reply;
+      // An async send borrows the bytes: never let it alias the reused buffer.
+      if (bytes.buffer === buffer.buffer) bytes = bytes.slice();
+      inFlight++;
+      conn.send(bytes, from).then(sendDone, (err) => {
+        sendDone();
+        if (!signal?.aborted) onError(err, from);
+      });
+      if (inFlight >= maxInFlight) {
+        await new Promise<void>((resolve) => (drained = resolve));
+      }
+    }
+  } finally {
+    signal?.removeEventListener("abort", onAbort);
+    onAbort();
+    while (inFlight > 0) await new Promise<void>((resolve) => (drained = resolve));
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * `socklab udp-server`: the lecture's UDP example 1 server. Prints every
+ * datagram it receives, whole (up to 65,507 bytes), one line each.
+ *
+ * ```sh
+ * socklab udp-server --port 0
+ * ```
+ * @module
+ */
+import type { CommandContext } from "../cli/command.ts";
+import { intFlag, parseFlags } from "../cli/flags.ts";
+import { bindUdp } from "../net/udp.ts";
+import { serveUdp } from "../net/udp_serve.ts";
+import { DEFAULT_BIND } from "../net/server.ts";
+import { DEFAULT_PORT, receivedLine, waitingLine } from "./protocol.ts";
+
+const USAGE = "usage: socklab udp-server [--port N] [--bind ADDR]";
+const HELP = `Prints every datagram received, one line each: "from IP:UDPport : text".
+
+  --port N     UDP port (default ${DEFAULT_PORT}; 0 = any free port)
+  --bind ADDR  address to bind (default ${DEFAULT_BIND}; "::" for IPv6)`;
+
+/** Options of {@linkcode runUdpServer}. */
+export interface UdpServerOptions {
+  signal: AbortSignal;
+  /** Where each line goes (default console.log). */
+  log?: (line: string) => void;
+}
+
+/** Serves UDP example 1 on an already bound socket until the signal aborts. */
+export async function runUdpServer(
+  conn: Deno.DatagramConn,
+  options: UdpServerOptions,
+): Promise<void> {
+  const log = options.log ?? console.log;
+  log(waitingLine((conn.addr as Deno.NetAddr).port));
+  await serveUdp(conn, (data, from) => {
+    log(receivedLine(data, from));
+  }, { signal: options.signal, onError: (err) => log(`socklab udp-server: ${err}`) });
+}
+
+/** CLI entry point. */
+export async function main(args: string[], ctx: CommandContext): Promise<number> {
+  const { values } = parseFlags(args, {
+    usage: USAGE,
+    help: HELP,
+    maxPositionals: 0,
+    options: { port: { type: "string" }, bind: { type: "string" } },
+  });
+  const port = intFlag(values.port, "port", 0, 65535, DEFAULT_PORT);
+  const conn = bindUdp({ hostname: values.bind ?? DEFAULT_BIND, port });
+  await runUdpServer(conn, { signal: ctx.signal });
+  return 0;
+}

@@ -1,0 +1,101 @@
+/**
+ * socklab's entry point: it only dispatches. It alone reads `Deno.args`,
+ * turns SIGINT/SIGTERM into an AbortSignal, and sets the exit status.
+ *
+ * ```sh
+ * deno run -A main.ts --help
+ * deno run -A main.ts udp-server --port 0
+ * ```
+ * @module
+ */
+import denoJson from "./deno.json" with { type: "json" };
+import { type CommandEntry, COMMANDS, SECTIONS } from "./lib/cli/commands.ts";
+import { describeError, HelpRequest, UsageError } from "./lib/cli/errors.ts";
+
+const USAGE = "usage: socklab <command> [options] [arguments]   (socklab --help lists commands)";
+
+function helpText(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  const lines = [
+    `socklab ${denoJson.version}: the sockets lab in one program`,
+    "",
+    "usage: socklab <command> [options] [arguments]",
+    "       socklab <command> --help    usage of one command",
+    "       socklab --version",
+  ];
+  for (const section of SECTIONS) {
+    const rows = COMMANDS.filter((c) => c.section === section);
+    if (rows.length === 0) continue;
+    lines.push("", `${section}:`);
+    for (const c of rows) lines.push(`  ${c.name.padEnd(width)}  ${c.summary}`);
+  }
+  return lines.join("\n");
+}
+
+function findCommand(name: string): CommandEntry | undefined {
+  return COMMANDS.find((c) => c.name === name);
+}
+
+async function run(args: string[]): Promise<number> {
+  const [name, ...rest] = args;
+  if (name === undefined) {
+    console.error(USAGE);
+    return 2;
+  }
+  if (name === "--help" || name === "-h" || name === "help") {
+    console.log(helpText());
+    return 0;
+  }
+  if (name === "--version" || name === "-V") {
+    console.log(`socklab ${denoJson.version} (deno ${Deno.version.deno}, v8 ${Deno.version.v8})`);
+    return 0;
+  }
+  const entry = findCommand(name);
+  if (!entry) {
+    console.error(`socklab: unknown command "${name}"`);
+    console.error(USAGE);
+    return 2;
+  }
+  const controller = new AbortController();
+  let signals = 0;
+  const onSignal = () => {
+    // The first signal asks for a graceful stop; a second one forces it.
+    if (++signals > 1) Deno.exit(130);
+    controller.abort();
+  };
+  const installed: Deno.Signal[] = [];
+  for (const sig of ["SIGINT", "SIGTERM"] as const) {
+    try {
+      Deno.addSignalListener(sig, onSignal);
+      installed.push(sig);
+    } catch {
+      // Not supported here (e.g. SIGTERM on Windows).
+    }
+  }
+  try {
+    const mod = await entry.load();
+    const code = await mod.main(rest, { signal: controller.signal });
+    return code ?? 0;
+  } catch (err) {
+    if (err instanceof HelpRequest) {
+      console.log(err.text);
+      return 0;
+    }
+    console.error(`socklab ${name}: ${describeError(err)}`);
+    if (err instanceof UsageError) {
+      if (err.usage) console.error(err.usage);
+      return 2;
+    }
+    if (!(err instanceof Error) || !("exitCode" in err)) {
+      // Unexpected: keep one line on stderr, the stack only when asked for.
+      if (Deno.env.get("SOCKLAB_DEBUG") && err instanceof Error) console.error(err.stack);
+    }
+    return 1;
+  } finally {
+    for (const sig of installed) Deno.removeSignalListener(sig, onSignal);
+  }
+}
+
+if (import.meta.main) {
+  Deno.exit(await run(Deno.args));
+}
