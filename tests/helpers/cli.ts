@@ -1,0 +1,226 @@
+/**
+ * Runs the real socklab CLI as a subprocess for end-to-end tests, with its
+ * stdout and stderr read as lines so a test waits on an event (a line), never
+ * on a fixed sleep.
+ *
+ * @example
+ * ```ts ignore
+ * import { runCli, spawnCli } from "./cli.ts";
+ * await using server = spawnCli(["udp-server", "--bind", "127.0.0.1", "--port", "0"]);
+ * const first = await server.stdout.waitFor(/port UDP (\d+)/);
+ * const { code, stdout } = await runCli(["--version"]);
+ * ```
+ * @module
+ */
+import { fileURLToPath as fromFileUrl } from "node:url";
+import { LineFramer } from "../../lib/net/framing.ts";
+
+/** The repository root (where deno.json is). */
+export const ROOT = fromFileUrl(new URL("../../", import.meta.url));
+/** The CLI entry point. */
+export const MAIN = fromFileUrl(new URL("../../main.ts", import.meta.url));
+
+/** The argv that runs socklab: `deno run -A main.ts`, or `SOCKLAB_CMD` (e.g. the bundle). */
+export function socklabArgv(): string[] {
+  const custom = Deno.env.get("SOCKLAB_CMD");
+  if (custom) return custom.split(" ").filter(Boolean);
+  return [Deno.execPath(), "run", "-A", "--quiet", MAIN];
+}
+
+/** Lines of one output stream, collected as they arrive. */
+export class LineLog {
+  readonly lines: string[] = [];
+  #partial = "";
+  #waiters: { test: (l: string) => boolean; resolve: (l: string) => void }[] = [];
+  #ended = false;
+  #endWaiters: (() => void)[] = [];
+  /** Every byte received, for binary checks. */
+  readonly chunks: Uint8Array[] = [];
+
+  /** Appends decoded text. */
+  push(text: string): void {
+    const parts = (this.#partial + text).split("\n");
+    this.#partial = parts.pop() ?? "";
+    for (const line of parts) this.#add(line);
+  }
+
+  /** Marks EOF: a trailing partial line becomes a line; pending waits fail. */
+  end(): void {
+    if (this.#partial !== "") this.#add(this.#partial);
+    this.#partial = "";
+    this.#ended = true;
+    this.#endWaiters.forEach((r) => r());
+  }
+
+  /** Text not yet ended by a newline (a prompt, say). */
+  get partial(): string {
+    return this.#partial;
+  }
+
+  /** Everything so far as one string. */
+  get text(): string {
+    return this.lines.join("\n") + (this.lines.length ? "\n" : "") + this.#partial;
+  }
+
+  #add(line: string): void {
+    this.lines.push(line);
+    this.#waiters = this.#waiters.filter((w) => {
+      if (!w.test(line)) return true;
+      w.resolve(line);
+      return false;
+    });
+  }
+
+  /**
+   * The first line (seen or coming) matching `pattern`. Rejects after
+   * `timeoutMs` or at EOF, with the lines seen so far in the message.
+   */
+  waitFor(pattern: RegExp | string, timeoutMs = 10_000): Promise<string> {
+    const test = (l: string) => typeof pattern === "string" ? l.includes(pattern) : pattern.test(l);
+    const seen = this.lines.find(test);
+    if (seen !== undefined) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const fail = (why: string) => {
+        this.#waiters = this.#waiters.filter((w) => w.resolve !== done);
+        reject(new Error(`${why} waiting for ${pattern}; got:\n${this.text}`));
+      };
+      const timer = setTimeout(() => fail(`timed out after ${timeoutMs} ms`), timeoutMs);
+      const done = (l: string) => {
+        clearTimeout(timer);
+        resolve(l);
+      };
+      this.#waiters.push({ test, resolve: done });
+      const onEnd = () => {
+        if (this.#waiters.some((w) => w.resolve === done)) {
+          clearTimeout(timer);
+          fail("stream ended");
+        }
+      };
+      if (this.#ended) onEnd();
+      else this.#endWaiters.push(onEnd);
+    });
+  }
+
+  /** Resolves at EOF. */
+  ended(): Promise<void> {
+    return this.#ended ? Promise.resolve() : new Promise((r) => this.#endWaiters.push(r));
+  }
+}
+
+/** A running socklab subprocess. Dispose to kill it and free its pipes. */
+export class CliProcess implements AsyncDisposable {
+  readonly child: Deno.ChildProcess;
+  readonly stdout = new LineLog();
+  readonly stderr = new LineLog();
+  readonly #pumps: Promise<void>[];
+  #stdin: WritableStreamDefaultWriter<Uint8Array> | undefined;
+  #status: Promise<Deno.CommandStatus>;
+
+  constructor(args: string[], options: { env?: Record<string, string>; stdin?: boolean } = {}) {
+    const [cmd, ...rest] = socklabArgv();
+    this.child = new Deno.Command(cmd, {
+      args: [...rest, ...args],
+      cwd: ROOT,
+      stdin: options.stdin === false ? "null" : "piped",
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1", ...options.env },
+    }).spawn();
+    this.#stdin = options.stdin === false ? undefined : this.child.stdin.getWriter();
+    this.#pumps = [pump(this.child.stdout, this.stdout), pump(this.child.stderr, this.stderr)];
+    this.#status = this.child.status;
+  }
+
+  /** Writes text (or bytes) to the process's stdin. */
+  async write(data: string | Uint8Array): Promise<void> {
+    if (!this.#stdin) throw new Error("stdin is not piped");
+    await this.#stdin.write(typeof data === "string" ? new TextEncoder().encode(data) : data);
+  }
+
+  /** Closes stdin (EOF for the process). */
+  async closeStdin(): Promise<void> {
+    const w = this.#stdin;
+    this.#stdin = undefined;
+    if (w) await w.close().catch(() => {});
+  }
+
+  /** Sends a signal (default SIGTERM) if the process still runs. */
+  kill(signal: Deno.Signal = "SIGTERM"): void {
+    try {
+      this.child.kill(signal);
+    } catch {
+      // already exited
+    }
+  }
+
+  /** Waits for exit and for both output streams to end. */
+  async status(): Promise<Deno.CommandStatus> {
+    const s = await this.#status;
+    await Promise.all(this.#pumps);
+    return s;
+  }
+
+  /** Waits for exit, killing it after `timeoutMs`. */
+  async exit(timeoutMs = 10_000): Promise<Deno.CommandStatus> {
+    const timer = setTimeout(() => this.kill("SIGKILL"), timeoutMs);
+    try {
+      return await this.status();
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.closeStdin();
+    this.kill("SIGKILL");
+    await this.status();
+  }
+}
+
+async function pump(stream: ReadableStream<Uint8Array>, log: LineLog): Promise<void> {
+  const decoder = new TextDecoder();
+  for await (const chunk of stream) {
+    log.chunks.push(chunk);
+    log.push(decoder.decode(chunk, { stream: true }));
+  }
+  log.end();
+}
+
+/** Starts socklab with `args`. */
+export function spawnCli(
+  args: string[],
+  options: { env?: Record<string, string>; stdin?: boolean } = {},
+): CliProcess {
+  return new CliProcess(args, options);
+}
+
+/** Result of {@linkcode runCli}. */
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs socklab to completion with optional stdin text; kills it after `timeoutMs`. */
+export async function runCli(
+  args: string[],
+  options: { stdin?: string; env?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<CliResult> {
+  await using p = spawnCli(args, { env: options.env });
+  if (options.stdin !== undefined) await p.write(options.stdin);
+  await p.closeStdin();
+  const status = await p.exit(options.timeoutMs ?? 20_000);
+  return { code: status.code, stdout: p.stdout.text, stderr: p.stderr.text };
+}
+
+/** The port in a server's first line (the last number on it). */
+export function portOf(line: string): number {
+  const m = line.match(/(\d+)\D*$/);
+  if (!m) throw new Error(`no port in line: ${line}`);
+  return Number(m[1]);
+}
+
+/** Splits bytes into lines (for tests that read raw sockets). */
+export function framer(maxLine?: number): LineFramer {
+  return new LineFramer({ maxLine });
+}
