@@ -102,3 +102,46 @@ export function intFlag(
   }
   return n;
 }
+
+/** The flags every server takes: `--port N` and `--bind ADDR`. */
+export const SERVER_OPTIONS = {
+  port: { type: "string" },
+  bind: { type: "string" },
+} as const;
+
+/** Help text lines for {@linkcode SERVER_OPTIONS}. */
+export function serverHelp(defaultPort: number | string): string {
+  return `  --port N     port (default ${defaultPort}; 0 = any free port)
+  --bind ADDR  address to bind (default 0.0.0.0; "::" for IPv6)`;
+}
+
+/** The address a server binds, from `--port`/`--bind` values. */
+export function serverAddress(
+  values: { port?: string; bind?: string },
+  defaultPort: number,
+): { hostname: string; port: number } {
+  return {
+    hostname: values.bind ?? "0.0.0.0",
+    port: intFlag(values.port, "port", 0, 65535, defaultPort),
+  };
+}
+
+/** The flags every UDP client takes: `--timeout MS` and `--retries N`. */
+export const UDP_CLIENT_OPTIONS = {
+  timeout: { type: "string" },
+  retries: { type: "string" },
+} as const;
+
+/** Help text lines for {@linkcode UDP_CLIENT_OPTIONS}. */
+export const UDP_CLIENT_HELP = `  --timeout MS  wait this long for each reply (default 2000)
+  --retries N   resend this many times when no reply comes (default 2)`;
+
+/** `timeoutMs`/`retries` for UdpSocket.request from `--timeout`/`--retries` values. */
+export function udpClientOptions(
+  values: { timeout?: string; retries?: string },
+): { timeoutMs: number; retries: number } {
+  return {
+    timeoutMs: intFlag(values.timeout, "timeout", 1, 3_600_000, 2000),
+    retries: intFlag(values.retries, "retries", 0, 100, 2),
+  };
+}

@@ -9,11 +9,10 @@
  * @module
  */
 import type { CommandContext } from "../cli/command.ts";
-import { intFlag, parseFlags } from "../cli/flags.ts";
+import { parseFlags, SERVER_OPTIONS, serverAddress, serverHelp } from "../cli/flags.ts";
 import { type LineInput, streamInput } from "../cli/input.ts";
 import { writeOut } from "../cli/output.ts";
 import { closeQuietly, isGone, listenTcp, readMessage } from "../net/tcp.ts";
-import { DEFAULT_BIND } from "../net/server.ts";
 import { reason } from "../net/udp.ts";
 import {
   connectionLine,
@@ -29,8 +28,8 @@ const HELP = `Serves one client at a time: SEND a line from stdin, then print wh
 client sends back. q or Q (or end of stdin) ends the connection; the next
 queued client is served after it.
 
-  --port N     TCP port (default ${DEFAULT_PORT}; 0 = any free port)
-  --bind ADDR  address to bind (default ${DEFAULT_BIND}; "::" for IPv6)`;
+
+${serverHelp(DEFAULT_PORT)}`;
 
 /** Options of {@linkcode runTcpServer}. */
 export interface TcpServerOptions {
@@ -112,10 +111,9 @@ export async function main(args: string[], ctx: CommandContext): Promise<number>
     usage: USAGE,
     help: HELP,
     maxPositionals: 0,
-    options: { port: { type: "string" }, bind: { type: "string" } },
+    options: SERVER_OPTIONS,
   });
-  const port = intFlag(values.port, "port", 0, 65535, DEFAULT_PORT);
-  const listener = listenTcp({ hostname: values.bind ?? DEFAULT_BIND, port });
+  const listener = listenTcp(serverAddress(values, DEFAULT_PORT));
   await runTcpServer(listener, { signal: ctx.signal, input: streamInput() });
   return 0;
 }

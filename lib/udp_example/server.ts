@@ -8,17 +8,15 @@
  * @module
  */
 import type { CommandContext } from "../cli/command.ts";
-import { intFlag, parseFlags } from "../cli/flags.ts";
+import { parseFlags, SERVER_OPTIONS, serverAddress, serverHelp } from "../cli/flags.ts";
 import { bindUdp } from "../net/udp.ts";
 import { serveUdp } from "../net/udp_serve.ts";
-import { DEFAULT_BIND } from "../net/server.ts";
 import { DEFAULT_PORT, receivedLine, waitingLine } from "./protocol.ts";
 
 const USAGE = "usage: socklab udp-server [--port N] [--bind ADDR]";
 const HELP = `Prints every datagram received, one line each: "from IP:UDPport : text".
 
-  --port N     UDP port (default ${DEFAULT_PORT}; 0 = any free port)
-  --bind ADDR  address to bind (default ${DEFAULT_BIND}; "::" for IPv6)`;
+${serverHelp(DEFAULT_PORT)}`;
 
 /** Options of {@linkcode runUdpServer}. */
 export interface UdpServerOptions {
@@ -45,10 +43,9 @@ export async function main(args: string[], ctx: CommandContext): Promise<number>
     usage: USAGE,
     help: HELP,
     maxPositionals: 0,
-    options: { port: { type: "string" }, bind: { type: "string" } },
+    options: SERVER_OPTIONS,
   });
-  const port = intFlag(values.port, "port", 0, 65535, DEFAULT_PORT);
-  const conn = bindUdp({ hostname: values.bind ?? DEFAULT_BIND, port });
+  const conn = bindUdp(serverAddress(values, DEFAULT_PORT));
   await runUdpServer(conn, { signal: ctx.signal });
   return 0;
 }
