@@ -1,0 +1,120 @@
+/**
+ * Shared pieces of the UDP benchmarks: start the C `udp_echo` baseline, the
+ * minimal Deno echo loop or a real socklab server on a free loopback port, and
+ * drive any of them with the lecture's C load generator `udp_load` (never the
+ * bottleneck), so every figure comes from the same load in the same run.
+ *
+ * @example
+ * ```ts ignore
+ * import { startEcho, udpLoad } from "./udp_harness.ts";
+ * const echo = await startEcho("c");
+ * console.log(await udpLoad(echo.port, "ping", 64, 1000));
+ * await echo.stop();
+ * ```
+ * @module
+ */
+import { fileURLToPath } from "node:url";
+import { lectureProgram } from "../tests/helpers/peers.ts";
+import { type CliProcess, portOf, spawnCli, spawnProgram } from "../tests/helpers/cli.ts";
+
+/** A server started for a benchmark. */
+export interface BenchServer {
+  /** The UDP port it bound on 127.0.0.1. */
+  port: number;
+  /** Stops it (SIGTERM, then SIGKILL) and frees its pipes. */
+  stop(): Promise<void>;
+}
+
+/** What `udp_load` measured. */
+export interface LoadResult {
+  /** Replies received in the run. */
+  replies: number;
+  /** Replies per second. */
+  rate: number;
+  /** Median round trip, microseconds. */
+  p50us: number;
+  /** 99th percentile round trip, microseconds. */
+  p99us: number;
+}
+
+const DENO_ECHO = fileURLToPath(new URL("./deno_echo.ts", import.meta.url));
+
+function lecture(name: string): string {
+  const path = lectureProgram(name);
+  if (!path) throw new Error(`cannot build the lecture's ${name} (needs make and cc)`);
+  return path;
+}
+
+async function started(proc: CliProcess, pattern: RegExp): Promise<BenchServer> {
+  let line;
+  try {
+    line = await proc.stdout.waitFor(pattern, 15_000);
+  } catch (err) {
+    await proc[Symbol.asyncDispose]();
+    throw new Error(`${(err as Error).message}\nstderr:\n${proc.stderr.text}`);
+  }
+  return {
+    port: portOf(line),
+    async stop() {
+      proc.kill("SIGTERM");
+      await proc.exit(3000);
+      await proc[Symbol.asyncDispose]();
+    },
+  };
+}
+
+/**
+ * Starts an echo baseline on a free port of 127.0.0.1: `"c"` is the lecture's
+ * `udp_echo`, `"deno"` the minimal Deno loop in bench/deno_echo.ts.
+ */
+export function startEcho(kind: "c" | "deno"): Promise<BenchServer> {
+  const argv = kind === "c"
+    ? [lecture("udp_echo"), "0", "127.0.0.1"]
+    : [Deno.execPath(), "run", "-A", "--quiet", DENO_ECHO, "0", "127.0.0.1"];
+  return started(spawnProgram(argv, { stdin: false }), /listening on UDP port \d+/);
+}
+
+/**
+ * Starts the real socklab CLI with `args` plus `--port 0 --bind 127.0.0.1`
+ * (SOCKLAB_CMD may name the compiled binary) and reads the bound port from its
+ * first line.
+ */
+export function startSocklab(args: string[]): Promise<BenchServer> {
+  const proc = spawnCli([...args, "--port", "0", "--bind", "127.0.0.1"], { stdin: false });
+  return started(proc, /\d+\s*$/);
+}
+
+/**
+ * Runs `udp_load PORT PAYLOAD WINDOW MILLIS` against 127.0.0.1:PORT: `window`
+ * requests kept in flight for `millis` ms. Throws if it fails or prints nothing.
+ */
+export async function udpLoad(
+  port: number,
+  payload: string,
+  window: number,
+  millis: number,
+): Promise<LoadResult> {
+  const out = await new Deno.Command(lecture("udp_load"), {
+    args: [String(port), payload, String(window), String(millis)],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout);
+  const m = text.match(/replies=(\d+) rate=(\d+)\/s p50_us=(\d+) p99_us=(\d+)/);
+  if (!out.success || !m) {
+    throw new Error(
+      `udp_load failed: ${text.trim()} ${new TextDecoder().decode(out.stderr).trim()}`,
+    );
+  }
+  return { replies: Number(m[1]), rate: Number(m[2]), p50us: Number(m[3]), p99us: Number(m[4]) };
+}
+
+/** `1,234,567` */
+export function formatRate(rate: number): string {
+  return Math.round(rate).toLocaleString("en-US");
+}
+
+/** `0.42×` */
+export function formatRatio(ratio: number): string {
+  return `${ratio.toFixed(2)}×`;
+}
