@@ -10,6 +10,7 @@
  * A received trailing CR/LF is stripped so that nc users interoperate.
  * @module
  */
+import { printableText } from "../cli/printable.ts";
 
 /** Default port of TCP example 2 (SPEC §7). */
 export const DEFAULT_PORT = 5000;
@@ -35,10 +36,10 @@ export function connectionLine(addr: Deno.NetAddr): string {
 
 /** `RECEIVED DATA = TEXT` (server side) */
 export function serverReceivedLine(text: string): string {
-  return `RECEIVED DATA = ${text}`;
+  return `RECEIVED DATA = ${printableText(text)}`;
 }
 
 /** `Received data = TEXT` (client side) */
 export function clientReceivedLine(text: string): string {
-  return `Received data = ${text}`;
+  return `Received data = ${printableText(text)}`;
 }

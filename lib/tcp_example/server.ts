@@ -85,21 +85,18 @@ export async function runTcpServer(
 
 async function converse(conn: Deno.Conn, input: LineInput, write: Write): Promise<void> {
   const peer = conn.remoteAddr as Deno.NetAddr;
+  const closed = () =>
+    write(`socklab tcp-server: client (${peer.hostname} , ${peer.port}) closed the connection\n`);
   write(`${connectionLine(peer)}\n`);
   while (true) {
-    let quit: boolean;
     try {
-      quit = await sendTurn(conn, input, write);
+      if (await sendTurn(conn, input, write)) return;
     } catch (err) {
-      if (isGone(err)) break;
+      if (isGone(err)) return closed();
       throw err;
     }
-    if (quit) return;
     const text = await readMessage(conn);
-    if (text === null) {
-      write(`socklab tcp-server: client (${peer.hostname} , ${peer.port}) closed the connection\n`);
-      return;
-    }
+    if (text === null) return closed();
     if (isQuit(text)) return;
     write(`${serverReceivedLine(text)}\n`);
   }

@@ -4,10 +4,11 @@
  *
  * Wire grammar:
  * ```text
- * datagram = *byte [ NUL ]   ; the C client sends strlen+1 bytes; trailing NULs are dropped
+ * datagram = *byte [ LF ] *NUL  ; the C client sends strlen+1 bytes, nc a newline: both dropped
  * ```
  * @module
  */
+import { printableBytes } from "../cli/printable.ts";
 
 /** Default port of UDP example 1 (SPEC §7). */
 export const DEFAULT_PORT = 1500;
@@ -15,32 +16,17 @@ export const DEFAULT_PORT = 1500;
 /** Usage line of the client, as the lecture prints it. */
 export const CLIENT_USAGE = "usage : socklab udp-client <server> <data1> ... <dataN>";
 
-const decoder = new TextDecoder("utf-8", { fatal: true });
-
 /**
- * A datagram's payload as one printable line: trailing NULs stripped, UTF-8
- * decoded, control bytes and invalid UTF-8 shown as `\xNN` so one datagram is
- * always one line.
+ * A datagram's payload as one printable line: trailing NULs (the C client's
+ * strlen+1) and one trailing line end (nc's) stripped, control bytes and
+ * invalid UTF-8 shown as `\xNN` so one datagram is always one line.
  */
 export function payloadText(data: Uint8Array): string {
   let end = data.length;
   while (end > 0 && data[end - 1] === 0) end--;
-  const bytes = data.subarray(0, end);
-  let text: string;
-  try {
-    text = decoder.decode(bytes);
-  } catch {
-    text = Array.from(bytes, (b) => b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : hex(b)).join(
-      "",
-    );
-    return text;
-  }
-  // deno-lint-ignore no-control-regex
-  return text.replace(/[\x00-\x08\x0a-\x1f\x7f]/g, (c) => hex(c.charCodeAt(0)));
-}
-
-function hex(b: number): string {
-  return `\\x${b.toString(16).padStart(2, "0")}`;
+  if (end > 0 && data[end - 1] === 0x0a) end--;
+  if (end > 0 && data[end - 1] === 0x0d) end--;
+  return printableBytes(data.subarray(0, end));
 }
 
 /** The address as the C server prints it, with IPv4-mapped IPv6 shown as IPv4. */

@@ -31,6 +31,7 @@ export function socklabArgv(): string[] {
 export class LineLog {
   readonly lines: string[] = [];
   #partial = "";
+  #raw = "";
   #waiters: { test: (l: string) => boolean; resolve: (l: string) => void }[] = [];
   #ended = false;
   #endWaiters: (() => void)[] = [];
@@ -39,9 +40,12 @@ export class LineLog {
 
   /** Appends decoded text. */
   push(text: string): void {
+    this.#raw += text;
     const parts = (this.#partial + text).split("\n");
     this.#partial = parts.pop() ?? "";
     for (const line of parts) this.#add(line);
+    // A prompt or a peer's unterminated line can satisfy a wait too.
+    if (this.#partial !== "") this.#notify(this.#partial);
   }
 
   /** Marks EOF: a trailing partial line becomes a line; pending waits fail. */
@@ -57,13 +61,17 @@ export class LineLog {
     return this.#partial;
   }
 
-  /** Everything so far as one string. */
+  /** Everything received so far, exactly. */
   get text(): string {
-    return this.lines.join("\n") + (this.lines.length ? "\n" : "") + this.#partial;
+    return this.#raw;
   }
 
   #add(line: string): void {
     this.lines.push(line);
+    this.#notify(line);
+  }
+
+  #notify(line: string): void {
     this.#waiters = this.#waiters.filter((w) => {
       if (!w.test(line)) return true;
       w.resolve(line);
@@ -77,7 +85,8 @@ export class LineLog {
    */
   waitFor(pattern: RegExp | string, timeoutMs = 10_000): Promise<string> {
     const test = (l: string) => typeof pattern === "string" ? l.includes(pattern) : pattern.test(l);
-    const seen = this.lines.find(test);
+    const seen = this.lines.find(test) ??
+      (this.#partial !== "" && test(this.#partial) ? this.#partial : undefined);
     if (seen !== undefined) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
       const fail = (why: string) => {
@@ -116,10 +125,13 @@ export class CliProcess implements AsyncDisposable {
   #stdin: WritableStreamDefaultWriter<Uint8Array> | undefined;
   #status: Promise<Deno.CommandStatus>;
 
-  constructor(args: string[], options: { env?: Record<string, string>; stdin?: boolean } = {}) {
-    const [cmd, ...rest] = socklabArgv();
+  constructor(
+    argv: string[],
+    options: { env?: Record<string, string>; stdin?: boolean } = {},
+  ) {
+    const [cmd, ...rest] = argv;
     this.child = new Deno.Command(cmd, {
-      args: [...rest, ...args],
+      args: rest,
       cwd: ROOT,
       stdin: options.stdin === false ? "null" : "piped",
       stdout: "piped",
@@ -191,7 +203,29 @@ export function spawnCli(
   args: string[],
   options: { env?: Record<string, string>; stdin?: boolean } = {},
 ): CliProcess {
-  return new CliProcess(args, options);
+  return new CliProcess([...socklabArgv(), ...args], options);
+}
+
+/** Starts another program (a peer such as nc or a lecture C program) the same way. */
+export function spawnProgram(
+  argv: string[],
+  options: { env?: Record<string, string>; stdin?: boolean } = {},
+): CliProcess {
+  return new CliProcess(argv, options);
+}
+
+/** A port that was free a moment ago (for peers that cannot bind port 0 themselves). */
+export function freePort(transport: "tcp" | "udp" = "tcp"): number {
+  if (transport === "udp") {
+    const s = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+    const port = (s.addr as Deno.NetAddr).port;
+    s.close();
+    return port;
+  }
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
 }
 
 /** Result of {@linkcode runCli}. */

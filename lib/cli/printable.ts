@@ -1,0 +1,40 @@
+/**
+ * Shows untrusted bytes or text on one terminal line: control characters and
+ * invalid UTF-8 become `\xNN`, so a hostile peer can neither break a log line
+ * in two nor send escape sequences to the terminal.
+ *
+ * @example
+ * ```ts
+ * import { printableBytes, printableText } from "./printable.ts";
+ * console.assert(printableText("a\nb") === "a\\x0ab");
+ * console.assert(printableBytes(new Uint8Array([0x68, 0xff])) === "h\\xff");
+ * ```
+ * @module
+ */
+
+const strict = new TextDecoder("utf-8", { fatal: true });
+
+function hex(b: number): string {
+  return `\\x${b.toString(16).padStart(2, "0")}`;
+}
+
+/** Text with control characters (all but tab) escaped as `\xNN`. */
+export function printableText(text: string): string {
+  // deno-lint-ignore no-control-regex
+  return text.replace(/[\x00-\x08\x0a-\x1f\x7f]/g, (c) => hex(c.charCodeAt(0)));
+}
+
+/** UTF-8 bytes as printable text; invalid UTF-8 shows every non-ASCII byte as `\xNN`. */
+export function printableBytes(bytes: Uint8Array): string {
+  let text: string;
+  try {
+    text = strict.decode(bytes);
+  } catch {
+    return Array.from(
+      bytes,
+      (b) => (b >= 0x20 && b < 0x7f) || b === 0x09 ? String.fromCharCode(b) : hex(b),
+    )
+      .join("");
+  }
+  return printableText(text);
+}
