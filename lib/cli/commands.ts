@@ -51,6 +51,24 @@ export const COMMANDS: CommandEntry[] = [
     load: () => import("../tcp_example/client.ts"),
   },
   {
+    name: "binder",
+    section: "Exercises",
+    summary: "exercise 4a binder: REGISTER/UNREGISTER/LOOKUP/LIST with expiring records (port 5500)",
+    load: () => import("../binder/server.ts"),
+  },
+  {
+    name: "exec-server",
+    section: "Exercises",
+    summary: "exercise 4a server: MIN, MAX, SORTU, SORTD, REVERSE, PERMUTE on big integers",
+    load: () => import("../exec/server.ts"),
+  },
+  {
+    name: "exec-client",
+    section: "Exercises",
+    summary: "exercise 4a client: look CMD up at the binder, call a server, fail over",
+    load: () => import("../exec/client.ts"),
+  },
+  {
     name: "demo",
     section: "Whole lab",
     summary: "start the lab's servers on loopback, drive each with its client, print a transcript",

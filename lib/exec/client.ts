@@ -1,0 +1,344 @@
+/**
+ * `socklab exec-client`: the client of exercise 4a. For each `CMD ARGS` line it
+ * asks the binder `LOOKUP CMD`, sends the line to the server named, and prints
+ * the reply. A server that does not answer within the time-out is dropped and
+ * the binder asked again, so a crashed server costs one time-out, not an error.
+ *
+ * ```sh
+ * socklab exec-client --binder localhost:5500 MAX 1 2 3 4    # MAX 4
+ * printf 'MIN 3 1\nSORTU 8 1 4 0\n' | socklab exec-client     # prompt loop, scripted
+ * ```
+ * @module
+ */
+import type { CommandContext } from "../cli/command.ts";
+import { FailError, UsageError } from "../cli/errors.ts";
+import { parseFlags, UDP_CLIENT_HELP, UDP_CLIENT_OPTIONS, udpClientOptions } from "../cli/flags.ts";
+import { type LineInput, streamInput } from "../cli/input.ts";
+import { writeErr, writeOut } from "../cli/output.ts";
+import { formatHostPort, type HostPort } from "../net/address.ts";
+import { aborted } from "../net/server.ts";
+import { UdpSocket } from "../net/udp.ts";
+import {
+  DEFAULT_PORT as BINDER_PORT,
+  isErrorReply,
+  noServerReply,
+  parseListReply,
+  parseLookupReply,
+  type RecordView,
+  SPACE_RE,
+  trimRequest,
+} from "../binder/protocol.ts";
+import { formatTable } from "../binder/table.ts";
+import { binderAddress, withUsage } from "./flags.ts";
+
+const USAGE =
+  "usage: socklab exec-client [--binder HOST[:PORT]] [--timeout MS] [--retries N] [-v] [--list] [CMD ARGS...]";
+const HELP = `With CMD ARGS: looks CMD up at the binder, sends "CMD ARGS" to the server it
+names, prints the reply (exit 1 on an ERR reply). Without: a prompt loop that
+does the same for every line read (from the keyboard or a pipe; q ends it).
+A server that does not answer within the time-out is dropped and the binder
+asked again; each server gets 1 + retries tries, at most ${8} servers per line.
+
+  --binder HOST[:PORT]  the binder (default localhost:${BINDER_PORT})
+  --list                print the binder's records (all, or CMD's) and exit
+  -v, --verbose         say which server answered, and each fail-over (stderr)
+${UDP_CLIENT_HELP}`;
+
+/** Most distinct servers one call tries before giving up. */
+export const MAX_SERVERS_PER_CALL = 8;
+
+const decoder = new TextDecoder();
+
+/** Options of {@linkcode ExecClient}. */
+export interface ExecClientOptions {
+  /** The binder's address (an IP literal, resolved already). */
+  binder: HostPort;
+  /** Wait per try, binder and servers alike (default 2000 ms). */
+  timeoutMs?: number;
+  /** Retries: of each binder request, and rounds over the servers (default 2). */
+  retries?: number;
+  /** Aborts a wait. */
+  signal?: AbortSignal;
+  /** Told about each fail-over (default: silent). */
+  onFailover?: (server: HostPort, command: string) => void;
+  /** Picks among servers after a fail-over (default Math.random). */
+  random?: () => number;
+}
+
+/** The outcome of one {@linkcode ExecClient.call}. */
+export interface CallResult {
+  /** The reply text (`CMD r1 ... rN` or `ERR reason`). */
+  reply: string;
+  /** The server that answered (none when the binder had none). */
+  server?: HostPort;
+  /** Servers that did not answer before this one did. */
+  failovers: number;
+}
+
+function serverKey(s: HostPort): string {
+  return formatHostPort(s.hostname, s.port);
+}
+
+/** Looks commands up at a binder and calls the servers it names, failing over. */
+export class ExecClient implements AsyncDisposable {
+  readonly binder: HostPort;
+  readonly binderLabel: string;
+  readonly #timeoutMs: number;
+  readonly #retries: number;
+  readonly #signal?: AbortSignal;
+  readonly #onFailover?: (server: HostPort, command: string) => void;
+  readonly #random: () => number;
+  // One socket per address family: a server may be IPv4 while the binder is IPv6.
+  readonly #sockets = new Map<string, UdpSocket>();
+
+  constructor(options: ExecClientOptions) {
+    this.binder = options.binder;
+    this.binderLabel = `binder ${serverKey(options.binder)}`;
+    this.#timeoutMs = options.timeoutMs ?? 2000;
+    this.#retries = options.retries ?? 2;
+    this.#signal = options.signal;
+    this.#onFailover = options.onFailover;
+    this.#random = options.random ?? Math.random;
+  }
+
+  #socket(ip: string): UdpSocket {
+    const family = ip.includes(":") ? "6" : "4";
+    let sock = this.#sockets.get(family);
+    if (!sock) {
+      sock = UdpSocket.forTarget(ip);
+      this.#sockets.set(family, sock);
+    }
+    return sock;
+  }
+
+  /** Sends `payload` to the binder (with the usual retries); returns the reply text. */
+  async #askBinder(payload: string, accept: (text: string) => boolean): Promise<string> {
+    const reply = await this.#socket(this.binder.hostname).request(payload, this.binder, {
+      timeoutMs: this.#timeoutMs,
+      retries: this.#retries,
+      signal: this.#signal,
+      label: this.binderLabel,
+      accept: (data, from) => from.port === this.binder.port && accept(decoder.decode(data)),
+    });
+    return trimRequest(decoder.decode(reply.data));
+  }
+
+  /** `LOOKUP command`: a server, or the binder's `ERR` reply. */
+  async lookup(command: string): Promise<HostPort | { error: string }> {
+    const text = await this.#askBinder(
+      `LOOKUP ${command}`,
+      (t) => isErrorReply(t) || t.toUpperCase().startsWith(`${command} `),
+    );
+    try {
+      const r = parseLookupReply(text, command);
+      return "error" in r ? r : { hostname: r.ip, port: r.port };
+    } catch (err) {
+      throw new FailError(`${this.binderLabel}: ${(err as Error).message}`);
+    }
+  }
+
+  /** `LIST [command]`: the binder's live records, or its `ERR` reply. */
+  async list(
+    command?: string,
+  ): Promise<{ records: RecordView[]; total: number } | { error: string }> {
+    const text = await this.#askBinder(
+      command ? `LIST ${command}` : "LIST",
+      (t) => isErrorReply(t) || t.startsWith("OK LIST"),
+    );
+    try {
+      return parseListReply(text);
+    } catch (err) {
+      throw new FailError(`${this.binderLabel}: ${(err as Error).message}`);
+    }
+  }
+
+  /**
+   * Picks the server for the next try: the binder's LOOKUP answer unless it
+   * already failed us; then any other live record (LIST), least-tried first.
+   */
+  async #choose(
+    command: string,
+    tried: Map<string, number>,
+  ): Promise<HostPort | { error: string }> {
+    const named = await this.lookup(command);
+    if ("error" in named || !tried.has(serverKey(named))) return named;
+    let candidates: HostPort[] = [named];
+    const all = await this.list(command);
+    if (!("error" in all)) {
+      candidates = all.records.map((r) => ({ hostname: r.ip, port: r.port }));
+    } else {
+      // A binder without LIST: a few more LOOKUPs may name someone else.
+      for (let i = 0; i < 3; i++) {
+        const again = await this.lookup(command);
+        if ("error" in again) break;
+        if (!candidates.some((c) => serverKey(c) === serverKey(again))) candidates.push(again);
+      }
+    }
+    const tries = (s: HostPort) => tried.get(serverKey(s)) ?? 0;
+    const open = candidates.filter((s) => tries(s) <= this.#retries);
+    if (open.length === 0) return { error: noServerReply(command) };
+    const fewest = Math.min(...open.map(tries));
+    const best = open.filter((s) => tries(s) === fewest);
+    return best[Math.min(best.length - 1, Math.floor(this.#random() * best.length))];
+  }
+
+  /**
+   * Runs one `CMD ARGS` line: look up, call, fail over. Resolves with the
+   * reply (an `ERR` reply included); throws FailError when the binder does not
+   * answer.
+   */
+  async call(line: string): Promise<CallResult> {
+    const text = trimRequest(line);
+    const command = text.split(SPACE_RE)[0].toUpperCase();
+    const tried = new Map<string, number>();
+    let failovers = 0;
+    while (true) {
+      const server = await this.#choose(command, tried);
+      if ("error" in server) return { reply: server.error, failovers };
+      try {
+        const reply = await this.#socket(server.hostname).request(text, server, {
+          timeoutMs: this.#timeoutMs,
+          retries: 0, // a silent server is dropped; the next round may come back to it
+          signal: this.#signal,
+          accept: (data, from) => {
+            if (from.port !== server.port) return false;
+            const t = decoder.decode(data.subarray(0, command.length + 4)).toUpperCase();
+            return t.startsWith(`${command} `) || isErrorReply(t);
+          },
+        });
+        return { reply: trimRequest(decoder.decode(reply.data)), server, failovers };
+      } catch (err) {
+        if (!(err instanceof FailError) || this.#signal?.aborted) throw err;
+        const key = serverKey(server);
+        tried.set(key, (tried.get(key) ?? 0) + 1);
+        failovers++;
+        this.#onFailover?.(server, command);
+        const limit = MAX_SERVERS_PER_CALL * (this.#retries + 1);
+        if (tried.size >= MAX_SERVERS_PER_CALL || failovers >= limit) break;
+      }
+    }
+    return { reply: noServerReply(command), failovers };
+  }
+
+  async close(): Promise<void> {
+    for (const sock of this.#sockets.values()) await sock.close();
+    this.#sockets.clear();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+/** Options of {@linkcode runExecPrompt}. */
+export interface ExecPromptOptions {
+  input: LineInput;
+  /** Replies and the prompt (default stdout). */
+  write?: (text: string) => void;
+  /** Transport failures and verbose notes, one line each (default stderr). */
+  warn?: (line: string) => void;
+  signal?: AbortSignal;
+  verbose?: boolean;
+}
+
+/**
+ * The prompt loop: one call per line until end of input or `q`. Every reply
+ * (ERR replies too) goes to `write`; a binder that does not answer is one line
+ * to `warn`, and the loop goes on. Returns how many lines failed.
+ */
+export async function runExecPrompt(
+  client: ExecClient,
+  options: ExecPromptOptions,
+): Promise<number> {
+  const write = options.write ?? writeOut;
+  const warn = options.warn ?? ((line: string) => writeErr(`${line}\n`));
+  const stop = options.signal ? aborted(options.signal).then(() => null) : undefined;
+  let failed = 0;
+  while (true) {
+    if (options.input.interactive) write("exec> ");
+    const line = await (stop ? Promise.race([options.input.next(), stop]) : options.input.next());
+    if (line === null) break;
+    const text = line.trim();
+    if (text === "") continue;
+    if (/^(q|quit|exit)$/i.test(text)) break;
+    try {
+      const started = performance.now();
+      const result = await client.call(text);
+      write(`${result.reply}\n`);
+      if (isErrorReply(result.reply)) failed++;
+      if (options.verbose && result.server) {
+        warn(
+          `socklab exec-client: answered by ${serverKey(result.server)} in ${
+            (performance.now() - started).toFixed(1)
+          } ms`,
+        );
+      }
+    } catch (err) {
+      if (options.signal?.aborted) break;
+      failed++;
+      warn(`socklab exec-client: ${err instanceof Error ? err.message : err}`);
+    }
+  }
+  return failed;
+}
+
+/** CLI entry point. */
+export async function main(args: string[], ctx: CommandContext): Promise<number> {
+  const { values, positionals } = parseFlags(args, {
+    usage: USAGE,
+    help: HELP,
+    options: {
+      ...UDP_CLIENT_OPTIONS,
+      binder: { type: "string" },
+      list: { type: "boolean" },
+      verbose: { type: "boolean", short: "v" },
+    },
+  });
+  const talk = withUsage(USAGE, () => udpClientOptions(values));
+  const binder = await binderAddress(values.binder, USAGE);
+  const verbose = values.verbose ?? false;
+  const warn = (line: string) => writeErr(`${line}\n`);
+  await using client = new ExecClient({
+    binder,
+    ...talk,
+    signal: ctx.signal,
+    onFailover: verbose
+      ? (s, cmd) =>
+        warn(
+          `socklab exec-client: ${cmd} server ${
+            serverKey(s)
+          } did not answer within ${talk.timeoutMs} ms; asking the binder again`,
+        )
+      : undefined,
+  });
+
+  if (values.list) {
+    if (positionals.length > 1) throw new UsageError("--list takes at most one CMD", USAGE);
+    const result = await client.list(positionals[0]?.toUpperCase());
+    if ("error" in result) throw new FailError(`${client.binderLabel}: ${result.error}`);
+    const shown = result.records.length === result.total
+      ? `${result.total}`
+      : `${result.records.length} of ${result.total}`;
+    writeOut(`${client.binderLabel}: ${shown} record${result.total === 1 ? "" : "s"}\n`);
+    writeOut(formatTable(result.records).join("\n") + "\n");
+    return 0;
+  }
+
+  if (positionals.length > 0) {
+    const result = await client.call(positionals.join(" "));
+    if (isErrorReply(result.reply)) throw new FailError(result.reply);
+    if (verbose && result.server) {
+      warn(`socklab exec-client: answered by ${serverKey(result.server)}`);
+    }
+    writeOut(`${result.reply}\n`);
+    return 0;
+  }
+
+  const failed = await runExecPrompt(client, {
+    input: streamInput(),
+    signal: ctx.signal,
+    verbose,
+    warn,
+  });
+  return failed > 0 ? 1 : 0;
+}

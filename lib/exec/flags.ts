@@ -1,0 +1,30 @@
+/**
+ * Flag helpers shared by `exec-server` and `exec-client`: the `--binder`
+ * address and usage lines on flag errors.
+ * @module
+ */
+import { UsageError } from "../cli/errors.ts";
+import { type HostPort, parseHostPort } from "../net/address.ts";
+import { resolveHost } from "../net/resolve.ts";
+import { DEFAULT_PORT as BINDER_PORT } from "../binder/protocol.ts";
+
+/** Reads `--binder HOST[:PORT]`, resolving the name. */
+export async function binderAddress(text: string | undefined, usage: string): Promise<HostPort> {
+  let addr: HostPort;
+  try {
+    addr = parseHostPort(text ?? "localhost", BINDER_PORT);
+  } catch (err) {
+    throw new UsageError(`--binder: ${(err as Error).message}`, usage);
+  }
+  return { hostname: await resolveHost(addr.hostname), port: addr.port };
+}
+
+/** Re-throws a UsageError from a flag helper with the command's usage line. */
+export function withUsage<T>(usage: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof UsageError && !err.usage) throw new UsageError(err.message, usage);
+    throw err;
+  }
+}
