@@ -53,7 +53,8 @@ export const COMMANDS: CommandEntry[] = [
   {
     name: "binder",
     section: "Exercises",
-    summary: "exercise 4a binder: REGISTER/UNREGISTER/LOOKUP/LIST with expiring records (port 5500)",
+    summary:
+      "exercise 4a binder: REGISTER/UNREGISTER/LOOKUP/LIST with expiring records (port 5500)",
     load: () => import("../binder/server.ts"),
   },
   {
@@ -67,6 +68,18 @@ export const COMMANDS: CommandEntry[] = [
     section: "Exercises",
     summary: "exercise 4a client: look CMD up at the binder, call a server, fail over",
     load: () => import("../exec/client.ts"),
+  },
+  {
+    name: "chat-server",
+    section: "Exercises",
+    summary: "exercise 4b chat server: signin/signout/who/chat, TCP or --udp (port 5600)",
+    load: () => import("../chat/server.ts"),
+  },
+  {
+    name: "chat-client",
+    section: "Exercises",
+    summary: "exercise 4b chat client: sign in, type to chat, messages shown as they arrive",
+    load: () => import("../chat/client.ts"),
   },
   {
     name: "demo",

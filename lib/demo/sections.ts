@@ -5,8 +5,10 @@
  */
 import type { DemoSection } from "./context.ts";
 import { tcpExample, udpExample } from "./examples.ts";
+import { chatSection } from "./chat.ts";
 
 export const SECTIONS: DemoSection[] = [
   udpExample,
   tcpExample,
+  chatSection,
 ];

@@ -1,0 +1,71 @@
+/** Demo section for exercise 4b: a TCP chat server and two scripted clients. */
+import { connectTcp, listenTcp } from "../net/tcp.ts";
+import { type ChatLink, runChatClient, TcpLink } from "../chat/client.ts";
+import { lineKeyboard, QueueInput } from "../chat/keyboard.ts";
+import { runTcpChatServer } from "../chat/tcp_server.ts";
+import type { DemoSection } from "./context.ts";
+
+/** Exercise 4b: alice and bob chat, a taken name is refused, bob signs out. */
+export const chatSection: DemoSection = {
+  title: "Exercise 4b: chat (chat-server / chat-client)",
+  async run(ctx) {
+    const server = ctx.writer("chat-server");
+    const listener = listenTcp({ hostname: "127.0.0.1", port: 0 });
+    const port = listener.addr.port;
+    ctx.track(runTcpChatServer(listener, { signal: ctx.signal, log: server.log }));
+    const link = async (): Promise<ChatLink> =>
+      new TcpLink(await connectTcp({ hostname: "127.0.0.1", port }), `127.0.0.1:${port}`);
+    const client = (name: string) => {
+      const out = ctx.writer(`chat-client ${name}`);
+      const input = new QueueInput();
+      const done = link().then((l) =>
+        runChatClient(l, name, {
+          keyboard: lineKeyboard(input, out.write),
+          signal: ctx.signal,
+        })
+      );
+      ctx.track(done);
+      return { out, input, done };
+    };
+
+    const alice = client("alice");
+    await ctx.step("alice signs in", async () => {
+      await alice.out.waitFor(/signed in as alice/);
+    });
+    const bob = client("bob");
+    await ctx.step("bob signs in and alice is told", async () => {
+      await bob.out.waitFor(/signed in as bob/);
+      await alice.out.waitFor("*** bob joined");
+    });
+    await ctx.step("alice's line reaches both of them, alice too", async () => {
+      alice.input.push("hello bob");
+      await alice.out.waitFor("Msg alice says: hello bob");
+      await bob.out.waitFor("Msg alice says: hello bob");
+    });
+    await ctx.step("/who lists the members in sign-in order", async () => {
+      bob.input.push("/who");
+      await bob.out.waitFor("Users: alice bob");
+    });
+    await ctx.step("a second alice is refused: names are unique", async () => {
+      const out = ctx.writer("chat-client alice#2");
+      const input = new QueueInput();
+      let refusal = "";
+      await runChatClient(await link(), "alice", { keyboard: lineKeyboard(input, out.write) })
+        .catch((err) => (refusal = (err as Error).message));
+      out.log(refusal);
+      ctx.expectEqual(
+        refusal,
+        "cannot sign in as 'alice': name 'alice' is already taken",
+        "refusal",
+      );
+    });
+    await ctx.step("bob signs out; alice is told and the server logs it", async () => {
+      bob.input.end();
+      await bob.done;
+      await alice.out.waitFor("*** bob left");
+      await server.waitFor(/bob left/);
+    });
+    alice.input.end();
+    await alice.done;
+  },
+};
