@@ -33,6 +33,7 @@
  * ```
  * @module
  */
+import { printableText } from "../cli/printable.ts";
 
 /** Default UDP port of the binder (SPEC §7; one slide says 4500). */
 export const DEFAULT_PORT = 5500;
@@ -93,9 +94,7 @@ export function trimRequest(text: string): string {
 
 /** A short, printable quote of untrusted text for an error reply. */
 export function quote(text: string, max = 40): string {
-  // deno-lint-ignore no-control-regex
-  const clean = text.replace(/[\x00-\x1f\x7f]/g, "?");
-  return `"${clean.length > max ? `${clean.slice(0, max)}...` : clean}"`;
+  return `"${printableText(text.length > max ? `${text.slice(0, max)}...` : text)}"`;
 }
 
 function badCommand(word: string): string {

@@ -282,9 +282,26 @@ export async function runExecPrompt(
   return failed;
 }
 
+const VALUE_FLAGS = new Set(["--binder", "--timeout", "--retries"]);
+
+/**
+ * Splits the command line where `CMD ARGS` begins, so that the arguments are
+ * never read as flags: `MAX -5 3` has a negative number, not an option `-5`.
+ */
+export function splitCall(args: readonly string[]): [string[], string[]] {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === "--") return [args.slice(0, i), args.slice(i + 1)];
+    if (!a.startsWith("-") || /^-[0-9]/.test(a)) return [args.slice(0, i), args.slice(i)];
+    if (VALUE_FLAGS.has(a)) i++; // its value follows
+  }
+  return [[...args], []];
+}
+
 /** CLI entry point. */
 export async function main(args: string[], ctx: CommandContext): Promise<number> {
-  const { values, positionals } = parseFlags(args, {
+  const [flagArgs, callArgs] = splitCall(args);
+  const { values, positionals: flagPositionals } = parseFlags(flagArgs, {
     usage: USAGE,
     help: HELP,
     options: {
@@ -294,6 +311,7 @@ export async function main(args: string[], ctx: CommandContext): Promise<number>
       verbose: { type: "boolean", short: "v" },
     },
   });
+  const positionals = [...flagPositionals, ...callArgs];
   const talk = withUsage(USAGE, () => udpClientOptions(values));
   const binder = await binderAddress(values.binder, USAGE);
   const verbose = values.verbose ?? false;

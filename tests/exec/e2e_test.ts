@@ -1,0 +1,254 @@
+import { assertEquals, assertMatch, assertOk } from "../helpers/assert.ts";
+import { freePort, runCli, spawnCli } from "../helpers/cli.ts";
+import { ask, rawSocket, startBinder, startExecServer } from "../binder/lab.ts";
+
+const BIG = "1234567890123456789012345678901234567890"; // 40 digits
+const BIGGER = "9876543210987654321098765432109876543210";
+
+/** Counts how often each exec server answers LOOKUP MAX in `n` look-ups. */
+async function lookupCounts(binderPort: number, n: number): Promise<Map<number, number>> {
+  await using sock = rawSocket();
+  const counts = new Map<number, number>();
+  for (let i = 0; i < n; i++) {
+    const reply = await ask(sock, binderPort, "LOOKUP MAX");
+    const m = reply.match(/^MAX 127\.0\.0\.1 (\d+)$/);
+    assertOk(m, reply);
+    const port = Number(m[1]);
+    counts.set(port, (counts.get(port) ?? 0) + 1);
+  }
+  return counts;
+}
+
+Deno.test("two exec servers offering MAX: 200 look-ups are spread fairly and the results are exact", async () => {
+  const binder = await startBinder();
+  await using _b = binder.proc;
+  const a = await startExecServer(binder.port, ["--commands", "MAX"]);
+  await using _a = a.proc;
+  const b = await startExecServer(binder.port, ["--commands", "MAX,MIN,SORTU"]);
+  await using _s = b.proc;
+
+  const counts = await lookupCounts(binder.port, 200);
+  assertEquals([...counts.keys()].sort(), [a.port, b.port].sort());
+  // Binomial(200, 1/2): 100 ± 7; a share below 60 has probability < 1e-8.
+  assertOk(counts.get(a.port)! >= 60 && counts.get(b.port)! >= 60, JSON.stringify([...counts]));
+
+  // The client, scripted through a pipe: each line looked up and answered.
+  const lines = [
+    "MAX 1 2 3 4",
+    `MAX ${BIG} -${BIGGER} ${BIGGER}`,
+    `MAX -${BIG} -${BIGGER}`,
+    "max -5 -3 -4",
+    `MIN ${BIG} -${BIG} 0`,
+    `SORTU 8 1 -${BIGGER} 4 0`,
+  ];
+  const r = await runCli(["exec-client", "--binder", `127.0.0.1:${binder.port}`, "-v"], {
+    stdin: lines.join("\n") + "\n",
+  });
+  assertEquals(r.stdout.split("\n").slice(0, 6), [
+    "MAX 4",
+    `MAX ${BIGGER}`,
+    `MAX -${BIG}`,
+    "MAX -3",
+    `MIN -${BIG}`,
+    `SORTU -${BIGGER} 0 1 4 8`,
+  ]);
+  assertEquals(r.code, 0);
+  assertMatch(r.stderr, /answered by 127\.0\.0\.1:\d+ in [\d.]+ ms/);
+
+  // One-shot, with negative numbers as arguments rather than flags.
+  const one = await runCli([
+    "exec-client",
+    "--binder",
+    `127.0.0.1:${binder.port}`,
+    "MAX",
+    "-7",
+    `-${BIG}`,
+  ]);
+  assertEquals([one.code, one.stdout, one.stderr], [0, "MAX -7\n", ""]);
+});
+
+Deno.test("SIGKILL one exec server: the client fails over silently and the binder drops it within ttl", async () => {
+  const ttl = 3;
+  const binder = await startBinder(["--ttl", String(ttl)]);
+  await using _b = binder.proc;
+  const dead = await startExecServer(binder.port, ["--commands", "MAX"]);
+  await using _d = dead.proc;
+  const live = await startExecServer(binder.port, ["--commands", "MAX"]);
+  await using _l = live.proc;
+  assertMatch(live.proc.stdout.text, /records live 3 s; re-registering every 1 s/);
+
+  dead.proc.kill("SIGKILL");
+  await dead.proc.exit();
+  const killedAt = performance.now();
+
+  // 20 calls: the binder still names the dead server about half the time until
+  // its record expires; every call must still get the right answer.
+  const lines = Array.from({ length: 20 }, (_, i) => `MAX ${i} ${BIG} -${i}`);
+  const client = spawnCli([
+    "exec-client",
+    "--binder",
+    `127.0.0.1:${binder.port}`,
+    "--timeout",
+    "200",
+    "-v",
+  ]);
+  await using _c = client;
+  await client.write(lines.join("\n") + "\n");
+  await client.closeStdin();
+  const status = await client.exit(20_000);
+  assertEquals(status.code, 0);
+  assertEquals(client.stdout.lines, lines.map(() => `MAX ${BIG}`));
+  // -v names each fail-over; nothing else on stderr is an error.
+  const failovers = client.stderr.lines.filter((l) =>
+    l ===
+      `socklab exec-client: MAX server 127.0.0.1:${dead.port} did not answer within 200 ms; asking the binder again`
+  );
+  const answered = client.stderr.lines.filter((l) =>
+    new RegExp(`^socklab exec-client: answered by 127\\.0\\.0\\.1:${live.port} in `).test(l)
+  );
+  assertEquals(answered.length, 20, client.stderr.text);
+  assertEquals(failovers.length + answered.length, client.stderr.lines.length, client.stderr.text);
+  assertOk(failovers.length >= 1, "the dead server was named at least once (P of none < 1e-5)");
+
+  // The binder stops naming it within ttl (plus the timer's slack).
+  await binder.proc.stdout.waitFor(
+    new RegExp(`1 record expired \\(127\\.0\\.0\\.1:${dead.port} did not re-register`),
+    (ttl + 2) * 1000,
+  );
+  const took = performance.now() - killedAt;
+  assertOk(took < (ttl + 1) * 1000, `expired ${took.toFixed(0)} ms after the kill`);
+  const counts = await lookupCounts(binder.port, 50);
+  assertEquals([...counts.keys()], [live.port]);
+
+  // Without -v the fail-over is invisible: no stderr at all.
+  const quiet = await runCli([
+    "exec-client",
+    "--binder",
+    `127.0.0.1:${binder.port}`,
+    "MAX",
+    "1",
+    "2",
+  ]);
+  assertEquals([quiet.code, quiet.stdout, quiet.stderr], [0, "MAX 2\n", ""]);
+});
+
+Deno.test("SIGINT on an exec server: its records vanish from the binder at once", async () => {
+  const binder = await startBinder();
+  await using _b = binder.proc;
+  const server = await startExecServer(binder.port);
+  await using _s = server.proc;
+  await using sock = rawSocket();
+  assertMatch(await ask(sock, binder.port, "LIST"), /^OK LIST 8\n/);
+  server.proc.kill("SIGINT");
+  const status = await server.proc.exit();
+  assertEquals(status.code, 0);
+  assertMatch(
+    server.proc.stdout.text,
+    /unregistered from binder 127\.0\.0\.1:\d+ \(8 records deleted\)/,
+  );
+  // Straight after the exit, without waiting for any ttl:
+  assertEquals(await ask(sock, binder.port, "LIST"), "OK LIST 0");
+  assertEquals(await ask(sock, binder.port, "LOOKUP MAX"), "ERR no server for MAX");
+  assertMatch(
+    binder.proc.stdout.text,
+    new RegExp(`UNREGISTER from 127\\.0\\.0\\.1:${server.port} \\(8 deleted\\)`),
+  );
+  assertEquals(server.proc.stderr.text, "");
+});
+
+Deno.test("exec-server survives malformed requests with ERR replies and keeps serving", async () => {
+  const binder = await startBinder();
+  await using _b = binder.proc;
+  const server = await startExecServer(binder.port, ["--commands", "MIN,MAX"]);
+  await using _s = server.proc;
+  await using sock = rawSocket();
+  const many = Array.from({ length: 10_001 }, () => "1").join(" ");
+  const cases: [string | Uint8Array, RegExp][] = [
+    [new Uint8Array([0xff, 0x00, 0xfe]), /^ERR request is not UTF-8 text$/],
+    [new Uint8Array(0), /^ERR empty request$/],
+    ["MAX", /^ERR MAX needs at least one integer$/],
+    ["MAX 1 two", /^ERR not an integer: "two"$/],
+    ["MAX 1; rm -rf /", /^ERR not an integer: "1;"$/],
+    ["SORTU 2 1", /^ERR command not offered here "SORTU" \(offered: MIN, MAX\)$/],
+    ["sh -c id", /^ERR unknown command "sh"/],
+    [`MAX ${many}`, /^ERR too many arguments: 10001 \(at most 10000\)$/],
+    [`MAX ${"9".repeat(65_000)}`, /^MAX 9{65000}$/],
+    [`MAX ${"x".repeat(65_000)}`, /^ERR not an integer: "x{40}\.\.\."$/],
+  ];
+  for (const [request, reply] of cases) assertMatch(await ask(sock, server.port, request), reply);
+  assertEquals(await ask(sock, server.port, "MAX 1 2\n"), "MAX 2", "still serving");
+  assertOk(!server.proc.stderr.text.includes("at "), "no stack trace");
+});
+
+Deno.test("exec-client reports what failed in one line with exit 1", async () => {
+  const binder = await startBinder();
+  await using _b = binder.proc;
+  const none = await runCli(["exec-client", "--binder", `127.0.0.1:${binder.port}`, "MAX", "1"]);
+  assertEquals([none.code, none.stdout, none.stderr], [
+    1,
+    "",
+    "socklab exec-client: ERR no server for MAX\n",
+  ]);
+
+  const port = freePort("udp");
+  const gone = await runCli([
+    "exec-client",
+    "--binder",
+    `127.0.0.1:${port}`,
+    "--timeout",
+    "100",
+    "--retries",
+    "1",
+    "MAX",
+    "1",
+  ]);
+  assertEquals(gone.code, 1);
+  assertEquals(
+    gone.stderr,
+    `socklab exec-client: no reply from binder 127.0.0.1:${port} after 2 tries\n`,
+  );
+
+  const usage = await runCli(["exec-client", "--timeout", "x", "MAX", "1"]);
+  assertEquals(usage.code, 2);
+  assertMatch(
+    usage.stderr,
+    /^socklab exec-client: Cannot parse --timeout "x".*\nusage: socklab exec-client /,
+  );
+});
+
+Deno.test("exec-server with no binder answering exits 1 with one line", async () => {
+  const port = freePort("udp");
+  const r = await runCli([
+    "exec-server",
+    "--binder",
+    `127.0.0.1:${port}`,
+    "--timeout",
+    "100",
+    "--retries",
+    "0",
+  ]);
+  assertEquals(r.code, 1);
+  assertEquals(
+    r.stderr,
+    `socklab exec-server: no reply from binder 127.0.0.1:${port} after 1 try\n`,
+  );
+  const bad = await runCli(["exec-server", "--commands", "MAX,rm"]);
+  assertEquals(bad.code, 2);
+  assertMatch(bad.stderr, /^socklab exec-server: --commands: Unknown command "rm"/);
+});
+
+Deno.test("exec-client --list prints the binder's table", async () => {
+  const binder = await startBinder();
+  await using _b = binder.proc;
+  const server = await startExecServer(binder.port, ["--commands", "SORTU"]);
+  await using _s = server.proc;
+  const r = await runCli(["exec-client", "--binder", `127.0.0.1:${binder.port}`, "--list"]);
+  assertEquals(r.code, 0);
+  const p = server.port;
+  assertMatch(
+    r.stdout,
+    new RegExp(
+      `^binder 127\\.0\\.0\\.1:${binder.port}: 2 records\n  COMMAND +IP +PORT +EXPIRES\n  SORT-UP +127\\.0\\.0\\.1 +${p} +in \\d+ s\n  SORTU +127\\.0\\.0\\.1 +${p} +in \\d+ s\n$`,
+    ),
+  );
+});
