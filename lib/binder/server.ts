@@ -169,8 +169,17 @@ export async function runBinder(conn: Deno.DatagramConn, options: BinderOptions)
         }
         return formatUnregisterReply(gone.length);
       }
-      case "list":
-        return formatListReply(table.view(req.command), MAX_DATAGRAM);
+      case "list": {
+        const view = table.view(req.command);
+        if (!quiet) {
+          log(
+            `socklab binder: LIST${
+              req.command ? ` ${req.command}` : ""
+            } from ${sender}: ${view.length} record${view.length === 1 ? "" : "s"}`,
+          );
+        }
+        return formatListReply(view, MAX_DATAGRAM);
+      }
       case "ttl":
         return ttlReply;
       case "ignore":

@@ -6,9 +6,11 @@
 import type { DemoSection } from "./context.ts";
 import { tcpExample, udpExample } from "./examples.ts";
 import { chatSection } from "./chat.ts";
+import { binderSection } from "./binder.ts";
 
 export const SECTIONS: DemoSection[] = [
   udpExample,
   tcpExample,
+  binderSection,
   chatSection,
 ];
