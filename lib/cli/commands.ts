@@ -27,6 +27,42 @@ export type Section = typeof SECTIONS[number];
 /** Every command socklab has. */
 export const COMMANDS: CommandEntry[] = [
   {
+    name: "hostname",
+    section: "Name look-ups",
+    summary: "this machine's name (gethostname); --verbose for the lecture's line",
+    load: () => import("../lookup/hostname.ts"),
+  },
+  {
+    name: "inet",
+    section: "Name look-ups",
+    summary: "inet aton|ntoa|addr|pton|ntop: IPv4/IPv6 text and numbers, exactly as the C library",
+    load: () => import("../lookup/inet_command.ts"),
+  },
+  {
+    name: "gethostbyname",
+    section: "Name look-ups",
+    summary: "official name and IPv4 addresses of NAME (the lecture's output)",
+    load: () => import("../lookup/gethostbyname.ts"),
+  },
+  {
+    name: "getaddrinfo",
+    section: "Name look-ups",
+    summary: "every address the system resolver returns for NAME [SERVICE], like getent ahosts",
+    load: () => import("../lookup/getaddrinfo.ts"),
+  },
+  {
+    name: "getnameinfo",
+    section: "Name look-ups",
+    summary: "reverse look-up: address to host name, port to service name",
+    load: () => import("../lookup/getnameinfo.ts"),
+  },
+  {
+    name: "dns",
+    section: "Name look-ups",
+    summary: "a direct DNS query (A, AAAA, MX, TXT, PTR, SOA, SRV, ...) with dig-like output",
+    load: () => import("../lookup/dns.ts"),
+  },
+  {
     name: "udp-server",
     section: "Lecture examples",
     summary: "UDP example 1 server: print every datagram (port 1500)",

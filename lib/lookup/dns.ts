@@ -1,0 +1,303 @@
+/**
+ * `socklab dns NAME [TYPE]`: one direct DNS query, like dig: to `--server`
+ * or to the name servers in /etc/resolv.conf, over UDP with the shared
+ * time-out and retries (falling back to TCP when the reply is truncated),
+ * printed dig-like, as `--short` rdata, or as one JSON document.
+ *
+ * ```sh
+ * socklab dns example.test MX --server 127.0.0.1:5353
+ * socklab dns 10.0.0.2 --server 127.0.0.1:5353          # PTR look-up
+ * socklab dns example.test TXT --server 127.0.0.1:5353 --json
+ * ```
+ * @module
+ */
+import type { CommandContext } from "../cli/command.ts";
+import { FailError, UsageError } from "../cli/errors.ts";
+import { parseFlags, UDP_CLIENT_HELP, UDP_CLIENT_OPTIONS, udpClientOptions } from "../cli/flags.ts";
+import { formatJson } from "../cli/output.ts";
+import { formatHostPort, type HostPort, parseHostPort } from "../net/address.ts";
+import { resolveHost } from "../net/resolve.ts";
+import { closeQuietly, connectTcp, writeAll } from "../net/tcp.ts";
+import { UdpSocket } from "../net/udp.ts";
+import { digLines, messageJson, type QueryInfo, shortLines } from "./dns_format.ts";
+import {
+  decodeMessage,
+  encodeQuery,
+  type Message,
+  nameLabels,
+  parseType,
+  rcodeName,
+  reverseName,
+  typeName,
+} from "./dns_wire.ts";
+import { pton } from "./inet.ts";
+import { nameServers } from "./resolv_conf.ts";
+
+const USAGE =
+  "usage: socklab dns [--server IP[:PORT]] [--timeout MS] [--retries N] [--tcp] [--norecurse] [--short|--json] NAME [TYPE]";
+const HELP = `Sends one DNS query for NAME (TYPE A by default; an IP address as NAME means a
+PTR query for its reverse name) and prints the reply like dig: header, flags,
+question, answer, authority and additional sections, query time, server.
+
+TYPE: A AAAA CNAME MX NS TXT PTR SOA SRV NAPTR CAA HINFO DNAME ANY ... or TYPEn.
+
+  --server IP[:PORT]  the name server (default: /etc/resolv.conf's, port 53)
+${UDP_CLIENT_HELP}
+  --tcp               query over TCP (UDP falls back to TCP by itself when
+                      the reply is truncated)
+  --norecurse         do not ask for recursion (RD=0)
+  --short             only the answers' data, one per line (dig +short)
+  --json              one JSON document with every section
+
+Exit status: 0 for a NOERROR reply (even with no answer), 1 for NXDOMAIN,
+SERVFAIL, REFUSED, no reply or a malformed reply, 2 usage.`;
+
+/** A parsed `socklab dns` command line. */
+export interface DnsRequest {
+  name: string;
+  type: number;
+  servers: HostPort[] | null;
+  timeoutMs: number;
+  retries: number;
+  tcp: boolean;
+  recursion: boolean;
+  output: "dig" | "short" | "json";
+}
+
+/** Parses the command line; throws UsageError/HelpRequest before any I/O. */
+export function parseDnsArgs(args: string[]): DnsRequest {
+  const { values, positionals } = parseFlags(args, {
+    usage: USAGE,
+    help: HELP,
+    minPositionals: 1,
+    maxPositionals: 2,
+    options: {
+      server: { type: "string" },
+      ...UDP_CLIENT_OPTIONS,
+      tcp: { type: "boolean" },
+      norecurse: { type: "boolean" },
+      short: { type: "boolean" },
+      json: { type: "boolean" },
+    },
+  });
+  if (values.short && values.json) throw new UsageError("Use --short or --json, not both", USAGE);
+  const { timeoutMs, retries } = udpClientOptions(values);
+  let [name, typeText] = positionals;
+  let type: number;
+  try {
+    type = typeText === undefined ? 1 : parseType(typeText);
+  } catch (err) {
+    throw new UsageError((err as Error).message, USAGE);
+  }
+  const literal = pton(name);
+  if (literal && (typeText === undefined || type === 12)) {
+    name = reverseName(literal.bytes);
+    type = 12;
+  }
+  try {
+    nameLabels(name);
+  } catch (err) {
+    throw new UsageError((err as Error).message, USAGE);
+  }
+  let servers: HostPort[] | null = null;
+  if (values.server !== undefined) {
+    try {
+      servers = [parseHostPort(values.server, 53)];
+    } catch (err) {
+      throw new UsageError((err as Error).message.replace("address", "--server"), USAGE);
+    }
+  }
+  return {
+    name: name.endsWith(".") ? name : `${name}.`,
+    type,
+    servers,
+    timeoutMs,
+    retries,
+    tcp: values.tcp ?? false,
+    recursion: !values.norecurse,
+    output: values.json ? "json" : values.short ? "short" : "dig",
+  };
+}
+
+/** The name servers of /etc/resolv.conf (127.0.0.1 when it has none or is missing). */
+export function systemNameServers(): HostPort[] {
+  let text = "";
+  try {
+    text = Deno.readTextFileSync("/etc/resolv.conf");
+  } catch {
+    // no file: glibc's default
+  }
+  return nameServers(text).map((hostname) => ({ hostname, port: 53 }));
+}
+
+function replyMatches(data: Uint8Array, id: number): boolean {
+  return data.length >= 3 && ((data[0] << 8) | data[1]) === id && (data[2] & 0x80) !== 0;
+}
+
+async function readExact(conn: Deno.Conn, n: number): Promise<Uint8Array | null> {
+  const out = new Uint8Array(n);
+  let off = 0;
+  while (off < n) {
+    const got = await conn.read(out.subarray(off));
+    if (got === null) return null;
+    off += got;
+  }
+  return out;
+}
+
+/** One query over TCP (2-byte length prefix, RFC 1035 4.2.2), bounded by `timeoutMs`. */
+export async function queryTcp(
+  server: HostPort,
+  packet: Uint8Array,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<Uint8Array> {
+  const label = formatHostPort(server.hostname, server.port);
+  const conn = await connectTcp(server, `${label} (TCP)`);
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    closeQuietly(conn);
+  }, timeoutMs);
+  const onAbort = () => closeQuietly(conn);
+  signal?.addEventListener("abort", onAbort, { once: true });
+  try {
+    const framed = new Uint8Array(packet.length + 2);
+    new DataView(framed.buffer).setUint16(0, packet.length);
+    framed.set(packet, 2);
+    await writeAll(conn, framed);
+    const head = await readExact(conn, 2);
+    const body = head && await readExact(conn, (head[0] << 8) | head[1]);
+    if (!body) throw new FailError(`${label} closed the TCP connection without a reply`);
+    return body;
+  } catch (err) {
+    if (timedOut) throw new FailError(`no reply from ${label} over TCP within ${timeoutMs} ms`);
+    if (signal?.aborted) throw signal.reason;
+    if (err instanceof FailError) throw err;
+    throw new FailError(`TCP query to ${label} failed: ${(err as Error).message}`);
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener("abort", onAbort);
+    closeQuietly(conn);
+  }
+}
+
+/** A reply and how it came. */
+export interface DnsReply {
+  message: Message;
+  info: QueryInfo;
+}
+
+/**
+ * Sends the query and returns the decoded reply: UDP to each server in turn
+ * for each try (as the C library's stub resolver does), TCP when asked or
+ * when the UDP reply is truncated. Throws FailError when nobody answers or
+ * the reply is malformed.
+ */
+export async function query(req: DnsRequest, signal?: AbortSignal): Promise<DnsReply> {
+  const servers = req.servers ?? systemNameServers();
+  const resolved: HostPort[] = [];
+  for (const s of servers) resolved.push({ hostname: await resolveHost(s.hostname), port: s.port });
+  const id = crypto.getRandomValues(new Uint16Array(1))[0];
+  const packet = encodeQuery({ id, name: req.name, type: req.type, recursion: req.recursion });
+  const decode = (bytes: Uint8Array, server: HostPort): Message => {
+    try {
+      return decodeMessage(bytes);
+    } catch (err) {
+      throw new FailError(
+        `malformed reply from ${formatHostPort(server.hostname, server.port)}: ${
+          (err as Error).message
+        }`,
+      );
+    }
+  };
+  const viaTcp = async (server: HostPort): Promise<DnsReply> => {
+    const started = performance.now();
+    const bytes = await queryTcp(server, packet, req.timeoutMs, signal);
+    const ms = performance.now() - started;
+    if (((bytes[0] << 8) | bytes[1]) !== id) {
+      throw new FailError(
+        `reply from ${formatHostPort(server.hostname, server.port)} has the wrong id`,
+      );
+    }
+    return {
+      message: decode(bytes, server),
+      info: { server: server.hostname, port: server.port, transport: "TCP", ms },
+    };
+  };
+  if (req.tcp) {
+    let last: unknown;
+    for (const server of resolved) {
+      try {
+        return await viaTcp(server);
+      } catch (err) {
+        last = err;
+      }
+    }
+    throw last;
+  }
+  const sockets = new Map<HostPort, UdpSocket>();
+  try {
+    for (let attempt = 0; attempt <= req.retries; attempt++) {
+      for (const server of resolved) {
+        let sock = sockets.get(server);
+        if (!sock) {
+          sock = UdpSocket.forTarget(server.hostname);
+          sockets.set(server, sock);
+        }
+        let reply;
+        try {
+          reply = await sock.request(packet, server, {
+            timeoutMs: req.timeoutMs,
+            retries: 0,
+            signal,
+            accept: (data, from) => from.port === server.port && replyMatches(data, id),
+          });
+        } catch (err) {
+          if (err instanceof FailError) continue; // no reply this time: next server or try
+          throw err;
+        }
+        const message = decode(reply.data, server);
+        if (message.flags.tc) return await viaTcp(server);
+        return {
+          message,
+          info: { server: server.hostname, port: server.port, transport: "UDP", ms: reply.rttMs },
+        };
+      }
+    }
+  } finally {
+    for (const sock of sockets.values()) await sock.close();
+  }
+  const tries = req.retries + 1;
+  const list = resolved.map((s) => formatHostPort(s.hostname, s.port)).join(", ");
+  throw new FailError(`no reply from ${list} after ${tries} ${tries === 1 ? "try" : "tries"}`);
+}
+
+const STATUS_WORDS: Record<string, string> = {
+  NXDOMAIN: "no such name",
+  SERVFAIL: "the server failed",
+  REFUSED: "the server refused the query",
+  FORMERR: "the server could not parse the query",
+  NOTIMP: "the server does not implement the query",
+};
+
+/** CLI entry point. */
+export async function main(args: string[], ctx: CommandContext): Promise<number> {
+  const req = parseDnsArgs(args);
+  const { message, info } = await query(req, ctx.signal);
+  if (req.output === "json") console.log(formatJson(messageJson(message, info)));
+  else if (req.output === "short") {
+    const lines = shortLines(message);
+    if (lines.length) console.log(lines.join("\n"));
+  } else console.log(digLines(message, info).join("\n"));
+  const status = rcodeName(message.rcode);
+  if (message.rcode !== 0) {
+    const why = STATUS_WORDS[status] ?? "error";
+    throw new FailError(
+      `${status}: ${why} for ${req.name} ${typeName(req.type)} (from ${
+        formatHostPort(info.server, info.port)
+      })`,
+    );
+  }
+  return 0;
+}

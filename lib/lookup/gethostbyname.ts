@@ -1,0 +1,71 @@
+/**
+ * `socklab gethostbyname NAME`: the lecture's first look-up function, the
+ * official name and IPv4 addresses of NAME from the C library's
+ * gethostbyname (reentrant form), printed as the lecture's program does.
+ *
+ * ```sh
+ * socklab gethostbyname localhost
+ * # Official name is: localhost
+ * #     IP addresses: 127.0.0.1
+ * ```
+ * @module
+ */
+import type { CommandContext } from "../cli/command.ts";
+import { FailError } from "../cli/errors.ts";
+import { parseFlags } from "../cli/flags.ts";
+import { formatJson, writeErr } from "../cli/output.ts";
+import { hostEntLines } from "./addrinfo.ts";
+import { FALLBACK_NOTE, ResolverError, systemResolver } from "./resolver.ts";
+
+const USAGE = "usage: socklab gethostbyname [--aliases] [--json] NAME";
+const HELP = `Looks NAME up with the C library's gethostbyname (IPv4, /etc/hosts and DNS as
+nsswitch says) and prints the official name and every address:
+
+  Official name is: NAME
+      IP addresses: A B ...
+
+  --aliases   also print the aliases line
+  --json      one JSON document {name, official, aliases, addresses}
+
+Exit status: 0 found, 1 unknown host, 2 usage.`;
+
+/** CLI entry point. */
+export async function main(args: string[], _ctx: CommandContext): Promise<number> {
+  const { values, positionals } = parseFlags(args, {
+    usage: USAGE,
+    help: HELP,
+    minPositionals: 1,
+    maxPositionals: 1,
+    options: { aliases: { type: "boolean" }, json: { type: "boolean" } },
+  });
+  const name = positionals[0];
+  const resolver = systemResolver();
+  if (resolver.source !== "libc") writeErr(`socklab gethostbyname: ${FALLBACK_NOTE}\n`);
+  let host;
+  try {
+    host = await resolver.gethostbyname(name);
+  } catch (err) {
+    if (err instanceof ResolverError) {
+      throw new FailError(
+        err.notFound
+          ? `unknown host '${name}' (${err.message})`
+          : `cannot resolve '${name}': ${err.message}`,
+      );
+    }
+    throw err;
+  }
+  if (values.json) {
+    console.log(formatJson({
+      name,
+      official: host.name,
+      aliases: host.aliases,
+      addresses: host.addresses,
+      source: resolver.source,
+    }));
+    return 0;
+  }
+  const lines = hostEntLines(host);
+  if (values.aliases) lines.splice(1, 0, `          Aliases: ${host.aliases.join(" ")}`);
+  console.log(lines.join("\n"));
+  return 0;
+}

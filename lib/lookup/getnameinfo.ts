@@ -1,0 +1,103 @@
+/**
+ * `socklab getnameinfo ADDR [PORT]`: the reverse look-up, address → host
+ * name and port → service name, by the C library's getnameinfo (so
+ * /etc/hosts, DNS PTR records and /etc/services, as nsswitch says).
+ *
+ * ```sh
+ * socklab getnameinfo 127.0.0.1 80
+ * # hostname: localhost
+ * # service: http
+ * ```
+ * @module
+ */
+import type { CommandContext } from "../cli/command.ts";
+import { FailError, UsageError } from "../cli/errors.ts";
+import { parseFlags } from "../cli/flags.ts";
+import { formatJson, writeErr } from "../cli/output.ts";
+import { parsePort } from "../net/address.ts";
+import { pton } from "./inet.ts";
+import { FALLBACK_NOTE, type NameInfoFlags, ResolverError, systemResolver } from "./resolver.ts";
+
+const USAGE =
+  "usage: socklab getnameinfo [-n] [--name-required] [--dgram] [--nofqdn] [--json] ADDR [PORT]";
+const HELP = `Asks the system resolver (the C library's getnameinfo) for the host name of
+ADDR (an IPv4 or IPv6 literal; IPv6 may carry a numeric %zone) and, with PORT,
+the service name. Without a name, the C library answers with the address
+itself (unless --name-required).
+
+  hostname: NAME
+  service: NAME
+
+  -n, --numeric       no look-up: numeric host and service (NI_NUMERICHOST|NI_NUMERICSERV)
+  --name-required     fail when ADDR has no name (NI_NAMEREQD)
+  --dgram             service names of UDP ports (NI_DGRAM)
+  --nofqdn            only the first label of local names (NI_NOFQDN)
+  --json              one JSON document {address, port, hostname, service}
+
+Exit status: 0 answered, 1 no name (with --name-required) or resolver failure, 2 usage.`;
+
+/** CLI entry point. */
+export async function main(args: string[], _ctx: CommandContext): Promise<number> {
+  const { values, positionals } = parseFlags(args, {
+    usage: USAGE,
+    help: HELP,
+    minPositionals: 1,
+    maxPositionals: 2,
+    options: {
+      numeric: { type: "boolean", short: "n" },
+      "name-required": { type: "boolean" },
+      dgram: { type: "boolean" },
+      nofqdn: { type: "boolean" },
+      json: { type: "boolean" },
+    },
+  });
+  const [address, portText] = positionals;
+  if (!pton(address.split("%")[0]) || (address.includes("%") && !address.includes(":"))) {
+    throw new UsageError(`Cannot parse address "${address}": not an IPv4 or IPv6 literal`, USAGE);
+  }
+  let port: number | null = null;
+  if (portText !== undefined) {
+    try {
+      port = parsePort(portText);
+    } catch (err) {
+      throw new UsageError((err as Error).message, USAGE);
+    }
+  }
+  const flags: NameInfoFlags = {
+    numericHost: values.numeric,
+    numericServ: values.numeric,
+    nameRequired: values["name-required"],
+    dgram: values.dgram,
+    noFqdn: values.nofqdn,
+  };
+  const resolver = systemResolver();
+  if (resolver.source !== "libc") writeErr(`socklab getnameinfo: ${FALLBACK_NOTE}\n`);
+  let info;
+  try {
+    info = await resolver.getnameinfo(address, port, flags);
+  } catch (err) {
+    if (err instanceof ResolverError) {
+      if (err.code === "EAI_NONAME") {
+        throw new FailError(`no name for '${address}' (${err.message})`);
+      }
+      if (err.code === "EAI_SYSTEM" || err.code === "EAI_AGAIN" || err.code === "EAI_FAIL") {
+        throw new FailError(`cannot look up '${address}': ${err.message}`);
+      }
+      throw new FailError(`getnameinfo failed for '${address}': ${err.message} (${err.code})`);
+    }
+    throw err;
+  }
+  if (values.json) {
+    console.log(formatJson({
+      address,
+      port,
+      hostname: info.host,
+      service: info.service ?? null,
+      source: resolver.source,
+    }));
+    return 0;
+  }
+  console.log(`hostname: ${info.host}`);
+  if (info.service !== undefined) console.log(`service: ${info.service}`);
+  return 0;
+}
