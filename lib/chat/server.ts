@@ -55,13 +55,20 @@ export async function main(args: string[], ctx: CommandContext): Promise<number>
       "max-line": { type: "string" },
     },
   });
-  const addr = serverAddress(values, DEFAULT_PORT);
-  const options: ChatServerOptions = {
-    signal: ctx.signal,
-    maxClients: intFlag(values["max-clients"], "max-clients", 1, 1_000_000, DEFAULT_MAX_CLIENTS),
-    maxQueue: intFlag(values["max-queue"], "max-queue", 1024, 1 << 30, DEFAULT_MAX_QUEUE),
-    maxLine: intFlag(values["max-line"], "max-line", 16, 65000, DEFAULT_MAX_LINE),
-  };
+  let addr, options: ChatServerOptions;
+  try {
+    addr = serverAddress(values, DEFAULT_PORT);
+    options = {
+      signal: ctx.signal,
+      maxClients: intFlag(values["max-clients"], "max-clients", 1, 1_000_000, DEFAULT_MAX_CLIENTS),
+      maxQueue: intFlag(values["max-queue"], "max-queue", 1024, 1 << 30, DEFAULT_MAX_QUEUE),
+      maxLine: intFlag(values["max-line"], "max-line", 16, 65000, DEFAULT_MAX_LINE),
+    };
+  } catch (err) {
+    // intFlag's errors carry no usage line: add ours.
+    if (err instanceof UsageError && !err.usage) throw new UsageError(err.message, USAGE);
+    throw err;
+  }
   if (values.udp) {
     if (values["max-queue"] !== undefined) {
       throw new UsageError("Cannot use --max-queue with --udp: a UDP server queues nothing", USAGE);

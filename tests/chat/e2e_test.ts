@@ -1,0 +1,303 @@
+import { assertEquals, assertMatch, assertOk } from "../helpers/assert.ts";
+import { type CliProcess, portOf, runCli, spawnCli, spawnProgram } from "../helpers/cli.ts";
+import { peerPath, peerTest } from "../helpers/peers.ts";
+import { messagesFrom, numbered, TcpPeer, UdpPeer } from "./peers.ts";
+
+const LISTENING = /^socklab chat-server: listening on (TCP|UDP) 127\.0\.0\.1:(\d+)$/;
+
+async function startServer(...flags: string[]): Promise<{ server: CliProcess; port: number }> {
+  const server = spawnCli(["chat-server", "--port", "0", "--bind", "127.0.0.1", ...flags]);
+  const port = portOf(await server.stdout.waitFor(LISTENING));
+  return { server, port };
+}
+
+async function startClient(port: number, name: string, ...flags: string[]): Promise<CliProcess> {
+  const client = spawnCli(["chat-client", "127.0.0.1", String(port), name, ...flags]);
+  await client.stderr.waitFor(`signed in as ${name}`);
+  return client;
+}
+
+peerTest(
+  "TCP chat: our client, nc and a late signin each get every message once, in order per sender",
+  ["nc.openbsd"],
+  async () => {
+    const N = 50;
+    const { server, port } = await startServer();
+    await using _ = server;
+    await using alice = await startClient(port, "alice");
+    await using bob = spawnProgram([peerPath("nc.openbsd"), "127.0.0.1", String(port)]);
+    await bob.write("signin bob\n");
+    await bob.stdout.waitFor("OK signed in as bob");
+    await alice.stdout.waitFor("*** bob joined");
+    await using stranger = await TcpPeer.connect(port);
+    // Not signed in: both lines are ignored. The first line the stranger gets is
+    // the reply to its signin, and nobody ever sees its chat.
+    await stranger.send("chat i am not signed in", "who", "signin carol");
+    assertEquals(await stranger.log.waitFor(/./), "OK signed in as carol");
+    await alice.stdout.waitFor("*** carol joined");
+
+    // alice and bob talk at the same time.
+    await Promise.all([
+      alice.write(numbered("a", N).map((l) => `${l}\n`).join("")),
+      bob.write(numbered("chat b", N).map((l) => `${l}\n`).join("")),
+    ]);
+    for (const log of [alice.stdout, bob.stdout, stranger.log]) {
+      await log.waitFor(`Msg alice says: a ${N - 1}`);
+      await log.waitFor(`Msg bob says: b ${N - 1}`);
+    }
+    for (const log of [alice.stdout, bob.stdout, stranger.log]) {
+      assertEquals(messagesFrom(log.lines, "alice"), numbered("a", N));
+      assertEquals(messagesFrom(log.lines, "bob"), numbered("b", N));
+      assertEquals(log.lines.filter((l) => l.includes("not signed in")), []);
+    }
+
+    await alice.write("/who\n");
+    await alice.stdout.waitFor("Users: alice bob carol");
+
+    // bob signs out: alice's next line reaches carol but not bob.
+    await bob.write("signout bob\n");
+    await bob.stdout.waitFor("OK signed out bob");
+    await alice.stdout.waitFor("*** bob left");
+    await alice.write("after bob left\n");
+    await stranger.log.waitFor("Msg alice says: after bob left");
+    await bob.write("signin bob2\n"); // the reply comes after anything sent to bob before it
+    await bob.stdout.waitFor("OK signed in as bob2");
+    assertEquals(bob.stdout.lines.filter((l) => l.includes("after bob left")), []);
+
+    await server.stdout.waitFor(/^socklab chat-server: alice joined from 127\.0\.0\.1:\d+$/);
+    await server.stdout.waitFor(/^socklab chat-server: bob left \(127\.0\.0\.1:\d+\)$/);
+    await alice.closeStdin();
+    assertEquals((await alice.exit()).code, 0);
+    await server.stdout.waitFor(/alice left/);
+    server.kill("SIGTERM");
+    assertEquals((await server.exit()).code, 0);
+  },
+);
+
+Deno.test("UDP chat: two of our clients and a late signin each get every message once, in order", async () => {
+  const N = 50;
+  const { server, port } = await startServer("--udp");
+  await using _ = server;
+  await using alice = await startClient(port, "alice", "--udp");
+  await using bob = await startClient(port, "bob", "--udp");
+  await using stranger = new UdpPeer(port);
+  await stranger.send("chat i am not signed in", "who", "signin carol");
+  assertEquals(await stranger.log.waitFor(/./), "OK signed in as carol");
+  await alice.stdout.waitFor("*** carol joined");
+
+  await Promise.all([
+    alice.write(numbered("a", N).map((l) => `${l}\n`).join("")),
+    bob.write(numbered("b", N).map((l) => `${l}\n`).join("")),
+  ]);
+  for (const log of [alice.stdout, bob.stdout, stranger.log]) {
+    await log.waitFor(`Msg alice says: a ${N - 1}`);
+    await log.waitFor(`Msg bob says: b ${N - 1}`);
+  }
+  for (const log of [alice.stdout, bob.stdout, stranger.log]) {
+    assertEquals(messagesFrom(log.lines, "alice"), numbered("a", N));
+    assertEquals(messagesFrom(log.lines, "bob"), numbered("b", N));
+    assertEquals(log.lines.filter((l) => l.includes("not signed in")), []);
+  }
+  await bob.write("/who\n");
+  await bob.stdout.waitFor("Users: alice bob carol");
+
+  // carol signs out: alice's next line reaches alice but not carol.
+  await stranger.send("signout carol");
+  await stranger.log.waitFor("OK signed out carol");
+  await alice.write("after carol left\n");
+  await bob.stdout.waitFor("Msg alice says: after carol left");
+  await stranger.send("signin carol2");
+  await stranger.log.waitFor("OK signed in as carol2");
+  assertEquals(stranger.log.lines.filter((l) => l.includes("after carol left")), []);
+
+  await bob.closeStdin();
+  assertEquals((await bob.exit()).code, 0);
+  await alice.stdout.waitFor("*** bob left");
+  await server.stdout.waitFor(/^socklab chat-server: bob left \(127\.0\.0\.1:\d+\)$/);
+});
+
+Deno.test("a stalled TCP client is dropped when its queue fills; the others get all 3,000 messages", async () => {
+  const PER_SENDER = 1500;
+  // Loopback kernel buffers take several MB (7.6 MB here) before the server's
+  // queue even starts to fill: 3,000 messages of 6 KB (18 MB) get past them.
+  const pad = "x".repeat(6000);
+  const KEEP = 80; // the peers keep the first 80 characters of each line
+  const { server, port } = await startServer("--max-queue", "65536", "--max-line", "8192");
+  await using _ = server;
+  await using stalled = await TcpPeer.connect(port, { read: false });
+  await stalled.send("signin stalled");
+  assertEquals(await stalled.readLine(), "OK signed in as stalled");
+  // From here on it never reads again.
+  await using a = await TcpPeer.connect(port, { keep: KEEP });
+  await using b = await TcpPeer.connect(port, { keep: KEEP });
+  await a.send("signin a");
+  await b.send("signin b");
+  await a.log.waitFor("OK signed in as a");
+  await b.log.waitFor("OK signed in as b");
+
+  const started = performance.now();
+  await Promise.all([
+    a.send(...numbered("chat a", PER_SENDER).map((l) => `${l} ${pad}`)),
+    b.send(...numbered("chat b", PER_SENDER).map((l) => `${l} ${pad}`)),
+  ]);
+  const shown = (p: string, i: number) => `Msg ${p} says: ${p} ${i} ${pad}`.slice(0, KEEP);
+  for (const peer of [a, b]) {
+    await peer.log.waitFor(shown("a", PER_SENDER - 1), 20_000);
+    await peer.log.waitFor(shown("b", PER_SENDER - 1), 20_000);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  for (const peer of [a, b]) {
+    for (const p of ["a", "b"]) {
+      const got = peer.log.lines.filter((l) => l.startsWith(`Msg ${p} says: `));
+      assertEquals(got, Array.from({ length: PER_SENDER }, (_, i) => shown(p, i)));
+    }
+    await peer.log.waitFor("*** stalled was disconnected (outgoing queue over 65536 bytes");
+    assertEquals(peer.log.lines.filter((l) => l.startsWith("ERR")), []);
+  }
+  await server.stdout.waitFor(
+    /^socklab chat-server: dropped stalled \(127\.0\.0\.1:\d+\): outgoing queue over 65536 bytes/,
+  );
+  assertOk(seconds < 20, `3,000 messages took ${seconds.toFixed(1)} s`);
+  await a.send("who");
+  await a.log.waitFor("Users: a b");
+});
+
+Deno.test("a client killed with SIGKILL mid-broadcast is removed and no error reaches the others", async () => {
+  const N = 2000;
+  const { server, port } = await startServer();
+  await using _ = server;
+  await using victim = await startClient(port, "victim");
+  await using a = await TcpPeer.connect(port);
+  await using b = await TcpPeer.connect(port);
+  await a.send("signin a");
+  await b.send("signin b");
+  await b.log.waitFor("OK signed in as b");
+  const sending = a.send(...numbered("chat a", N));
+  await victim.stdout.waitFor("Msg a says: a 100");
+  victim.kill("SIGKILL");
+  await sending;
+  await a.log.waitFor(`Msg a says: a ${N - 1}`);
+  await b.log.waitFor(`Msg a says: a ${N - 1}`);
+  for (const peer of [a, b]) {
+    assertEquals(messagesFrom(peer.log.lines, "a"), numbered("a", N));
+    await peer.log.waitFor(/^\*\*\* victim (left|was disconnected)/);
+    assertEquals(peer.log.lines.filter((l) => l.startsWith("ERR")), []);
+  }
+  await server.stdout.waitFor(/^socklab chat-server: dropped victim \(127\.0\.0\.1:\d+\): /);
+  await a.send("who");
+  await a.log.waitFor("Users: a b");
+  assertEquals((await victim.exit()).signal, "SIGKILL");
+});
+
+Deno.test("chat-server answers over-long, binary and unknown lines with ERR and keeps serving", async () => {
+  const { server, port } = await startServer("--max-line", "64");
+  await using _ = server;
+  await using p = await TcpPeer.connect(port);
+  await p.send("signin alice");
+  await p.log.waitFor("OK signed in as alice");
+  await p.send(`chat ${"y".repeat(200)}`);
+  await p.log.waitFor("ERR line too long (max 64 bytes)");
+  await p.sendBytes(new Uint8Array([0xff, 0x00, 0x1b, 0x0a]));
+  await p.log.waitFor("ERR unknown command '\ufffd\\x00\\x1b' (use signin, signout, who, chat)");
+  await p.send("", "chat \x1b[31mred", "chat still fine");
+  await p.log.waitFor("Msg alice says: \\x1b[31mred");
+  await p.log.waitFor("Msg alice says: still fine");
+  await p.send("signin alice2", "signout bob");
+  await p.log.waitFor("ERR already signed in as alice");
+  await p.log.waitFor("ERR you are signed in as alice, not bob");
+});
+
+Deno.test("chat-server refuses a second signin with a taken name, and chat-client says so", async () => {
+  const { server, port } = await startServer();
+  await using _ = server;
+  await using _alice = await startClient(port, "alice");
+  const r = await runCli(["chat-client", "127.0.0.1", String(port), "ALICE"]);
+  assertEquals(r.code, 1);
+  assertEquals(
+    r.stderr.trim(),
+    "socklab chat-client: cannot sign in as 'ALICE': name 'ALICE' is already taken",
+  );
+});
+
+Deno.test("chat-server --max-clients turns away one connection too many with ERR", async () => {
+  const { server, port } = await startServer("--max-clients", "2");
+  await using _ = server;
+  await using p1 = await TcpPeer.connect(port);
+  await using p2 = await TcpPeer.connect(port);
+  await p2.send("signin two");
+  await p2.log.waitFor("OK signed in as two");
+  await using p3 = await TcpPeer.connect(port);
+  await p3.log.ended();
+  assertEquals(p3.log.lines, ["ERR server full (2 clients)"]);
+  await server.stdout.waitFor(/^socklab chat-server: refused 127\.0\.0\.1:\d+: server full/);
+  await p1.send("signin one");
+  await p1.log.waitFor("OK signed in as one");
+});
+
+Deno.test("chat-client exits 1 with one line when the server goes away", async () => {
+  const { server, port } = await startServer();
+  await using _ = server;
+  await using alice = await startClient(port, "alice");
+  server.kill("SIGTERM");
+  assertEquals((await server.exit()).code, 0);
+  const status = await alice.exit();
+  assertEquals(status.code, 1);
+  assertEquals(alice.stderr.lines.slice(1), [
+    `socklab chat-client: lost the connection to 127.0.0.1:${port}`,
+  ]);
+});
+
+Deno.test("chat-client reads a missing NAME from a pipe and signs out at end of input", async () => {
+  const { server, port } = await startServer();
+  await using _ = server;
+  const r = await runCli(["chat-client", "127.0.0.1", String(port)], {
+    stdin: "dave\nhello from a pipe\n/who\n",
+  });
+  assertEquals(r.code, 0, r.stderr);
+  assertEquals(r.stdout.split("\n").filter(Boolean), [
+    "Msg dave says: hello from a pipe",
+    "Users: dave",
+  ]);
+  await server.stdout.waitFor(/dave left/);
+});
+
+Deno.test("chat-client --udp exits 1 with 'no reply' when nothing answers", async () => {
+  // A bound socket that never answers (so not even an ICMP error comes back).
+  const sock = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  const port = (sock.addr as Deno.NetAddr).port;
+  const r = await runCli([
+    "chat-client",
+    "--udp",
+    "--timeout",
+    "100",
+    "--retries",
+    "1",
+    "127.0.0.1",
+    String(port),
+    "erin",
+  ]);
+  sock.close();
+  assertEquals(r.code, 1);
+  assertEquals(
+    r.stderr.trim(),
+    `socklab chat-client: no reply from 127.0.0.1:${port} after 2 tries`,
+  );
+});
+
+const USAGE_CASES: [string, string[], RegExp][] = [
+  ["an invalid NAME", ["chat-client", "127.0.0.1", "5600", "a b"], /Cannot use NAME: invalid name/],
+  ["too many arguments", ["chat-client", "h", "1", "n", "x"], /Unexpected argument "x"/],
+  ["--timeout without --udp", ["chat-client", "h", "1", "n", "--timeout", "5"], /without --udp/],
+  ["a bad port", ["chat-client", "h", "99999", "n"], /must be between 0 and 65535/],
+  ["--max-queue with --udp", ["chat-server", "--udp", "--max-queue", "4096"], /--max-queue/],
+  ["--max-clients 0", ["chat-server", "--max-clients", "0"], /--max-clients/],
+];
+
+for (const [name, args, pattern] of USAGE_CASES) {
+  Deno.test(`${args[0]} rejects ${name} with exit 2`, async () => {
+    const r = await runCli(args);
+    assertEquals(r.code, 2, r.stderr);
+    assertMatch(r.stderr, pattern);
+    assertMatch(r.stderr, /usage: socklab chat-/);
+  });
+}
