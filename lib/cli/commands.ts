@@ -87,6 +87,44 @@ export const COMMANDS: CommandEntry[] = [
     load: () => import("../tcp_example/client.ts"),
   },
   {
+    name: "time-server",
+    section: "Exercises",
+    summary: "exercise 1 time server: ISO 8601 text and SNTPv4 replies (port 1501)",
+    load: () => import("../time/server.ts"),
+  },
+  {
+    name: "time-client",
+    section: "Exercises",
+    summary: "exercise 1 client: server time, round trip, offset (Cristian, or --ntp)",
+    load: () => import("../time/client.ts"),
+  },
+  {
+    name: "rates-server",
+    section: "Exercises",
+    summary:
+      "exercise 2 rates server: CODE or AMOUNT CODE [TARGET], --rates CSV/ECB XML (port 1502)",
+    load: () => import("../rates/server.ts"),
+  },
+  {
+    name: "rates-client",
+    section: "Exercises",
+    summary: "exercise 2 client: a currency against all others, or convert an amount",
+    load: () => import("../rates/client.ts"),
+  },
+  {
+    name: "registry-server",
+    section: "Exercises",
+    summary:
+      "exercise 3 registration server: register/unregister/who, retries answered once (port 1503)",
+    load: () => import("../registry/server.ts"),
+  },
+  {
+    name: "registry-client",
+    section: "Exercises",
+    summary: "exercise 3 client: one request, or a prompt (typed or piped)",
+    load: () => import("../registry/client.ts"),
+  },
+  {
     name: "binder",
     section: "Exercises",
     summary:

@@ -137,9 +137,11 @@ export class UdpSocket implements AsyncDisposable {
   /**
    * Sends `payload` to `to` and waits for the reply, resending after each
    * time-out. Throws FailError `no reply from HOST:PORT after N tries`.
+   * `payload` may be a function of the try number (1, 2, ...) for protocols
+   * whose every try carries its own stamp (an SNTP transmit timestamp).
    */
   async request(
-    payload: Uint8Array | string,
+    payload: Uint8Array | string | ((attempt: number) => Uint8Array | string),
     to: HostPort,
     options: RequestOptions = {},
   ): Promise<Reply> {
@@ -147,8 +149,9 @@ export class UdpSocket implements AsyncDisposable {
     const tries = (options.retries ?? DEFAULT_RETRIES) + 1;
     const accept = options.accept ?? ((_d, from) => from.port === to.port);
     for (let attempt = 1; attempt <= tries; attempt++) {
+      const bytes = typeof payload === "function" ? payload(attempt) : payload;
       const sentAt = performance.now();
-      await this.send(payload, to);
+      await this.send(bytes, to);
       const deadline = sentAt + timeoutMs;
       while (true) {
         const left = deadline - performance.now();

@@ -1,0 +1,69 @@
+/**
+ * Text requests over UDP, decoded once for every line-per-datagram service:
+ * trailing CR/LF/NUL stripped (nc sends a newline, the lecture's C clients a
+ * NUL), a length limit, strict UTF-8 with no control bytes, and the rule that
+ * keeps two servers from ping-ponging forever: a datagram that starts with
+ * `ERR` is someone's error reply and is never answered.
+ *
+ * Grammar:
+ * ```text
+ * datagram = text *( CR / LF / NUL )
+ * text     = *( UTF-8 character except controls; TAB allowed )  ; at most maxBytes
+ * ```
+ *
+ * @example
+ * ```ts
+ * import { decodeTextRequest } from "./udp_text.ts";
+ * const r = decodeTextRequest(new TextEncoder().encode("USD\n"), 512);
+ * console.assert(r.kind === "text" && r.text === "USD");
+ * ```
+ * @module
+ */
+
+/** A decoded datagram: its text, a reason for an `ERR` reply, or silence. */
+export type TextRequest =
+  | { kind: "text"; text: string }
+  | { kind: "error"; reason: string }
+  | { kind: "ignore"; why: "error-reply" | "binary" };
+
+const strict = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/** True when `data` starts with the bytes `ERR` (a reply, never a request). */
+export function isErrorReply(data: Uint8Array): boolean {
+  return data.length >= 3 && data[0] === 0x45 && data[1] === 0x52 && data[2] === 0x52;
+}
+
+/** The length of `data` without trailing CR, LF and NUL bytes. */
+export function trimmedLength(data: Uint8Array): number {
+  let end = data.length;
+  while (end > 0) {
+    const b = data[end - 1];
+    if (b !== 0 && b !== 0x0a && b !== 0x0d) break;
+    end--;
+  }
+  return end;
+}
+
+/**
+ * Decodes one datagram as a text request of at most `maxBytes` bytes (after
+ * trailing CR/LF/NUL). Anything longer is an error (`request too long (max N
+ * bytes)`, checked first so a 64 KiB datagram is never decoded); invalid UTF-8
+ * or control bytes (but tab) are binary and ignored, as is anything starting
+ * with `ERR`. Leading and trailing blanks are trimmed.
+ */
+export function decodeTextRequest(data: Uint8Array, maxBytes: number): TextRequest {
+  if (isErrorReply(data)) return { kind: "ignore", why: "error-reply" };
+  const end = trimmedLength(data);
+  if (end > maxBytes) {
+    return { kind: "error", reason: `request too long (max ${maxBytes} bytes)` };
+  }
+  let text: string;
+  try {
+    text = strict.decode(data.subarray(0, end));
+  } catch {
+    return { kind: "ignore", why: "binary" };
+  }
+  // deno-lint-ignore no-control-regex
+  if (/[\x00-\x08\x0a-\x1f\x7f]/.test(text)) return { kind: "ignore", why: "binary" };
+  return { kind: "text", text: text.trim() };
+}

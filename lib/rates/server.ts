@@ -1,0 +1,101 @@
+/**
+ * `socklab rates-server`: exercise 2's currency-rates service. Answers `USD`
+ * with `1 USD = 0.653624 GBP, ...`, `100 USD EUR` with `100 USD = 75.1033 EUR`,
+ * from the built-in 2010 table or a `--rates` file (CSV matrix or ECB XML).
+ *
+ * ```sh
+ * socklab rates-server --port 1502 --rates eurofxref-daily.xml
+ * ```
+ * @module
+ */
+import type { CommandContext } from "../cli/command.ts";
+import { FailError } from "../cli/errors.ts";
+import { parseFlags, SERVER_OPTIONS, serverAddress, serverHelp } from "../cli/flags.ts";
+import { listenLine } from "../net/server.ts";
+import { bindUdp, reason } from "../net/udp.ts";
+import { serveUdp, type UdpHandler } from "../net/udp_serve.ts";
+import {
+  BUILT_IN_TABLE,
+  DEFAULT_PORT,
+  formatAllReply,
+  parseRatesRequest,
+  ratesReply,
+  type RateTable,
+} from "./protocol.ts";
+import { parseRateTable } from "./table_file.ts";
+
+const USAGE = "usage: socklab rates-server [--port N] [--bind ADDR] [--rates FILE]";
+const HELP = `Answers a currency code (USD) with its rate against every other currency, and
+AMOUNT CODE [TARGET] (100 USD EUR) with the converted amount.
+
+${serverHelp(DEFAULT_PORT)}
+  --rates FILE a CSV matrix (",USD,GBP" header; a cell is how many ROW units one
+               COLUMN unit buys) or the ECB's eurofxref XML (EUR base, cross rates
+               derived); default: the built-in table of April 30, 2010`;
+
+/**
+ * The rates service as a datagram handler. Replies to a bare code (1 unit
+ * against all others) are computed once, up front.
+ */
+export function ratesHandler(table: RateTable): UdpHandler {
+  const cached = new Map(table.codes.map((c) => [c, formatAllReply(table, "1", c)]));
+  return (data) => {
+    const req = parseRatesRequest(data, table);
+    if (req.kind === "all" && req.amount === "1") return cached.get(req.code);
+    return ratesReply(table, req);
+  };
+}
+
+/** Reads and parses a rates file; any problem is one FailError naming the file and line. */
+export async function loadRateTable(path: string): Promise<RateTable> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (err) {
+    throw new FailError(`cannot read rates file "${path}": ${reason(err)}`);
+  }
+  try {
+    return parseRateTable(text, `"${path}"`);
+  } catch (err) {
+    throw new FailError(`rates file "${path}" ${(err as Error).message}`);
+  }
+}
+
+/** Options of {@linkcode runRatesServer}. */
+export interface RatesServerOptions {
+  signal: AbortSignal;
+  /** The table served (default the built-in one). */
+  table?: RateTable;
+  /** Where the start-up lines and errors go (default console.log). */
+  log?: (line: string) => void;
+}
+
+/** Serves rates on an already bound socket until the signal aborts. */
+export async function runRatesServer(
+  conn: Deno.DatagramConn,
+  options: RatesServerOptions,
+): Promise<void> {
+  const log = options.log ?? console.log;
+  const table = options.table ?? BUILT_IN_TABLE;
+  log(listenLine("rates-server", conn.addr as Deno.NetAddr));
+  log(`socklab rates-server: ${table.codes.length} currencies from ${table.source}`);
+  await serveUdp(conn, ratesHandler(table), {
+    signal: options.signal,
+    onError: (err) => log(`socklab rates-server: ${err instanceof Error ? err.message : err}`),
+  });
+}
+
+/** CLI entry point. */
+export async function main(args: string[], ctx: CommandContext): Promise<number> {
+  const { values } = parseFlags(args, {
+    usage: USAGE,
+    help: HELP,
+    maxPositionals: 0,
+    options: { ...SERVER_OPTIONS, rates: { type: "string" } },
+  });
+  const address = serverAddress(values, DEFAULT_PORT);
+  const table = values.rates === undefined ? BUILT_IN_TABLE : await loadRateTable(values.rates);
+  const conn = bindUdp(address);
+  await runRatesServer(conn, { signal: ctx.signal, table });
+  return 0;
+}
