@@ -11,6 +11,7 @@
  */
 import type { CommandContext } from "../cli/command.ts";
 import { UsageError } from "../cli/errors.ts";
+import { LineWriter } from "../cli/line_writer.ts";
 import { intFlag, parseFlags, SERVER_OPTIONS, serverAddress, serverHelp } from "../cli/flags.ts";
 import { formatHostPort } from "../net/address.ts";
 import { listenLine } from "../net/server.ts";
@@ -123,15 +124,13 @@ export async function runBinder(conn: Deno.DatagramConn, options: BinderOptions)
       return NOT_TEXT;
     }
     const req = parseRequest(text);
-    const ip = recordIp(from.hostname);
-    const sender = formatHostPort(ip, from.port);
     switch (req.kind) {
       case "lookup": {
         const found = table.lookup(req.command);
         if (!quiet) {
           const all = table.matching(req.command);
           log(
-            `socklab binder: LOOKUP ${req.command} from ${sender}: ${
+            `socklab binder: LOOKUP ${req.command} from ${senderText(from)}: ${
               all.length === 0
                 ? "no record"
                 : `${all.length} record${all.length === 1 ? "" : "s"} (${servers(all)})`
@@ -143,28 +142,32 @@ export async function runBinder(conn: Deno.DatagramConn, options: BinderOptions)
       case "register": {
         let result;
         try {
-          result = table.register(ip, from.port, req.commands);
+          result = table.register(recordIp(from.hostname), from.port, req.commands);
         } catch (err) {
           if (err instanceof TableLimitError) return refuse(err.message, from);
           throw err;
         }
         if (result.added.length > 0) {
           printTable(
-            `REGISTER ${req.commands.join(" ")} from ${sender} (${result.added.length} new)`,
+            `REGISTER ${req.commands.join(" ")} from ${
+              senderText(from)
+            } (${result.added.length} new)`,
           );
           armExpiry();
         }
         return formatRegisterReply(req.commands);
       }
       case "unregister": {
-        const gone = table.unregister(ip, from.port);
+        const gone = table.unregister(recordIp(from.hostname), from.port);
         if (gone.length > 0) {
-          log(`socklab binder: UNREGISTER from ${sender} deletes:`);
+          log(`socklab binder: UNREGISTER from ${senderText(from)} deletes:`);
           for (const r of gone) log(`  ${r.command} ${r.ip} ${r.port}`);
-          printTable(`UNREGISTER from ${sender} (${gone.length} deleted)`);
+          printTable(`UNREGISTER from ${senderText(from)} (${gone.length} deleted)`);
         } else if (!quiet) {
           log(
-            `socklab binder: UNREGISTER from ${sender}: it has no records (only the registering address can delete records)`,
+            `socklab binder: UNREGISTER from ${
+              senderText(from)
+            }: it has no records (only the registering address can delete records)`,
           );
         }
         return formatUnregisterReply(gone.length);
@@ -173,9 +176,9 @@ export async function runBinder(conn: Deno.DatagramConn, options: BinderOptions)
         const view = table.view(req.command);
         if (!quiet) {
           log(
-            `socklab binder: LIST${
-              req.command ? ` ${req.command}` : ""
-            } from ${sender}: ${view.length} record${view.length === 1 ? "" : "s"}`,
+            `socklab binder: LIST${req.command ? ` ${req.command}` : ""} from ${
+              senderText(from)
+            }: ${view.length} record${view.length === 1 ? "" : "s"}`,
           );
         }
         return formatListReply(view, MAX_DATAGRAM);
@@ -201,6 +204,11 @@ export async function runBinder(conn: Deno.DatagramConn, options: BinderOptions)
     clearTimeout(timer);
     timer = undefined;
   }
+}
+
+/** The sender as records show it (computed only when a line needs it: LOOKUP under load does not). */
+function senderText(from: Deno.NetAddr): string {
+  return formatHostPort(recordIp(from.hostname), from.port);
 }
 
 /** `127.0.0.1:40001, 127.0.0.1:40002`: the distinct servers of some records. */
@@ -229,6 +237,18 @@ export async function main(args: string[], ctx: CommandContext): Promise<number>
     throw err;
   }
   const conn = bindUdp(addr);
-  await runBinder(conn, { signal: ctx.signal, ttlSeconds, quiet: values.quiet ?? false });
+  // Batched and bounded: a LOOKUP line each must neither cost a write each nor
+  // stall serving when nobody reads stdout.
+  const out = new LineWriter();
+  try {
+    await runBinder(conn, {
+      signal: ctx.signal,
+      ttlSeconds,
+      quiet: values.quiet ?? false,
+      log: out.line,
+    });
+  } finally {
+    await out.flushed();
+  }
   return 0;
 }

@@ -11,6 +11,7 @@
  */
 import type { CommandContext } from "../cli/command.ts";
 import { FailError, UsageError } from "../cli/errors.ts";
+import { LineWriter } from "../cli/line_writer.ts";
 import {
   intFlag,
   parseFlags,
@@ -282,13 +283,19 @@ export async function main(args: string[], ctx: CommandContext): Promise<number>
   const binder = await binderAddress(values.binder, USAGE);
   const hostname = values.bind ?? (binder.hostname.includes(":") ? "::" : "0.0.0.0");
   const conn = bindUdp({ hostname, port });
-  await runExecServer(conn, {
-    signal: ctx.signal,
-    binder,
-    operations,
-    ttlSeconds,
-    ...talk,
-    verbose: values.verbose ?? false,
-  });
+  const out = new LineWriter();
+  try {
+    await runExecServer(conn, {
+      signal: ctx.signal,
+      binder,
+      operations,
+      ttlSeconds,
+      ...talk,
+      verbose: values.verbose ?? false,
+      log: out.line,
+    });
+  } finally {
+    await out.flushed();
+  }
   return 0;
 }
