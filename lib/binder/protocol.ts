@@ -34,6 +34,7 @@
  * @module
  */
 import { printableText } from "../cli/printable.ts";
+import { isIPv4Literal, isIPv6Literal } from "../net/address.ts";
 
 /** Default UDP port of the binder (SPEC §7; one slide says 4500). */
 export const DEFAULT_PORT = 5500;
@@ -250,6 +251,9 @@ export function parseLookupReply(
   if (!/^[0-9]{1,5}$/.test(words[2]) || port < 1 || port > 65535) {
     throw new SyntaxError(`Cannot parse binder reply ${quote(line)}: bad port`);
   }
+  if (!isIPv4Literal(words[1]) && !isIPv6Literal(words[1])) {
+    throw new SyntaxError(`Cannot parse binder reply ${quote(line)}: not an IP address`);
+  }
   return { ip: words[1], port };
 }
 
@@ -268,7 +272,10 @@ export function parseListReply(
   }
   const records = lines.slice(1).map((line) => {
     const w = line.split(SPACE_RE);
-    if (w.length !== 4 || !/^[0-9]+$/.test(w[2]) || !/^[0-9]+$/.test(w[3])) {
+    if (
+      w.length !== 4 || !/^[0-9]+$/.test(w[2]) || !/^[0-9]+$/.test(w[3]) ||
+      !(isIPv4Literal(w[1]) || isIPv6Literal(w[1])) || canonicalCommand(w[0]) === undefined
+    ) {
       throw new SyntaxError(`Cannot parse binder record ${quote(line)}`);
     }
     return { command: w[0], ip: w[1], port: Number(w[2]), secondsLeft: Number(w[3]) };

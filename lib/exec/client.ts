@@ -15,6 +15,7 @@ import { FailError, UsageError } from "../cli/errors.ts";
 import { parseFlags, UDP_CLIENT_HELP, UDP_CLIENT_OPTIONS, udpClientOptions } from "../cli/flags.ts";
 import { type LineInput, streamInput } from "../cli/input.ts";
 import { writeErr, writeOut } from "../cli/output.ts";
+import { printableBytes } from "../cli/printable.ts";
 import { formatHostPort, type HostPort } from "../net/address.ts";
 import { aborted } from "../net/server.ts";
 import { UdpSocket } from "../net/udp.ts";
@@ -73,6 +74,13 @@ export interface CallResult {
   server?: HostPort;
   /** Servers that did not answer before this one did. */
   failovers: number;
+}
+
+/** `data` without trailing CR, LF and NUL bytes. */
+function trimmedBytes(data: Uint8Array): Uint8Array {
+  let end = data.length;
+  while (end > 0 && (data[end - 1] === 0 || data[end - 1] === 10 || data[end - 1] === 13)) end--;
+  return data.subarray(0, end);
 }
 
 function serverKey(s: HostPort): string {
@@ -206,7 +214,8 @@ export class ExecClient implements AsyncDisposable {
             return t.startsWith(`${command} `) || isErrorReply(t);
           },
         });
-        return { reply: trimRequest(decoder.decode(reply.data)), server, failovers };
+        // A server is a stranger: its reply is shown as one printable line.
+        return { reply: printableBytes(trimmedBytes(reply.data)), server, failovers };
       } catch (err) {
         if (!(err instanceof FailError) || this.#signal?.aborted) throw err;
         const key = serverKey(server);

@@ -157,6 +157,8 @@ Deno.test("parseLookupReply() reads CMD IP PORT and passes an ERR through", () =
   throws(() => parseLookupReply("MIN 127.0.0.1 1", "MAX"), /expected "MAX IP PORT"/, SyntaxError);
   throws(() => parseLookupReply("MAX 127.0.0.1 70000", "MAX"), /bad port/, SyntaxError);
   throws(() => parseLookupReply("MAX 127.0.0.1", "MAX"), /expected/, SyntaxError);
+  throws(() => parseLookupReply("MAX \x1b[2J 1", "MAX"), /not an IP address/, SyntaxError);
+  throws(() => parseLookupReply("MAX example.com 1", "MAX"), /not an IP address/, SyntaxError);
 });
 
 Deno.test("the client-side reply parsers read OK replies and refuse garbage", () => {
@@ -169,6 +171,8 @@ Deno.test("the client-side reply parsers read OK replies and refuse garbage", ()
   assertEquals(parseUnregisterReply("OK UNREGISTER 4"), 4);
   throws(() => parseUnregisterReply("OK UNREGISTER"), /OK UNREGISTER n/, SyntaxError);
   throws(() => parseListReply("OK LIST 2\nMAX 127.0.0.1 1 1"), /OK LIST n/, SyntaxError);
+  throws(() => parseListReply("OK LIST 1\nMAX \x1b]0;x 1 1"), /binder record/, SyntaxError);
+  throws(() => parseListReply("OK LIST 1\nM\x1bX ::1 1 1"), /binder record/, SyntaxError);
 });
 
 Deno.test("recordIp() shows an IPv4-mapped IPv6 source as IPv4 and leaves the rest", () => {

@@ -252,3 +252,18 @@ Deno.test("exec-client --list prints the binder's table", async () => {
     ),
   );
 });
+
+Deno.test("exec-client shows a hostile server's escape codes as text, not as terminal commands", async () => {
+  const binder = await startBinder();
+  await using _b = binder.proc;
+  await using fake = rawSocket(); // registers, then answers like a server would, but hostile
+  assertEquals(await ask(fake, binder.port, "REGISTER MAX"), "OK REGISTER MAX");
+  const client = spawnCli(["exec-client", "--binder", `127.0.0.1:${binder.port}`, "MAX", "1"]);
+  await using _c = client;
+  const got = await fake.receive(10_000);
+  assertOk(got, "the client called the registered address");
+  assertEquals(new TextDecoder().decode(got[0]), "MAX 1");
+  await fake.send("MAX \x1b[2J\x1b]0;owned\x07 1\n", got[1]);
+  assertEquals((await client.exit()).code, 0);
+  assertEquals(client.stdout.text, "MAX \\x1b[2J\\x1b]0;owned\\x07 1\n");
+});
