@@ -48,7 +48,7 @@ export async function runTcpClient(conn: Deno.Conn, options: TcpClientOptions): 
       if (isQuit(text)) return;
       write(`${clientReceivedLine(text)}\n`);
       try {
-        if (await sendTurn(conn, options.input, write)) return;
+        if (await sendTurn(conn, options.input, write, options.signal)) return;
       } catch (err) {
         if (isGone(err)) {
           write("socklab tcp-client: the server closed the connection\n");

@@ -69,7 +69,7 @@ export async function runTcpServer(
       served++;
       current = conn;
       try {
-        await converse(conn, input, write);
+        await converse(conn, input, write, signal);
       } catch (err) {
         if (!signal.aborted) write(`socklab tcp-server: connection failed: ${reason(err)}\n`);
       } finally {
@@ -83,14 +83,19 @@ export async function runTcpServer(
   }
 }
 
-async function converse(conn: Deno.Conn, input: LineInput, write: Write): Promise<void> {
+async function converse(
+  conn: Deno.Conn,
+  input: LineInput,
+  write: Write,
+  signal: AbortSignal,
+): Promise<void> {
   const peer = conn.remoteAddr as Deno.NetAddr;
   const closed = () =>
     write(`socklab tcp-server: client (${peer.hostname} , ${peer.port}) closed the connection\n`);
   write(`${connectionLine(peer)}\n`);
   while (true) {
     try {
-      if (await sendTurn(conn, input, write)) return;
+      if (await sendTurn(conn, input, write, signal)) return;
     } catch (err) {
       if (isGone(err)) return closed();
       throw err;
