@@ -132,7 +132,7 @@ export async function runExecServer(
     `socklab exec-server: registered ${
       names.join(" ")
     } with ${binderLabel} (records live ${ttlSeconds} s; re-registering every ${
-      refreshMs / 1000
+      Number((refreshMs / 1000).toFixed(2))
     } s)`,
   );
   options.onRegistered?.(ttlSeconds);
@@ -241,7 +241,11 @@ async function unregister(
       label: talk.label,
     });
     const n = parseUnregisterReply(new TextDecoder().decode(reply.data));
-    log(`socklab exec-server: unregistered from ${talk.label} (${n} records deleted)`);
+    log(
+      `socklab exec-server: unregistered from ${talk.label} (${n} record${
+        n === 1 ? "" : "s"
+      } deleted)`,
+    );
   } catch (err) {
     log(`socklab exec-server: cannot unregister: ${err instanceof Error ? err.message : err}`);
   } finally {

@@ -267,3 +267,42 @@ Deno.test("exec-client shows a hostile server's escape codes as text, not as ter
   assertEquals((await client.exit()).code, 0);
   assertEquals(client.stdout.text, "MAX \\x1b[2J\\x1b]0;owned\\x07 1\n");
 });
+
+Deno.test("exec-client gives up with ERR no server for CMD once every server has had its tries", async () => {
+  const binder = await startBinder();
+  await using _b = binder.proc;
+  await using silent = rawSocket(); // registered, then never answers: a hung server
+  assertEquals(await ask(silent, binder.port, "REGISTER MAX"), "OK REGISTER MAX");
+  const r = await runCli([
+    "exec-client",
+    "--binder",
+    `127.0.0.1:${binder.port}`,
+    "--timeout",
+    "100",
+    "--retries",
+    "2",
+    "-v",
+    "MAX",
+    "1",
+  ]);
+  assertEquals(r.code, 1);
+  const lines = r.stderr.trimEnd().split("\n");
+  assertEquals(lines.length, 4, r.stderr);
+  for (const line of lines.slice(0, 3)) {
+    assertMatch(line, /did not answer within 100 ms; asking the binder again$/);
+  }
+  assertEquals(lines[3], "socklab exec-client: ERR no server for MAX");
+});
+
+Deno.test("exec-client's prompt loop ends with exit 0 on SIGINT", async () => {
+  const binder = await startBinder();
+  await using _b = binder.proc;
+  const server = await startExecServer(binder.port, ["--commands", "MAX"]);
+  await using _s = server.proc;
+  await using client = spawnCli(["exec-client", "--binder", `127.0.0.1:${binder.port}`]);
+  await client.write("MAX 1 2\n");
+  await client.stdout.waitFor("MAX 2");
+  client.kill("SIGINT"); // stdin is still open: the loop is waiting for a line
+  assertEquals((await client.exit(5000)).code, 0);
+  assertEquals(client.stderr.text, "");
+});
