@@ -11,6 +11,7 @@
 import denoJson from "./deno.json" with { type: "json" };
 import { type CommandEntry, COMMANDS, SECTIONS } from "./lib/cli/commands.ts";
 import { describeError, HelpRequest, UsageError } from "./lib/cli/errors.ts";
+import { currentUsage } from "./lib/cli/flags.ts";
 
 const USAGE = "usage: socklab <command> [options] [arguments]   (socklab --help lists commands)";
 
@@ -83,7 +84,8 @@ async function run(args: string[]): Promise<number> {
     }
     console.error(`socklab ${name}: ${describeError(err)}`);
     if (err instanceof UsageError) {
-      if (err.usage) console.error(err.usage);
+      const usage = err.usage || currentUsage();
+      if (usage) console.error(usage);
       return 2;
     }
     if (!(err instanceof Error) || !("exitCode" in err)) {

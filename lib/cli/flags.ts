@@ -32,6 +32,17 @@ export interface FlagSpec<O extends ParseArgsConfig["options"]> {
   maxPositionals?: number;
 }
 
+/**
+ * The usage line of the command whose flags were parsed last, so a UsageError
+ * raised later (a range check, a bad address) still prints its usage line.
+ */
+let lastUsage = "";
+
+/** The usage line given to the most recent {@linkcode parseFlags} call. */
+export function currentUsage(): string {
+  return lastUsage;
+}
+
 type Parsed<O extends ParseArgsConfig["options"]> = ReturnType<
   typeof parseArgs<
     { options: O & { help: { type: "boolean" } }; allowPositionals: true; strict: true }
@@ -43,6 +54,7 @@ export function parseFlags<O extends ParseArgsConfig["options"]>(
   args: string[],
   spec: FlagSpec<O>,
 ): Parsed<O> {
+  lastUsage = spec.usage;
   let parsed;
   try {
     parsed = parseArgs({

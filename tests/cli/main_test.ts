@@ -68,3 +68,13 @@ Deno.test("parseFlags() turns --help into a HelpRequest and extra arguments into
   throws(() => parseFlags(["--help"], spec), /help requested/, HelpRequest);
   throws(() => parseFlags(["a", "b"], spec), /Unexpected argument "b"/, UsageError);
 });
+
+Deno.test("an out-of-range flag value exits 2 with the error and the command's usage line", async () => {
+  const { code, stderr } = await runCli(["udp-server", "--port", "70000"]);
+  assertEquals(code, 2);
+  assertEquals(
+    stderr,
+    'socklab udp-server: Cannot parse --port "70000": must be between 0 and 65535\n' +
+      "usage: socklab udp-server [--port N] [--bind ADDR]\n",
+  );
+});
