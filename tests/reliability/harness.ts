@@ -1,0 +1,536 @@
+/**
+ * Runs one server of the table (servers.ts) under seeded hostile input:
+ * batches of hostile datagrams or TCP sessions, each followed by well-behaved
+ * probes; RSS sampled from /proc after every batch; the output scanned for
+ * stack traces; SIGTERM at the end must exit 0 and free the port. The result
+ * becomes one summary line, e.g.
+ * `binder: 5,000 hostile datagrams, 0 crashes, 100/100 probes answered, RSS +3 MB`.
+ * @module
+ */
+import { socklabArgv } from "../helpers/cli.ts";
+import { rssBytes, socketsOnPort } from "../helpers/procfs.ts";
+import {
+  deriveSeed,
+  hostileMessage,
+  type HostileSession,
+  hostileSession,
+  HUGE_LINE_BYTES,
+  Rng,
+} from "./fuzz.ts";
+import { ProbeError, type Prober, type ProbeTarget } from "./probes.ts";
+import type { ServerEntry } from "./servers.ts";
+import { WatchedProcess } from "./watched.ts";
+
+/** Hostile datagrams per UDP server: `FUZZ_COUNT`, default 5,000. */
+export function fuzzCount(): number {
+  const text = Deno.env.get("FUZZ_COUNT");
+  const n = text ? Number(text) : 5000;
+  if (!Number.isSafeInteger(n) || n < 100) {
+    throw new RangeError(`Cannot use FUZZ_COUNT "${text}": must be a whole number of at least 100`);
+  }
+  return n;
+}
+
+/** How much hostile input one run sends, derived from FUZZ_COUNT. */
+export interface FuzzBudget {
+  /** Hostile datagrams per UDP server. */
+  datagrams: number;
+  /** Hostile sessions per TCP server (FUZZ_COUNT / 50). */
+  sessions: number;
+  /** Batches (each followed by probes). */
+  batches: number;
+  /** Probes after each batch. */
+  probesPerBatch: number;
+  /** Most idle connections one idle session opens. */
+  idleMax: number;
+}
+
+/** The budget for a FUZZ_COUNT. */
+export function budget(count = fuzzCount()): FuzzBudget {
+  return {
+    datagrams: count,
+    sessions: Math.max(20, Math.round(count / 50)),
+    batches: 20,
+    probesPerBatch: 5,
+    idleMax: 200,
+  };
+}
+
+/** A server of the table, started. */
+export interface RunningServer extends ProbeTarget, AsyncDisposable {
+  entry: ServerEntry;
+  /** Companions started for it (the binder for exec-server). */
+  companions: WatchedProcess[];
+  /** `HOST:PORT` of its binder, when it needs one. */
+  binder?: string;
+}
+
+/** Options of {@linkcode startServer}. */
+export interface StartOptions {
+  /** Address to bind (default 127.0.0.1). */
+  host?: string;
+  /** Argv prefix, e.g. `ip netns exec NS` (default none). */
+  wrap?: string[];
+  /** Extra socklab arguments (e.g. `--ttl 2` for a binder). */
+  extra?: string[];
+  /** Port to bind (default 0: any free port). */
+  port?: number;
+  /** Keep feeding `stdinLine` to stdin (default true; false: an operator who never types). */
+  feed?: boolean;
+}
+
+/** Starts `entry` (and its companion), waits for its start-up line, returns where it listens. */
+export async function startServer(
+  entry: ServerEntry,
+  options: StartOptions = {},
+): Promise<RunningServer> {
+  const host = options.host ?? "127.0.0.1";
+  const wrap = options.wrap ?? [];
+  const companions: WatchedProcess[] = [];
+  const extra = [...(options.extra ?? [])];
+  let binderAddr: string | undefined;
+  const cleanup = async () => {
+    for (const c of companions) await c[Symbol.asyncDispose]();
+  };
+  try {
+    if (entry.needs === "binder") {
+      const binder = new WatchedProcess([
+        ...wrap,
+        ...socklabArgv(),
+        "binder",
+        "--quiet",
+        "--port",
+        "0",
+        "--bind",
+        host,
+      ]);
+      companions.push(binder);
+      const line = await binder.stdout.waitFor(
+        /^socklab binder: listening on UDP \S+:\d+$/,
+        20_000,
+        true,
+      );
+      binderAddr = `${host}:${lastNumber(line)}`;
+      extra.push("--binder", binderAddr);
+    }
+    const listen = entry.listen?.(host, options.port ?? 0) ??
+      ["--port", String(options.port ?? 0), "--bind", host];
+    const proc = new WatchedProcess(
+      [...wrap, ...socklabArgv(), ...entry.args, ...listen, ...extra],
+      {
+        stdin: entry.stdinLine !== undefined,
+      },
+    );
+    let line: string;
+    try {
+      line = await proc.stdout.waitFor(entry.ready, 20_000, true);
+    } catch (err) {
+      await proc[Symbol.asyncDispose]();
+      throw new Error(`${entry.name} did not start: ${(err as Error).message}\n${proc.describe()}`);
+    }
+    const feeding = entry.stdinLine !== undefined && options.feed !== false
+      ? feed(proc, `${entry.stdinLine}\n`)
+      : undefined;
+    return {
+      entry,
+      host,
+      port: lastNumber(line),
+      proc,
+      companions,
+      binder: binderAddr,
+      async [Symbol.asyncDispose]() {
+        await proc[Symbol.asyncDispose]();
+        await feeding;
+        await cleanup();
+      },
+    };
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}
+
+/** Keeps a server's stdin supplied with `line` for as long as it reads (back-pressure bounds it). */
+async function feed(proc: WatchedProcess, line: string): Promise<void> {
+  const block = line.repeat(Math.max(1, Math.floor(4096 / line.length)));
+  try {
+    while (proc.exited === undefined) await proc.write(block);
+  } catch {
+    // stdin closed: the server is gone
+  }
+}
+
+function lastNumber(line: string): number {
+  const m = line.match(/(\d+)\D*$/);
+  if (!m) throw new Error(`no port in line: ${line}`);
+  return Number(m[1]);
+}
+
+/** What one fuzzing run found. */
+export interface FuzzResult {
+  name: string;
+  transport: "udp" | "tcp";
+  seed: number;
+  /** Hostile datagrams sent, or hostile TCP sessions run. */
+  hostile: number;
+  /** Hostile bytes sent. */
+  bytes: number;
+  /** Hostile TCP connections opened (sessions plus idle ones). */
+  connections: number;
+  /** Exits or stack traces seen (0 or 1: a crash ends the run). */
+  crashes: number;
+  probesAnswered: number;
+  probesTotal: number;
+  rssStart: number;
+  rssMax: number;
+  /** Datagrams the kernel dropped on the server's socket (receive buffer full). */
+  kernelDrops?: number;
+  /** Replies the fuzzer's socket got, by first word. */
+  replies: Map<string, number>;
+  /** SIGTERM at the end: exit code, and whether the port was free afterwards. */
+  sigterm?: { code: number; portFree: boolean; ms: number };
+  seconds: number;
+  /** The first failure, with what to replay. */
+  failure?: string;
+}
+
+const MB = 1024 * 1024;
+
+/** `binder: 5,000 hostile datagrams, 0 crashes, 100/100 probes answered, RSS +3 MB` */
+export function summaryLine(r: FuzzResult): string {
+  const n = (x: number) => x.toLocaleString("en-US");
+  const what = r.transport === "udp"
+    ? `${n(r.hostile)} hostile datagrams`
+    : `${n(r.hostile)} hostile sessions (${n(r.connections)} connections, ${
+      Math.round(r.bytes / MB)
+    } MB)`;
+  const growth = Math.max(0, r.rssMax - r.rssStart);
+  return `${r.name}: ${what}, ${r.crashes} crash${r.crashes === 1 ? "" : "es"}, ${
+    n(r.probesAnswered)
+  }/${n(r.probesTotal)} probes answered, RSS +${Math.round(growth / MB)} MB`;
+}
+
+/** One row of the README's reliability table. */
+export function tableRow(r: FuzzResult): string {
+  const n = (x: number) => x.toLocaleString("en-US");
+  const input = r.transport === "udp"
+    ? `${n(r.hostile)} datagrams`
+    : `${n(r.hostile)} sessions, ${n(r.connections)} connections, ${Math.round(r.bytes / MB)} MB`;
+  return `| ${r.name} | ${input} | ${r.crashes} | ${n(r.probesAnswered)}/${n(r.probesTotal)} | +${
+    Math.round(Math.max(0, r.rssMax - r.rssStart) / MB)
+  } MB (${Math.round(r.rssMax / MB)} MB peak) | ${
+    r.sigterm
+      ? `exit ${r.sigterm.code}${r.sigterm.portFree ? ", port free" : ", PORT STILL OPEN"}`
+      : "-"
+  } |`;
+}
+
+/** Fuzzes one server: the whole run, from start to SIGTERM. Never throws; see `failure`. */
+export async function fuzzServer(
+  entry: ServerEntry,
+  baseSeed: number,
+  b = budget(),
+): Promise<FuzzResult> {
+  const started = performance.now();
+  const seed = deriveSeed(baseSeed, entry.name);
+  const result: FuzzResult = {
+    name: entry.name,
+    transport: entry.transport,
+    seed: baseSeed,
+    hostile: 0,
+    bytes: 0,
+    connections: 0,
+    crashes: 0,
+    probesAnswered: 0,
+    probesTotal: 0,
+    rssStart: 0,
+    rssMax: 0,
+    replies: new Map(),
+    seconds: 0,
+  };
+  const rng = new Rng(seed);
+  await using server = await startServer(entry);
+  const { proc } = server;
+  let prober: Prober | undefined;
+  const crashed = (): string | undefined => {
+    if (proc.exited) return `the server exited with code ${proc.exited.code}`;
+    const trace = proc.stdout.crash ?? proc.stderr.crash;
+    return trace ? `a stack trace appeared (${trace})` : undefined;
+  };
+  const probeBatch = async (first: number) => {
+    for (let i = first; i < first + b.probesPerBatch; i++) {
+      result.probesTotal++;
+      await prober!.ask(i);
+      result.probesAnswered++;
+    }
+  };
+  const sampleRss = () => {
+    const rss = rssBytes(proc.pid);
+    if (rss !== undefined) result.rssMax = Math.max(result.rssMax, rss);
+  };
+  try {
+    prober = await entry.probe(server);
+    // Warm up (JIT, first allocations) before the RSS baseline.
+    await probeBatch(0);
+    result.rssStart = rssBytes(proc.pid) ?? 0;
+    result.rssMax = result.rssStart;
+    const fuzzBatch = entry.transport === "udp" ? udpBatch : tcpBatch;
+    const state = await FuzzState.open(server, rng, b, result);
+    state.prober = prober;
+    try {
+      for (let batch = 0; batch < b.batches; batch++) {
+        await fuzzBatch(state, batch);
+        const why = crashed();
+        if (why) throw new Error(why);
+        try {
+          await probeBatch((batch + 1) * b.probesPerBatch);
+        } finally {
+          await state.closeIdle();
+        }
+        sampleRss();
+        const after = crashed();
+        if (after) throw new Error(after);
+      }
+    } finally {
+      await state.close();
+    }
+    if (entry.transport === "udp") result.kernelDrops = udpDrops(server.port);
+    // The end: SIGTERM must close everything and exit 0.
+    const t0 = performance.now();
+    proc.kill("SIGTERM");
+    const status = await proc.exit(10_000);
+    result.sigterm = {
+      code: status.timedOut ? -1 : status.code,
+      portFree: socketsOnPort(server.port, entry.transport).length === 0,
+      ms: Math.round(performance.now() - t0),
+    };
+    if (status.timedOut) throw new Error("SIGTERM: still running after 10 s (killed)");
+    if (status.code !== 0) throw new Error(`SIGTERM: exit code ${status.code}, expected 0`);
+    if (!result.sigterm.portFree) throw new Error(`SIGTERM: port ${server.port} still has sockets`);
+    const trace = proc.stdout.crash ?? proc.stderr.crash;
+    if (trace) throw new Error(`a stack trace appeared (${trace})`);
+  } catch (err) {
+    const why = crashed();
+    if (why) result.crashes = 1;
+    const what = err instanceof ProbeError
+      ? `probe failed: ${err.message}`
+      : (err as Error).message;
+    result.failure = `${entry.name}: ${what}${why && !what.includes(why) ? ` (${why})` : ""}\n` +
+      `replay: SEED=${baseSeed} deno test -A tests/reliability/fuzz_test.ts --filter "${entry.name} survives"\n` +
+      proc.describe();
+  } finally {
+    await prober?.close();
+    result.seconds = (performance.now() - started) / 1000;
+  }
+  return result;
+}
+
+/** The fuzzer's sockets and the connections held open across one batch. */
+class FuzzState {
+  readonly server: RunningServer;
+  readonly rng: Rng;
+  readonly budget: FuzzBudget;
+  readonly result: FuzzResult;
+  prober: Prober | undefined;
+  udp: Deno.DatagramConn | undefined;
+  #receiving: Promise<void> | undefined;
+  idle: Deno.TcpConn[] = [];
+
+  private constructor(server: RunningServer, rng: Rng, b: FuzzBudget, result: FuzzResult) {
+    this.server = server;
+    this.rng = rng;
+    this.budget = b;
+    this.result = result;
+  }
+
+  static open(
+    server: RunningServer,
+    rng: Rng,
+    b: FuzzBudget,
+    result: FuzzResult,
+  ): Promise<FuzzState> {
+    const s = new FuzzState(server, rng, b, result);
+    if (server.entry.transport === "udp") {
+      s.udp = Deno.listenDatagram({ transport: "udp", hostname: server.host, port: 0 });
+      s.#receiving = s.#countReplies(s.udp);
+    }
+    return Promise.resolve(s);
+  }
+
+  async #countReplies(conn: Deno.DatagramConn): Promise<void> {
+    const buf = new Uint8Array(65536);
+    const decoder = new TextDecoder();
+    try {
+      while (true) {
+        const [data] = await conn.receive(buf);
+        const word = decoder.decode(data.subarray(0, 16)).split(/[ \n]/)[0].slice(0, 12) ||
+          "(empty)";
+        this.result.replies.set(word, (this.result.replies.get(word) ?? 0) + 1);
+      }
+    } catch {
+      // closed
+    }
+  }
+
+  async closeIdle(): Promise<void> {
+    for (const c of this.idle) {
+      try {
+        c.close();
+      } catch {
+        // already closed
+      }
+    }
+    this.idle = [];
+    await Promise.resolve();
+  }
+
+  async close(): Promise<void> {
+    await this.closeIdle();
+    try {
+      this.udp?.close();
+    } catch {
+      // already closed
+    }
+    await this.#receiving;
+  }
+}
+
+/** Bytes in flight before the UDP fuzzer waits for the server to catch up (a probe). */
+const UDP_WINDOW_BYTES = 96 * 1024;
+
+async function udpBatch(state: FuzzState, batch: number): Promise<void> {
+  const { server, rng, budget: b, result } = state;
+  const to: Deno.NetAddr = { transport: "udp", hostname: server.host, port: server.port };
+  const count = Math.floor(b.datagrams / b.batches) + (batch < b.datagrams % b.batches ? 1 : 0);
+  const words = server.entry.words;
+  let window = 0;
+  let syncs = 0;
+  for (let i = 0; i < count; i++) {
+    const m = hostileMessage(rng, words, 65507);
+    // Keep the server's receive buffer from overflowing, so hostile input is
+    // read rather than dropped by the kernel: wait for the server to answer
+    // a well-behaved request before the next window.
+    if (window + m.data.length > UDP_WINDOW_BYTES && window > 0) {
+      await syncProbe(state, batch, syncs++);
+      window = 0;
+    }
+    try {
+      await state.udp!.send(m.data, to);
+    } catch {
+      // loopback send errors (ENOBUFS) are the fuzzer's problem, not the server's
+      continue;
+    }
+    window += m.data.length + 64;
+    result.hostile++;
+    result.bytes += m.data.length;
+  }
+}
+
+/** A probe used as a sync point inside a batch (counted like any other). */
+async function syncProbe(state: FuzzState, batch: number, n: number): Promise<void> {
+  // Sync probes use indices far from the batch probes', so replies never mix.
+  const i = 1_000_000 + batch * 10_000 + n;
+  state.result.probesTotal++;
+  await state.prober!.ask(i);
+  state.result.probesAnswered++;
+}
+
+async function tcpBatch(state: FuzzState, batch: number): Promise<void> {
+  const { server, rng, budget: b, result } = state;
+  const count = Math.floor(b.sessions / b.batches) + (batch < b.sessions % b.batches ? 1 : 0);
+  const sessions = Array.from(
+    { length: count },
+    () => hostileSession(rng, server.entry.words, b.idleMax),
+  );
+  const run = async (s: HostileSession) => {
+    result.hostile++;
+    if (s.kind === "idle") {
+      // At most idleMax idle connections at once, well under any server's
+      // client limit: a server full of idle sockets refuses the probe too.
+      const room = Math.min(s.idle!, b.idleMax - state.idle.length);
+      for (let i = 0; i < room; i++) {
+        try {
+          state.idle.push(await Deno.connect({ hostname: server.host, port: server.port }));
+          result.connections++;
+        } catch {
+          break;
+        }
+      }
+      if (server.entry.oneAtATime) await state.closeIdle();
+      return;
+    }
+    result.connections++;
+    result.bytes += await runSession(server, s);
+  };
+  if (server.entry.oneAtATime) {
+    for (const s of sessions) await run(s);
+  } else {
+    await Promise.all(sessions.map(run));
+  }
+}
+
+const SESSION_DEADLINE_MS = 3000;
+
+/** One hostile TCP session; resolves with the bytes sent. Never throws. */
+async function runSession(server: RunningServer, s: HostileSession): Promise<number> {
+  let conn: Deno.TcpConn;
+  try {
+    conn = await Deno.connect({ hostname: server.host, port: server.port });
+  } catch {
+    return 0;
+  }
+  conn.setNoDelay(true);
+  const deadline = performance.now() + SESSION_DEADLINE_MS;
+  let closed = false;
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    try {
+      conn.close();
+    } catch {
+      // already closed
+    }
+  };
+  // Read whatever the server says, so its replies never pile up in our buffer.
+  const reading = (async () => {
+    const buf = new Uint8Array(65536);
+    try {
+      while ((await conn.read(buf)) !== null) { /* discard */ }
+    } catch {
+      // reset or closed by us
+    }
+  })();
+  const timer = setTimeout(close, SESSION_DEADLINE_MS + 2000);
+  let sent = 0;
+  try {
+    const write = async (bytes: Uint8Array) => {
+      let off = 0;
+      while (off < bytes.length) off += await conn.write(bytes.subarray(off));
+      sent += bytes.length;
+    };
+    if (s.kind === "byte-at-a-time") {
+      for (const b of s.writes[0]) await write(new Uint8Array([b]));
+    } else if (s.kind === "huge-line") {
+      const chunk = new Uint8Array(64 * 1024).fill(0x78);
+      while (sent < HUGE_LINE_BYTES && performance.now() < deadline) await write(chunk);
+    } else {
+      for (const w of s.writes) await write(w);
+    }
+    if (s.ending === "half-close") {
+      await conn.closeWrite();
+      await reading; // the server closes once it has read everything
+    }
+  } catch {
+    // the server hung up on us: allowed
+  } finally {
+    clearTimeout(timer);
+    close();
+    await reading;
+  }
+  return sent;
+}
+
+function udpDrops(port: number): number | undefined {
+  const rows = socketsOnPort(port, "udp");
+  return rows.length ? rows.reduce((n, r) => n + (r.drops ?? 0), 0) : undefined;
+}
