@@ -81,8 +81,9 @@ export function canonicalAmount(text: string): string {
   return fraction ? `${whole}.${fraction}` : whole;
 }
 
-/** Parses a request's text (already decoded, trimmed, printable). */
-export function parseRatesText(text: string, table: RateTable): RatesRequest {
+/** Parses a request's text (decoded and printable; blanks around are ignored). */
+export function parseRatesText(raw: string, table: RateTable): RatesRequest {
+  const text = raw.trim();
   if (text === "") return { kind: "error", reason: "empty request (send a code such as USD)" };
   const words = text.split(/\s+/);
   if (words.length > 3) {

@@ -55,8 +55,9 @@ const USAGE_OF = {
   who: "who [NAME]",
 } as const;
 
-/** Parses a request's text (decoded, trimmed, printable). */
-export function parseRegistryText(text: string): RegistryRequest {
+/** Parses a request's text (decoded and printable; blanks around are ignored). */
+export function parseRegistryText(raw: string): RegistryRequest {
+  const text = raw.trim();
   if (text === "") return { kind: "error", reason: "empty request (register, unregister, who)" };
   const words = text.split(/\s+/);
   const command = words[0].toLowerCase();

@@ -1,0 +1,250 @@
+import { assertEquals, assertMatch, assertOk } from "../helpers/assert.ts";
+import { freePort, portOf, runCli, spawnCli, spawnProgram } from "../helpers/cli.ts";
+import { peerPath, peerTest } from "../helpers/peers.ts";
+import { runTimeServer } from "../../lib/time/server.ts";
+import {
+  decodeNtp,
+  MODE_SERVER,
+  ntpClientRequest,
+  parseIsoTime,
+  unixMsToNtp,
+} from "../../lib/time/protocol.ts";
+import { BAD_INPUTS, Probe, serveInProcess } from "./udp_probe.ts";
+
+const START = /^socklab time-server: listening on UDP (\S+)$/;
+const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d$/;
+
+async function startServer(bind = "127.0.0.1") {
+  const server = spawnCli(["time-server", "--port", "0", "--bind", bind]);
+  const port = portOf(await server.stdout.waitFor(START));
+  return { server, port };
+}
+
+/** Offset of a client line "clock offset  +0.123 ms (...)", in ms. */
+function offsetOf(stdout: string): number {
+  const m = stdout.match(/^clock offset {2}([+-]\d+\.\d{3}) ms/m);
+  if (!m) throw new Error(`no offset in:\n${stdout}`);
+  return Number(m[1]);
+}
+
+Deno.test("time-server names its port; time-client prints time, round trip and Cristian's offset", async () => {
+  const { server, port } = await startServer();
+  await using _ = server;
+  const r = await runCli(["time-client", "127.0.0.1", "--port", String(port)]);
+  assertEquals(r.code, 0, r.stderr);
+  const lines = r.stdout.trimEnd().split("\n");
+  assertEquals(lines.length, 3);
+  assertMatch(lines[0], /^server time {3}\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d$/);
+  assertMatch(lines[1], /^round trip {4}\d+\.\d{3} ms$/);
+  assertMatch(
+    lines[2],
+    /^clock offset {2}[+-]\d+\.\d{3} ms \(server - local, Cristian's method, best of 4\)$/,
+  );
+  assertOk(Math.abs(offsetOf(r.stdout)) < 50, "same machine: offset near 0");
+  server.kill("SIGTERM");
+  assertEquals((await server.exit()).code, 0);
+  assertEquals(server.stderr.text, "");
+});
+
+Deno.test("time-client --ntp queries our server over SNTP and prints delay and offset", async () => {
+  const { server, port } = await startServer();
+  await using _ = server;
+  const r = await runCli(["time-client", `127.0.0.1:${port}`, "--ntp"]);
+  assertEquals(r.code, 0, r.stderr);
+  assertMatch(r.stdout, /^server {8}NTPv4, stratum 10, reference 127\.127\.1\.1$/m);
+  assertMatch(r.stdout, /^delay {9}\d+\.\d{3} ms$/m);
+  assertOk(Math.abs(offsetOf(r.stdout)) < 20, "same clock: offset near 0");
+});
+
+Deno.test("time-client --json prints one JSON document", async () => {
+  const { server, port } = await startServer();
+  await using _ = server;
+  const r = await runCli([
+    "time-client",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--json",
+    "--samples",
+    "1",
+  ]);
+  assertEquals(r.code, 0, r.stderr);
+  const doc = JSON.parse(r.stdout);
+  assertEquals([doc.mode, doc.server, doc.samples, doc.tries], ["text", `127.0.0.1:${port}`, 1, 1]);
+  assertMatch(doc.serverTime, ISO);
+  assertOk(typeof doc.rttMs === "number" && typeof doc.offsetMs === "number");
+});
+
+Deno.test("time-server --stratum sets the stratum of SNTP replies; over IPv6 too", async () => {
+  const server = spawnCli(["time-server", "--port", "0", "--bind", "::1", "--stratum", "3"]);
+  await using _ = server;
+  const line = await server.stdout.waitFor(START);
+  assertMatch(line, /listening on UDP \[::1\]:\d+$/);
+  const r = await runCli(["time-client", `[::1]:${portOf(line)}`, "--ntp", "--samples", "1"]);
+  assertEquals(r.code, 0, r.stderr);
+  assertMatch(r.stdout, /stratum 3, reference 127\.127\.1\.1$/m);
+});
+
+Deno.test("time-client with nothing listening exits 1 with the SPEC's line", async () => {
+  const port = freePort("udp");
+  const r = await runCli([
+    "time-client",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--timeout",
+    "200",
+    "--retries",
+    "1",
+  ]);
+  assertEquals(r.code, 1);
+  assertEquals(r.stderr, `socklab time-client: no reply from 127.0.0.1:${port} after 2 tries\n`);
+});
+
+Deno.test("time-client and time-server reject bad flags with exit 2 and the usage line", async () => {
+  const noServer = await runCli(["time-client"]);
+  assertEquals(noServer.code, 2);
+  assertMatch(noServer.stderr, /^usage: socklab time-client SERVER/m);
+  const stratum = await runCli(["time-server", "--stratum", "16"]);
+  assertEquals(stratum.code, 2);
+  assertMatch(stratum.stderr, /Cannot parse --stratum "16": must be between 1 and 15/);
+  const unknown = await runCli(["time-client", "no-such-host.invalid"]);
+  assertEquals(unknown.code, 1);
+  assertEquals(unknown.stderr, "socklab time-client: unknown host 'no-such-host.invalid'\n");
+});
+
+Deno.test("time-server answers empty, TIME and NUL-terminated requests with ISO 8601", async () => {
+  await using server = serveInProcess(runTimeServer);
+  await using probe = new Probe(server.port);
+  for (const request of ["", "TIME", "time\n", "TIME\0"]) {
+    const before = Date.now();
+    const reply = await probe.ask(request);
+    assertMatch(reply, ISO);
+    const t = parseIsoTime(reply).unixMs;
+    assertOk(t >= before - 1 && t <= Date.now(), `${reply} is now`);
+  }
+  assertEquals(
+    await probe.ask("hello"),
+    "ERR unknown request (send TIME, or an SNTP client packet)",
+  );
+});
+
+/** What time-server answers to each bad input: an ERR line, the time, or nothing. */
+const BAD_REPLIES: Record<string, string | RegExp | null> = {
+  "65,507 bytes of text": "ERR request too long (max 512 bytes)",
+  "binary bytes": null,
+  "inner NULs": null,
+  "invalid UTF-8": null,
+  "one line of 10,000 words": "ERR request too long (max 512 bytes)",
+  "only NULs": ISO, // NULs are stripped, like the C client's: an empty request asks the time
+};
+
+for (const [name, data] of BAD_INPUTS) {
+  const expected = BAD_REPLIES[name];
+  Deno.test(`time-server survives ${name} (${expected ?? "silence"})`, async () => {
+    await using server = serveInProcess(runTimeServer);
+    await using probe = new Probe(server.port);
+    await probe.send(data);
+    await probe.send(new Uint8Array(0));
+    if (typeof expected === "string") assertEquals(await probe.next(), expected);
+    if (expected instanceof RegExp) assertMatch(await probe.next(), expected);
+    assertMatch(await probe.next(), ISO, "and the server keeps serving");
+    assertEquals(server.lines.length, 1, "nothing but the start-up line was logged");
+  });
+}
+
+Deno.test("time-server ignores NTP packets that are not client requests", async () => {
+  await using server = serveInProcess(runTimeServer);
+  await using probe = new Probe(server.port);
+  const request = ntpClientRequest(unixMsToNtp(Date.now()));
+  for (const mode of [1, 2, 4, 5, 6, 7]) {
+    const packet = request.slice();
+    packet[0] = (packet[0] & ~7) | mode;
+    await probe.send(packet);
+  }
+  await probe.send(request);
+  const reply = decodeNtp(await probe.nextBytes());
+  assertEquals(reply.mode, MODE_SERVER, "the first reply is the one to the client-mode packet");
+  assertEquals(reply.originate, decodeNtp(request).transmit);
+});
+
+peerTest("chronyd -Q accepts time-server and measures an offset near 0", ["chronyd"], async () => {
+  const { server, port } = await startServer();
+  await using _ = server;
+  await using chronyd = spawnProgram([
+    peerPath("chronyd"),
+    "-Q",
+    `server 127.0.0.1 port ${port} iburst maxsamples 4`,
+  ]);
+  const status = await chronyd.exit(30_000);
+  const log = chronyd.stderr.text + chronyd.stdout.text;
+  assertEquals(status.code, 0, log);
+  const m = log.match(/System clock wrong by (-?\d+\.\d+) seconds/);
+  assertOk(m, `chronyd measured no offset:\n${log}`);
+  assertOk(Math.abs(Number(m[1])) < 0.01, `offset ${m[1]} s`);
+});
+
+peerTest("rdate -n (SNTP) reads the time from time-server", ["rdate"], async () => {
+  const { server, port } = await startServer();
+  await using _ = server;
+  await using rdate = spawnProgram([
+    peerPath("rdate"),
+    "-n",
+    "-p",
+    "-o",
+    String(port),
+    "127.0.0.1",
+  ]);
+  const status = await rdate.exit(10_000);
+  assertEquals(status.code, 0, rdate.stderr.text);
+  const shown = Date.parse(rdate.stdout.text.trim());
+  assertOk(Math.abs(shown - Date.now()) < 5000, `rdate printed "${rdate.stdout.text.trim()}"`);
+});
+
+peerTest(
+  "time-client --ntp measures a chronyd server (local stratum 8) near 0",
+  ["chronyd"],
+  async () => {
+    const dir = await Deno.makeTempDir({ prefix: "socklab-chrony-" });
+    try {
+      const port = freePort("udp");
+      await Deno.writeTextFile(
+        `${dir}/chrony.conf`,
+        [
+          `port ${port}`,
+          "bindaddress 127.0.0.1",
+          "allow 127.0.0.1",
+          "local stratum 8",
+          "cmdport 0",
+          `pidfile ${dir}/chronyd.pid`,
+          "",
+        ].join("\n"),
+      );
+      await using chronyd = spawnProgram([
+        peerPath("chronyd"),
+        "-x",
+        "-d",
+        "-f",
+        `${dir}/chrony.conf`,
+      ]);
+      await chronyd.stderr.waitFor(/Disabled control of system clock|starting/);
+      // chronyd binds after its start-up lines: the client's retries cover that moment.
+      const r = await runCli([
+        "time-client",
+        "127.0.0.1",
+        "--ntp",
+        "--port",
+        String(port),
+        "--timeout",
+        "500",
+        "--retries",
+        "10",
+      ]);
+      assertEquals(r.code, 0, r.stderr + chronyd.stderr.text);
+      assertMatch(r.stdout, /^server {8}NTPv4, stratum 8, reference 127\.127\.1\.1$/m);
+      assertOk(Math.abs(offsetOf(r.stdout)) < 20, r.stdout);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
