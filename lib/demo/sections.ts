@@ -7,10 +7,14 @@ import type { DemoSection } from "./context.ts";
 import { tcpExample, udpExample } from "./examples.ts";
 import { chatSection } from "./chat.ts";
 import { binderSection } from "./binder.ts";
+import { ratesSection, registrySection, timeSection } from "./exercises.ts";
 
 export const SECTIONS: DemoSection[] = [
   udpExample,
   tcpExample,
+  timeSection,
+  ratesSection,
+  registrySection,
   binderSection,
   chatSection,
 ];
