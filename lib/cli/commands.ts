@@ -161,4 +161,11 @@ export const COMMANDS: CommandEntry[] = [
     summary: "start the lab's servers on loopback, drive each with its client, print a transcript",
     load: () => import("../demo/main.ts"),
   },
+  {
+    name: "bench",
+    section: "Whole lab",
+    summary:
+      "bench udp|tcp|chat: load generator, rates, latency percentiles, throughput (iperf3-like)",
+    load: () => import("../bench/main.ts"),
+  },
 ];

@@ -1,0 +1,345 @@
+/**
+ * The chat fan-out load generator behind `socklab bench chat` and
+ * bench/chat.ts: N TCP clients join a chat server, then send `rate` messages
+ * per second between them (round-robin) for a while; every copy the server
+ * delivers is counted and timed from its send. Each message carries its send
+ * time, so no per-message state is kept and memory stays bounded.
+ *
+ * Two dialects, so the same load drives socklab and its peer:
+ * ```text
+ * socklab (exercise 4b):  -> signin NAME   <- OK signed in as NAME
+ *                         -> chat TEXT     <- Msg NAME says: TEXT   (every member, sender too)
+ * ncat --chat:            -> TEXT          <- <userN> TEXT          (every other client)
+ * TEXT = "~b~" SEND-TIME-µs "~" padding    (a probe before the run: "~p~" ID "~")
+ * ```
+ *
+ * @example
+ * ```ts ignore
+ * import { runChatLoad } from "./chat.ts";
+ * const r = await runChatLoad({ hostname: "127.0.0.1", port: 5600 }, {
+ *   clients: 200, rate: 100, durationMs: 5000,
+ * });
+ * console.log(r.deliveries / (r.elapsedMs / 1000), r.latency.percentile(99));
+ * ```
+ * @module
+ */
+import { FailError } from "../cli/errors.ts";
+import { printableText } from "../cli/printable.ts";
+import { formatHostPort, type HostPort } from "../net/address.ts";
+import { closeQuietly, connectTcp, readLines, writeAll } from "../net/tcp.ts";
+import { LatencyHistogram } from "./stats.ts";
+
+/** The servers the generator can talk to. */
+export type ChatDialect = "socklab" | "ncat";
+
+/** Default message text size in bytes. */
+export const DEFAULT_MESSAGE_SIZE = 64;
+/** Default wait for late deliveries after the last send. */
+export const DEFAULT_DRAIN_MS = 2000;
+/** Default limit on connecting and signing in every client. */
+export const DEFAULT_READY_TIMEOUT_MS = 15_000;
+/** Clients connecting at the same time (stays under a server's listen backlog). */
+const CONNECT_BATCH = 64;
+
+/** Options of {@linkcode runChatLoad}. */
+export interface ChatLoadOptions {
+  /** Clients to connect (each signs in as NAME-PREFIX + index). */
+  clients: number;
+  /** Chat messages per second, all clients together (0: the clients stay idle). */
+  rate: number;
+  /** How long to send. */
+  durationMs: number;
+  /** The server's protocol (default `"socklab"`). */
+  dialect?: ChatDialect;
+  /** Bytes of text per message (default {@linkcode DEFAULT_MESSAGE_SIZE}; at least the marker). */
+  size?: number;
+  /** Client names are this plus an index (default `"bench"`). */
+  namePrefix?: string;
+  /** Wait for late deliveries after the last send (default {@linkcode DEFAULT_DRAIN_MS}). */
+  drainMs?: number;
+  /** Limit on connecting and signing in every client (default {@linkcode DEFAULT_READY_TIMEOUT_MS}). */
+  readyTimeoutMs?: number;
+  /** Ends the run early (Ctrl-C). */
+  signal?: AbortSignal;
+  /** Called once every client is connected and has seen a probe (before any load). */
+  onReady?: () => void | Promise<void>;
+}
+
+/** Counters of a run, readable while it goes. */
+export interface ChatLoadCounters {
+  /** Clients connected (and signed in). */
+  connected: number;
+  /** Messages sent. */
+  messages: number;
+  /** Copies received by the clients. */
+  deliveries: number;
+}
+
+/** What a run measured. */
+export interface ChatLoadResult extends ChatLoadCounters {
+  /** Deliveries each message should make (clients, or clients − 1 for ncat). */
+  fanout: number;
+  /** messages × fanout. */
+  expected: number;
+  /** Copies never received within the drain wait. */
+  lost: number;
+  /** Time to connect and sign in every client. */
+  readyMs: number;
+  /** From the first send to the last delivery (or the end of sending). */
+  elapsedMs: number;
+  /** Delivery latency in µs, from the send to the arrival of each copy. */
+  latency: LatencyHistogram;
+  /** Whether the signal cut the run short. */
+  interrupted: boolean;
+}
+
+const encoder = new TextEncoder();
+const BENCH_MARK = "~b~";
+const PROBE_MARK = "~p~";
+
+/** The text of a load message sent at `sentUs`, padded to `size` bytes. */
+export function messageText(sentUs: number, size: number): string {
+  const head = `${BENCH_MARK}${Math.round(sentUs)}~`;
+  return head + "x".repeat(Math.max(0, size - head.length));
+}
+
+/** The send time (µs) carried by a delivered line, or undefined when it carries none. */
+export function sentTimeOf(line: string): number | undefined {
+  const at = line.indexOf(BENCH_MARK);
+  if (at < 0) return undefined;
+  const end = line.indexOf("~", at + BENCH_MARK.length);
+  if (end < 0) return undefined;
+  const t = Number(line.slice(at + BENCH_MARK.length, end));
+  return Number.isFinite(t) && end > at + BENCH_MARK.length ? t : undefined;
+}
+
+/** The probe id a line carries, or undefined. */
+export function probeOf(line: string): number | undefined {
+  const m = /~p~(\d+)~/.exec(line);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** The line a client sends to say `text` in `dialect`. */
+export function chatLine(dialect: ChatDialect, text: string): string {
+  return dialect === "socklab" ? `chat ${text}\n` : `${text}\n`;
+}
+
+/** One connected client: a batching writer and a reader that counts deliveries. */
+class LoadClient {
+  readonly conn: Deno.TcpConn;
+  readonly name: string;
+  sawProbe = false;
+  #pending = "";
+  #writing = false;
+  #failed: unknown;
+  #signinWaiter: ((line: string) => void) | undefined;
+  reading: Promise<void> = Promise.resolve();
+
+  constructor(conn: Deno.TcpConn, name: string) {
+    this.conn = conn;
+    this.name = name;
+  }
+
+  /** Reads until EOF, counting deliveries into `run`. */
+  startReading(run: { counters: ChatLoadCounters; latency: LatencyHistogram; lastAt: number }) {
+    this.reading = (async () => {
+      for await (const frame of readLines(this.conn, { bufferSize: 64 * 1024 })) {
+        if (frame.kind !== "line") continue;
+        const line = frame.text;
+        const sent = sentTimeOf(line);
+        if (sent !== undefined) {
+          const now = performance.now();
+          run.latency.record(now * 1000 - sent);
+          run.counters.deliveries++;
+          run.lastAt = now;
+        } else if (probeOf(line) !== undefined) {
+          this.sawProbe = true;
+        } else if (this.#signinWaiter) {
+          this.#signinWaiter(line);
+        }
+      }
+    })().catch(() => {});
+  }
+
+  /** Queues `line`; queued lines go out together in one write. */
+  send(line: string): void {
+    if (this.#failed) return;
+    this.#pending += line;
+    if (!this.#writing) this.#flush();
+  }
+
+  async #flush(): Promise<void> {
+    this.#writing = true;
+    try {
+      while (this.#pending !== "") {
+        const data = encoder.encode(this.#pending);
+        this.#pending = "";
+        await writeAll(this.conn, data);
+      }
+    } catch (err) {
+      this.#failed = err;
+      this.#pending = "";
+    } finally {
+      this.#writing = false;
+    }
+  }
+
+  /** Sends `signin NAME` and waits for `OK signed in as NAME`; throws FailError on ERR. */
+  async signIn(timeoutMs: number, label: string): Promise<void> {
+    const reply = new Promise<string>((resolve) => {
+      this.#signinWaiter = (line) => {
+        if (line.startsWith("OK signed in as ") || line.startsWith("ERR ")) resolve(line);
+      };
+    });
+    this.send(`signin ${this.name}\n`);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const line = await Promise.race([
+      reply,
+      this.reading.then(() => "(connection closed)"),
+      new Promise<string>((
+        resolve,
+      ) => (timer = setTimeout(() => resolve("(no reply)"), timeoutMs))),
+    ]);
+    clearTimeout(timer);
+    this.#signinWaiter = undefined;
+    if (line !== `OK signed in as ${this.name}`) {
+      throw new FailError(`${label} did not sign ${this.name} in: ${printableText(line)}`);
+    }
+  }
+
+  close(): void {
+    closeQuietly(this.conn);
+  }
+}
+
+/**
+ * Runs the load against `target`. Throws FailError when a client cannot
+ * connect or sign in, or the clients do not all hear each other in time.
+ */
+export async function runChatLoad(
+  target: HostPort,
+  options: ChatLoadOptions,
+  counters: ChatLoadCounters = { connected: 0, messages: 0, deliveries: 0 },
+): Promise<ChatLoadResult> {
+  const dialect = options.dialect ?? "socklab";
+  const label = `chat server ${formatHostPort(target.hostname, target.port)}`;
+  const prefix = options.namePrefix ?? "bench";
+  const size = options.size ?? DEFAULT_MESSAGE_SIZE;
+  const readyTimeoutMs = options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
+  const { signal } = options;
+  const run = { counters, latency: new LatencyHistogram(), lastAt: 0 };
+  const clients: LoadClient[] = [];
+  const readyStart = performance.now();
+  const readyBy = readyStart + readyTimeoutMs;
+  try {
+    // Connect (and sign in) in batches: a burst of thousands would overflow the backlog.
+    for (let i = 0; i < options.clients && !signal?.aborted; i += CONNECT_BATCH) {
+      const joins = await Promise.allSettled(
+        Array.from(
+          { length: Math.min(CONNECT_BATCH, options.clients - i) },
+          (_, k) => joinOne(i + k),
+        ),
+      );
+      const failed = joins.find((j) => j.status === "rejected");
+      if (failed) throw (failed as PromiseRejectedResult).reason;
+    }
+    await probeAll();
+    const readyMs = performance.now() - readyStart;
+    await options.onReady?.();
+
+    return await load(readyMs);
+  } finally {
+    if (dialect === "socklab") { for (const c of clients) c.send(`signout ${c.name}\n`); }
+    for (const c of clients) c.close();
+    await Promise.all(clients.map((c) => c.reading));
+  }
+
+  async function joinOne(index: number): Promise<void> {
+    const conn = await connectTcp(target, label);
+    const client = new LoadClient(conn, `${prefix}${index}`);
+    clients.push(client);
+    client.startReading(run);
+    if (dialect === "socklab") await client.signIn(Math.max(1, readyBy - performance.now()), label);
+    counters.connected++;
+  }
+
+  /** Sends probes from client 0 until every client that should has heard one. */
+  async function probeAll(): Promise<void> {
+    if (clients.length === 0 || signal?.aborted) return;
+    const listeners = dialect === "socklab" ? clients : clients.slice(1);
+    for (let id = 1; listeners.some((c) => !c.sawProbe); id++) {
+      if (performance.now() > readyBy || signal?.aborted) {
+        const deaf = listeners.filter((c) => !c.sawProbe).length;
+        if (signal?.aborted) return;
+        throw new FailError(
+          `${label}: ${deaf} of ${listeners.length} clients got no message within ${readyTimeoutMs} ms`,
+        );
+      }
+      clients[0].send(chatLine(dialect, `${PROBE_MARK}${id}~`));
+      await delay(100, signal);
+    }
+  }
+
+  async function load(readyMs: number): Promise<ChatLoadResult> {
+    const fanout = dialect === "socklab" ? clients.length : clients.length - 1;
+    const started = performance.now();
+    let sendEnd = started;
+    if (options.rate > 0 && clients.length > 0 && !signal?.aborted) {
+      let next = 0;
+      await new Promise<void>((resolve) => {
+        const tick = () => {
+          const now = performance.now();
+          const elapsed = Math.min(now - started, options.durationMs);
+          const due = Math.floor((options.rate * elapsed) / 1000) - counters.messages;
+          for (let k = 0; k < due; k++) {
+            clients[next].send(chatLine(dialect, messageText(performance.now() * 1000, size)));
+            next = (next + 1) % clients.length;
+            counters.messages++;
+          }
+          if (now - started >= options.durationMs || signal?.aborted) {
+            clearInterval(timer);
+            signal?.removeEventListener("abort", onAbort);
+            resolve();
+          }
+        };
+        const onAbort = () => tick();
+        const timer = setInterval(tick, Math.max(1, Math.min(10, 1000 / options.rate)));
+        signal?.addEventListener("abort", onAbort, { once: true });
+      });
+      sendEnd = performance.now();
+      // Late copies still count: wait until all arrived or the drain time is up.
+      const expected = counters.messages * fanout;
+      const drainBy = sendEnd + (options.drainMs ?? DEFAULT_DRAIN_MS);
+      while (counters.deliveries < expected && performance.now() < drainBy && !signal?.aborted) {
+        await delay(10, signal);
+      }
+    } else if (!signal?.aborted) {
+      await delay(options.durationMs, signal);
+      sendEnd = performance.now();
+    }
+    const expected = counters.messages * fanout;
+    const end = Math.max(sendEnd, run.lastAt);
+    return {
+      ...counters,
+      fanout,
+      expected,
+      lost: Math.max(0, expected - counters.deliveries),
+      readyMs,
+      elapsedMs: end - started,
+      latency: run.latency,
+      interrupted: signal?.aborted ?? false,
+    };
+  }
+}
+
+function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}

@@ -1,0 +1,165 @@
+import { assertEquals, assertOk, rejects } from "../helpers/assert.ts";
+import { chatLine, messageText, probeOf, runChatLoad, sentTimeOf } from "../../lib/bench/chat.ts";
+import { runTcpChatServer } from "../../lib/chat/tcp_server.ts";
+import { closeQuietly, listenTcp, readLines, writeAll } from "../../lib/net/tcp.ts";
+import { freePort, spawnProgram } from "../helpers/cli.ts";
+import { peerPath, peerTest } from "../helpers/peers.ts";
+
+const LINES: [string, string, number | undefined][] = [
+  ["a socklab delivery", `Msg bench3 says: ${messageText(123456789, 64)}`, 123456789],
+  ["an ncat delivery", `<user5> ${messageText(42, 16)}`, 42],
+  ["a line without the marker", "Msg alice says: hello", undefined],
+  ["a marker without its end", "Msg x says: ~b~123", undefined],
+  ["a marker without digits", "Msg x says: ~b~~", undefined],
+];
+
+for (const [name, line, t] of LINES) {
+  Deno.test(`sentTimeOf() reads ${name}`, () => assertEquals(sentTimeOf(line), t));
+}
+
+Deno.test("messageText() pads to the requested size and keeps the marker when too small", () => {
+  assertEquals(messageText(1000, 64).length, 64);
+  assertEquals(messageText(123456, 4), "~b~123456~");
+});
+
+Deno.test("chatLine() speaks each dialect and probeOf() reads a probe back", () => {
+  assertEquals(chatLine("socklab", "hi"), "chat hi\n");
+  assertEquals(chatLine("ncat", "hi"), "hi\n");
+  assertEquals(probeOf("<user4> ~p~7~"), 7);
+  assertEquals(probeOf("Msg a says: ~b~7~"), undefined);
+});
+
+/** Runs socklab's TCP chat server in-process on 127.0.0.1. */
+async function withChatServer(fn: (port: number) => Promise<void>): Promise<void> {
+  const controller = new AbortController();
+  const listener = listenTcp({ hostname: "127.0.0.1", port: 0 });
+  const serving = runTcpChatServer(listener, { signal: controller.signal, log: () => {} });
+  try {
+    await fn(listener.addr.port);
+  } finally {
+    controller.abort();
+    await serving;
+  }
+}
+
+Deno.test("runChatLoad() against socklab's chat server: every member, sender included, gets every message", async () => {
+  await withChatServer(async (port) => {
+    let readyAt = -1;
+    const r = await runChatLoad({ hostname: "127.0.0.1", port }, {
+      clients: 20,
+      rate: 200,
+      durationMs: 500,
+      onReady: () => {
+        readyAt = performance.now();
+      },
+    });
+    assertOk(readyAt > 0, "onReady was called");
+    assertEquals(r.connected, 20);
+    assertEquals(r.fanout, 20);
+    assertOk(r.messages >= 90 && r.messages <= 101, `${r.messages} messages at 200/s for 0.5 s`);
+    assertEquals([r.expected, r.deliveries, r.lost], [r.messages * 20, r.messages * 20, 0]);
+    assertEquals(r.latency.count, r.deliveries);
+    assertOk(r.elapsedMs >= 500);
+  });
+});
+
+Deno.test("runChatLoad() with rate 0 keeps the clients idle and counts nothing", async () => {
+  await withChatServer(async (port) => {
+    const r = await runChatLoad({ hostname: "127.0.0.1", port }, {
+      clients: 5,
+      rate: 0,
+      durationMs: 50,
+    });
+    assertEquals([r.connected, r.messages, r.deliveries, r.lost], [5, 0, 0, 0]);
+  });
+});
+
+Deno.test("runChatLoad() fails with the server's reason when a name is refused", async () => {
+  await withChatServer(async (port) => {
+    await rejects(
+      runChatLoad({ hostname: "127.0.0.1", port }, {
+        clients: 2,
+        rate: 10,
+        durationMs: 100,
+        namePrefix: "bad name",
+      }),
+      /did not sign bad name0 in: ERR invalid name/,
+    );
+  });
+});
+
+Deno.test("runChatLoad() counts copies a server never delivers as lost", async () => {
+  // A server that signs everyone in, answers probes, but drops every load message.
+  const listener = listenTcp({ hostname: "127.0.0.1", port: 0 });
+  const conns: Deno.TcpConn[] = [];
+  const serving = (async () => {
+    const handlers: Promise<void>[] = [];
+    for await (const conn of listener) {
+      conns.push(conn);
+      handlers.push((async () => {
+        for await (const f of readLines(conn)) {
+          if (f.kind !== "line") continue;
+          const m = /^signin (\S+)$/.exec(f.text);
+          const reply = m
+            ? `OK signed in as ${m[1]}\n`
+            : f.text.includes("~p~")
+            ? `Msg x says: ${f.text.slice(5)}\n`
+            : "";
+          if (!reply) continue;
+          for (const c of m ? [conn] : conns) {
+            await writeAll(c, new TextEncoder().encode(reply)).catch(() => {});
+          }
+        }
+      })());
+    }
+    await Promise.all(handlers);
+  })();
+  try {
+    const r = await runChatLoad({ hostname: "127.0.0.1", port: listener.addr.port }, {
+      clients: 3,
+      rate: 100,
+      durationMs: 200,
+      drainMs: 50,
+    });
+    assertOk(r.messages > 0);
+    assertEquals([r.deliveries, r.lost], [0, r.messages * 3]);
+  } finally {
+    listener.close();
+    conns.forEach(closeQuietly);
+    await serving;
+  }
+});
+
+Deno.test("runChatLoad() reports a refused connection", async () => {
+  await rejects(
+    runChatLoad({ hostname: "127.0.0.1", port: freePort() }, {
+      clients: 3,
+      rate: 1,
+      durationMs: 10,
+    }),
+    /^cannot connect to chat server 127\.0\.0\.1:\d+: connection refused$/,
+  );
+});
+
+peerTest(
+  "runChatLoad() drives ncat --chat: every other client gets every message",
+  ["ncat"],
+  async () => {
+    const port = freePort();
+    await using ncat = spawnProgram(
+      [peerPath("ncat"), "-v", "--chat", "--listen", "127.0.0.1", String(port)],
+      { stdin: false },
+    );
+    await ncat.stderr.waitFor(/Listening on/);
+    const r = await runChatLoad({ hostname: "127.0.0.1", port }, {
+      clients: 10,
+      rate: 100,
+      durationMs: 300,
+      dialect: "ncat",
+    });
+    assertEquals(r.fanout, 9);
+    assertOk(r.messages > 0);
+    assertEquals([r.deliveries, r.lost], [r.messages * 9, 0]);
+    ncat.kill();
+  },
+);
