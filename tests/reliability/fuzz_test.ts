@@ -14,7 +14,7 @@
  */
 import { assertEquals, assertOk } from "../helpers/assert.ts";
 import { baseSeed } from "./fuzz.ts";
-import { budget, fuzzServer, summaryLine, tableRow } from "./harness.ts";
+import { budget, fuzzServer, repliesText, summaryLine, tableRow } from "./harness.ts";
 import { RSS_GROWTH_LIMIT_MB, SERVERS } from "./servers.ts";
 
 const seed = baseSeed();
@@ -25,7 +25,9 @@ for (const entry of SERVERS) {
     const r = await fuzzServer(entry, seed, b);
     console.log(
       `${summaryLine(r)}  [seed ${seed}, ${r.seconds.toFixed(1)} s${
-        r.kernelDrops ? `, ${r.kernelDrops} dropped by the kernel` : ""
+        r.transport === "udp"
+          ? `, ${repliesText(r)}, ${r.kernelDrops ?? 0} dropped by the kernel`
+          : ""
       }]`,
     );
     console.log(`  ${tableRow(r)}`);

@@ -210,6 +210,15 @@ export function summaryLine(r: FuzzResult): string {
   }/${n(r.probesTotal)} probes answered, RSS +${Math.round(growth / MB)} MB`;
 }
 
+/** The fuzzer's replies by first word: `4,210 replies (ERR 4,100, USERS 110)`. */
+export function repliesText(r: FuzzResult): string {
+  const n = (x: number) => x.toLocaleString("en-US");
+  const total = [...r.replies.values()].reduce((a, b) => a + b, 0);
+  const top = [...r.replies].sort((a, b) => b[1] - a[1]).slice(0, 4)
+    .map(([w, c]) => `${JSON.stringify(w).slice(1, -1)} ${n(c)}`);
+  return `${n(total)} replies${top.length ? ` (${top.join(", ")})` : ""}`;
+}
+
 /** One row of the README's reliability table. */
 export function tableRow(r: FuzzResult): string {
   const n = (x: number) => x.toLocaleString("en-US");
