@@ -1,0 +1,92 @@
+/**
+ * Is `socklab bench udp` the bottleneck it measures? Its reply rate beside the
+ * lecture's C generator `udp_load` against the same target in the same run,
+ * alternating the two (median of ROUNDS each), for two targets: the C
+ * `udp_echo` (the fastest server there is) and the minimal Deno echo (as fast
+ * as any socklab service can be). 64 requests in flight, as in every UDP
+ * benchmark.
+ *
+ * ```sh
+ * deno run -A bench/generator.ts
+ * ```
+ * @module
+ */
+import { type BenchServer, formatRate, formatRatio, startEcho, udpLoad } from "./udp_harness.ts";
+import { socklabArgv } from "../tests/helpers/cli.ts";
+import type { BenchRow } from "./types.ts";
+
+const WINDOW = 64;
+const MILLIS = 2000;
+const ROUNDS = 3;
+
+/** Replies/s of `socklab bench udp` (the real CLI, as a user runs it) against `port`. */
+export async function socklabBenchRate(
+  port: number,
+  window = WINDOW,
+  millis = MILLIS,
+): Promise<number> {
+  const [cmd, ...args] = socklabArgv();
+  const out = await new Deno.Command(cmd, {
+    args: [
+      ...args,
+      "bench",
+      "udp",
+      `127.0.0.1:${port}`,
+      "--payload",
+      "ping",
+      "--concurrency",
+      String(window),
+      "--duration",
+      String(millis / 1000),
+      "--json",
+    ],
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" },
+  }).output();
+  const text = new TextDecoder().decode(out.stdout);
+  if (!out.success) {
+    throw new Error(`socklab bench udp failed: ${new TextDecoder().decode(out.stderr).trim()}`);
+  }
+  return JSON.parse(text).repliesPerSecond;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+async function compare(name: string, server: BenchServer): Promise<BenchRow> {
+  const ours: number[] = [];
+  const theirs: number[] = [];
+  try {
+    for (let i = 0; i < ROUNDS; i++) {
+      theirs.push((await udpLoad(server.port, "ping", WINDOW, MILLIS)).rate);
+      ours.push(await socklabBenchRate(server.port));
+    }
+  } finally {
+    await server.stop();
+  }
+  const a = median(ours);
+  const b = median(theirs);
+  return {
+    name: `bench udp generator → ${name}, ${WINDOW} in flight (median of ${ROUNDS})`,
+    socklab: `${formatRate(a)} req/s`,
+    peer: `C udp_load ${formatRate(b)} req/s`,
+    ratio: formatRatio(a / b),
+    goal: "≥ 0.9× udp_load (not the bottleneck)",
+    met: a / b >= 0.9,
+  };
+}
+
+/** Both comparisons, in one run. */
+export async function run(): Promise<BenchRow[]> {
+  return [
+    await compare("C udp_echo", await startEcho("c")),
+    await compare("Deno echo", await startEcho("deno")),
+  ];
+}
+
+if (import.meta.main) {
+  for (const row of await run()) console.log(row);
+}
