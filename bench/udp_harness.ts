@@ -21,6 +21,8 @@ import { type CliProcess, portOf, spawnCli, spawnProgram } from "../tests/helper
 export interface BenchServer {
   /** The UDP port it bound on 127.0.0.1. */
   port: number;
+  /** Its process id (for CPU time from /proc). */
+  pid?: number;
   /** Stops it (SIGTERM, then SIGKILL) and frees its pipes. */
   stop(): Promise<void>;
 }
@@ -55,6 +57,7 @@ async function started(proc: CliProcess, pattern: RegExp): Promise<BenchServer> 
   }
   return {
     port: portOf(line),
+    pid: proc.child.pid,
     async stop() {
       proc.kill("SIGTERM");
       await proc.exit(3000);
@@ -107,6 +110,21 @@ export async function udpLoad(
     );
   }
   return { replies: Number(m[1]), rate: Number(m[2]), p50us: Number(m[3]), p99us: Number(m[4]) };
+}
+
+/**
+ * CPU time (user + system, all threads) a process has used so far, in
+ * microseconds, from /proc (Linux); `undefined` elsewhere.
+ */
+export function cpuMicros(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 1e6 / 100; // USER_HZ is 100 on Linux
+  } catch {
+    return undefined;
+  }
 }
 
 /** `1,234,567` */
