@@ -7,7 +7,7 @@
  * record line := owner <tab to 24> ttl <tab to 32> class <tab to 40> type <tab to 48> rdata
  *                (a single space instead when a column is already passed)
  * char-string := '"' ( printable | '\"' | '\\' | '\DDD' )* '"'
- * unknown     := '\# ' length ' ' HEX        (RFC 3597)
+ * unknown     := '\# ' length ( ' ' HEX of up to 28 bytes )*   (RFC 3597)
  * ```
  *
  * @example
@@ -64,10 +64,10 @@ export function rdataText(d: RData): string {
     case "caa":
       return `${d.flags} ${plainText(d.tag)} ${charString(d.value)}`;
     case "unknown": {
-      const hex = Array.from(d.bytes, (b) => b.toString(16).padStart(2, "0").toUpperCase()).join(
-        "",
-      );
-      return d.bytes.length ? `\\# ${d.bytes.length} ${hex}` : "\\# 0";
+      const hex = Array.from(d.bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+      // dig breaks the hex into words of 28 bytes.
+      const words = hex.toUpperCase().match(/.{1,56}/g) ?? [];
+      return ["\\#", String(d.bytes.length), ...words].join(" ");
     }
   }
 }
