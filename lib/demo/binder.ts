@@ -5,13 +5,10 @@
  * The ttl is 1 s and the client's time-out 150 ms, so the section stays fast.
  * @module
  */
-import { bindUdp } from "../net/udp.ts";
 import type { HostPort } from "../net/address.ts";
-import { runBinder } from "../binder/server.ts";
-import { runExecServer } from "../exec/server.ts";
 import { ExecClient } from "../exec/client.ts";
-import { OPERATIONS } from "../exec/operations.ts";
 import type { DemoContext, DemoSection, Transcript } from "./context.ts";
+import { startInDemo } from "./services.ts";
 
 const BIG = "1234567890123456789012345678901234567890";
 
@@ -22,17 +19,14 @@ async function startExecServer(
   out: Transcript,
   options: { signal: AbortSignal; unregisterOnExit: boolean },
 ): Promise<{ port: number; running: Promise<void> }> {
-  const conn = bindUdp({ hostname: "127.0.0.1", port: 0 });
-  const port = (conn.addr as Deno.NetAddr).port;
-  const running = ctx.track(runExecServer(conn, {
+  const server = await startInDemo(ctx, "exec-server", out, {
     signal: options.signal,
     binder,
-    operations: OPERATIONS,
-    log: out.log,
     timeoutMs: 500,
     unregisterOnExit: options.unregisterOnExit,
-  }));
-  await Promise.race([out.waitFor(/ registered /), running]);
+  });
+  const { port } = server.addr;
+  const running = server.running;
   return { port, running };
 }
 
@@ -41,9 +35,8 @@ export const binderSection: DemoSection = {
   title: "Exercise 4a: binder, two exec servers, exec-client with fail-over",
   async run(ctx) {
     const binderOut = ctx.writer("binder");
-    const conn = bindUdp({ hostname: "127.0.0.1", port: 0 });
-    const binder = { hostname: "127.0.0.1", port: (conn.addr as Deno.NetAddr).port };
-    ctx.track(runBinder(conn, { signal: ctx.signal, ttlSeconds: 1, log: binderOut.log }));
+    const binderService = await startInDemo(ctx, "binder", binderOut, { ttlSeconds: 1 });
+    const binder = { hostname: "127.0.0.1", port: binderService.addr.port };
 
     const crash = new AbortController();
     const stopB = new AbortController();

@@ -1,18 +1,16 @@
 /** Demo section for exercise 4b: a TCP chat server and two scripted clients. */
-import { connectTcp, listenTcp } from "../net/tcp.ts";
+import { connectTcp } from "../net/tcp.ts";
 import { type ChatLink, runChatClient, TcpLink } from "../chat/client.ts";
 import { lineKeyboard, QueueInput } from "../chat/keyboard.ts";
-import { runTcpChatServer } from "../chat/tcp_server.ts";
 import type { DemoSection } from "./context.ts";
+import { startInDemo } from "./services.ts";
 
 /** Exercise 4b: alice and bob chat, a taken name is refused, bob signs out. */
 export const chatSection: DemoSection = {
   title: "Exercise 4b: chat (chat-server / chat-client)",
   async run(ctx) {
     const server = ctx.writer("chat-server");
-    const listener = listenTcp({ hostname: "127.0.0.1", port: 0 });
-    const port = listener.addr.port;
-    ctx.track(runTcpChatServer(listener, { signal: ctx.signal, log: server.log }));
+    const { port } = (await startInDemo(ctx, "chat-server", server)).addr;
     const link = async (): Promise<ChatLink> =>
       new TcpLink(await connectTcp({ hostname: "127.0.0.1", port }), `127.0.0.1:${port}`);
     const client = (name: string) => {

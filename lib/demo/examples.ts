@@ -1,12 +1,10 @@
 /** Demo sections for the lecture's UDP example 1 and TCP example 2. */
 import { listInput } from "../cli/input.ts";
-import { bindUdp } from "../net/udp.ts";
-import { connectTcp, listenTcp } from "../net/tcp.ts";
-import { runUdpServer } from "../udp_example/server.ts";
+import { connectTcp } from "../net/tcp.ts";
 import { sendDatagrams } from "../udp_example/client.ts";
-import { runTcpServer } from "../tcp_example/server.ts";
 import { runTcpClient } from "../tcp_example/client.ts";
 import type { DemoSection } from "./context.ts";
+import { startInDemo } from "./services.ts";
 
 /** UDP example 1: the client's datagrams show on the server. */
 export const udpExample: DemoSection = {
@@ -14,9 +12,7 @@ export const udpExample: DemoSection = {
   async run(ctx) {
     const server = ctx.writer("udp-server");
     const client = ctx.writer("udp-client");
-    const conn = bindUdp({ hostname: "127.0.0.1", port: 0 });
-    const port = (conn.addr as Deno.NetAddr).port;
-    ctx.track(runUdpServer(conn, { signal: ctx.signal, log: server.log }));
+    const { port } = (await startInDemo(ctx, "udp-server", server)).addr;
     await ctx.step("the client's datagrams reach the server", async () => {
       await sendDatagrams("127.0.0.1", port, ["hello", "world"], client.log);
       await server.waitFor(/ : hello$/);
@@ -31,14 +27,12 @@ export const tcpExample: DemoSection = {
   async run(ctx) {
     const server = ctx.writer("tcp-server");
     const client = ctx.writer("tcp-client");
-    const listener = listenTcp({ hostname: "127.0.0.1", port: 0 });
-    const port = (listener.addr as Deno.NetAddr).port;
-    const serving = ctx.track(runTcpServer(listener, {
-      signal: ctx.signal,
+    const tcpServer = await startInDemo(ctx, "tcp-server", server, {
       input: listInput(["hello from the server", "q"]),
-      write: server.write,
       maxConnections: 1,
-    }));
+    });
+    const { port } = tcpServer.addr;
+    const serving = tcpServer.running;
     await ctx.step("server and client take turns, then q ends the connection", async () => {
       const conn = await connectTcp({ hostname: "127.0.0.1", port });
       await runTcpClient(conn, {

@@ -6,27 +6,16 @@
  * @module
  */
 import { listInput } from "../cli/input.ts";
-import { bindUdp, UdpSocket } from "../net/udp.ts";
+import { UdpSocket } from "../net/udp.ts";
 import { textRequest, type UdpTarget } from "../net/udp_client.ts";
-import { runTimeServer } from "../time/server.ts";
 import { formatTimeResult, queryNtpTime, queryTextTime } from "../time/client.ts";
-import { runRatesServer } from "../rates/server.ts";
 import { runRegistryPrompt } from "../registry/client.ts";
-import { runRegistryServer } from "../registry/server.ts";
 import type { DemoContext, DemoSection, Transcript } from "./context.ts";
+import { startInDemo } from "./services.ts";
 
-/** Binds a loopback socket and starts `run` on it; returns where to reach it. */
-function start(
-  ctx: DemoContext,
-  out: Transcript,
-  run: (
-    conn: Deno.DatagramConn,
-    options: { signal: AbortSignal; log: (line: string) => void },
-  ) => Promise<void>,
-): UdpTarget {
-  const conn = bindUdp({ hostname: "127.0.0.1", port: 0 });
-  const port = (conn.addr as Deno.NetAddr).port;
-  ctx.track(run(conn, { signal: ctx.signal, log: out.log }));
+/** Starts the lab service `name` on loopback (lab table); returns where to reach it. */
+async function start(ctx: DemoContext, out: Transcript, name: string): Promise<UdpTarget> {
+  const { port } = (await startInDemo(ctx, name, out)).addr;
   return { hostname: "127.0.0.1", port, label: `127.0.0.1:${port}` };
 }
 
@@ -36,7 +25,7 @@ const REQUEST = { timeoutMs: 1000, retries: 1 };
 export const timeSection: DemoSection = {
   title: "Exercise 1: time-server / time-client (text and SNTP)",
   async run(ctx) {
-    const target = start(ctx, ctx.writer("time-server"), runTimeServer);
+    const target = await start(ctx, ctx.writer("time-server"), "time-server");
     const client = ctx.writer("time-client");
     await ctx.step(
       "TIME gets ISO 8601 with ms and offset; Cristian's offset is near 0",
@@ -64,7 +53,7 @@ export const timeSection: DemoSection = {
 export const ratesSection: DemoSection = {
   title: "Exercise 2: rates-server / rates-client (built-in 2010 table)",
   async run(ctx) {
-    const target = start(ctx, ctx.writer("rates-server"), runRatesServer);
+    const target = await start(ctx, ctx.writer("rates-server"), "rates-server");
     const client = ctx.writer("rates-client");
     const ask = async (request: string, expected: string) => {
       client.log(`> ${request}`);
@@ -85,7 +74,7 @@ export const registrySection: DemoSection = {
   title: "Exercise 3: registry-server / registry-client",
   async run(ctx) {
     const server = ctx.writer("registry-server");
-    const target = start(ctx, server, runRegistryServer);
+    const target = await start(ctx, server, "registry-server");
     await ctx.step("alice's prompt session: register, repeat (a retry), who", async () => {
       const client = ctx.writer("registry-client alice");
       await runRegistryPrompt(target, {

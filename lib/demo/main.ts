@@ -5,19 +5,34 @@
  *
  * ```sh
  * socklab demo
+ * socklab demo --serve [--bind ADDR] [--default-ports] [--quiet]
  * ```
  * @module
  */
 import type { CommandContext } from "../cli/command.ts";
-import { describeError } from "../cli/errors.ts";
+import { describeError, UsageError } from "../cli/errors.ts";
 import { parseFlags } from "../cli/flags.ts";
 import { paint } from "../cli/output.ts";
 import { type DemoContext, DemoFailure, type DemoSection, Transcript } from "./context.ts";
 import { SECTIONS } from "./sections.ts";
+import { serveLab } from "./serve.ts";
 
-const USAGE = "usage: socklab demo";
+const USAGE = `usage: socklab demo
+       socklab demo --serve [--bind ADDR] [--default-ports] [--quiet]`;
 const HELP = `Starts the lab's servers on loopback with free ports, drives each with its
-client, prints a transcript and exits 0 if every step got the expected reply.`;
+client, prints a transcript and exits 0 if every step got the expected reply.
+
+With --serve, starts every service of the lab and keeps it running, printing
+one line per service (name, transport, address:port, a client to try), then
+the services' log lines; Ctrl-C stops them all.
+
+  --serve          run the whole lab until Ctrl-C
+  --bind ADDR      address every service binds (default 127.0.0.1; a class
+                   needs this machine's address, or 0.0.0.0)
+  --default-ports  the SPEC's ports (udp-server 1500, time 1501, rates 1502,
+                   registry 1503, tcp-server 5000, binder 5500, chat 5600)
+                   instead of free ones
+  --quiet          print the address table only, not the services' logs`;
 
 /** Result of one demo run. */
 export interface DemoResult {
@@ -91,20 +106,61 @@ class StepFailed extends Error {}
 
 /** CLI entry point. */
 export async function main(args: string[], ctx: CommandContext): Promise<number> {
-  parseFlags(args, { usage: USAGE, help: HELP, maxPositionals: 0, options: {} });
+  const { values } = parseFlags(args, {
+    usage: USAGE,
+    help: HELP,
+    maxPositionals: 0,
+    options: {
+      serve: { type: "boolean" },
+      bind: { type: "string" },
+      "default-ports": { type: "boolean" },
+      quiet: { type: "boolean" },
+    },
+  });
+  if (values.serve) {
+    return await serveLab({
+      signal: ctx.signal,
+      bind: values.bind,
+      defaultPorts: values["default-ports"],
+      quiet: values.quiet,
+    });
+  }
+  for (const flag of ["bind", "default-ports", "quiet"] as const) {
+    if (values[flag] !== undefined) throw new UsageError(`--${flag} needs --serve`, USAGE);
+  }
+  return await demoCommand(SECTIONS, { signal: ctx.signal });
+}
+
+/** Options of {@linkcode demoCommand}. */
+export interface DemoCommandOptions {
+  signal?: AbortSignal;
+  /** stdout lines (default console.log). */
+  print?: (line: string) => void;
+  /** stderr lines (default console.error). */
+  printErr?: (line: string) => void;
+}
+
+/**
+ * `socklab demo` without its flags: runs `sections`, prints the transcript and
+ * the verdict, and returns the exit status (1 naming each failed step on stderr).
+ */
+export async function demoCommand(
+  sections: readonly DemoSection[],
+  options: DemoCommandOptions = {},
+): Promise<number> {
+  const print = options.print ?? ((line: string) => console.log(line));
+  const printErr = options.printErr ?? ((line: string) => console.error(line));
   const started = performance.now();
-  const result = await runDemo(SECTIONS, (line) => console.log(line), ctx.signal);
+  const result = await runDemo(sections, print, options.signal);
   const secs = ((performance.now() - started) / 1000).toFixed(1);
-  console.log("");
+  print("");
   if (result.failed.length === 0) {
-    console.log(
-      paint("green", `demo: all ${result.passed} steps got the expected reply (${secs} s)`),
-    );
+    print(paint("green", `demo: all ${result.passed} steps got the expected reply (${secs} s)`));
     return 0;
   }
   for (const f of result.failed) {
-    console.error(`socklab demo: step failed: ${f.section} / ${f.step}: ${f.reason}`);
+    printErr(`socklab demo: step failed: ${f.section} / ${f.step}: ${f.reason}`);
   }
-  console.log(`demo: ${result.passed} steps ok, ${result.failed.length} failed (${secs} s)`);
+  print(`demo: ${result.passed} steps ok, ${result.failed.length} failed (${secs} s)`);
   return 1;
 }
