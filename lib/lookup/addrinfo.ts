@@ -4,7 +4,7 @@
  * getnameinfo and gethostbyname answers. No FFI, no I/O.
  *
  * ```text
- * getent ahosts line := printf("%-15s %-6s %s\n", address["%" scope],
+ * getent ahosts line := printf("%s%-*s %-6s %s\n", address, 15 - len(address) - len(scope), scope,
  *                              STREAM|DGRAM|RAW, canonical name on the first line only)
  * ```
  *
@@ -130,8 +130,13 @@ function addressText(r: AddrInfo): string {
  * asked for) the address column is `ADDR:PORT` (`[V6]:PORT`).
  */
 export function getentLine(r: AddrInfo, withPort: boolean): string {
-  const addr = withPort ? formatHostPort(addressText(r), r.port) : addressText(r);
-  return `${addr.padEnd(15)} ${socktypeLabel(r.socktype).padEnd(6)} ${r.canonname ?? ""}`;
+  const scope = r.scopeId ? `%${r.scopeId}` : "";
+  // getent pads the scope to what is left of 15 columns after the address:
+  // printf("%s%-*s", buf, 15 - strlen(buf) - strlen(scope), scope).
+  const addr = withPort
+    ? formatHostPort(addressText(r), r.port).padEnd(15)
+    : r.address + scope.padEnd(Math.max(0, 15 - r.address.length - scope.length));
+  return `${addr} ${socktypeLabel(r.socktype).padEnd(6)} ${r.canonname ?? ""}`;
 }
 
 /** The long table: one header line, then family, address, port, type, protocol, name. */
