@@ -5,11 +5,13 @@
  */
 import type { DemoSection } from "./context.ts";
 import { tcpExample, udpExample } from "./examples.ts";
+import { lookupSection } from "./lookup.ts";
 import { chatSection } from "./chat.ts";
 import { binderSection } from "./binder.ts";
 import { ratesSection, registrySection, timeSection } from "./exercises.ts";
 
 export const SECTIONS: DemoSection[] = [
+  lookupSection,
   udpExample,
   tcpExample,
   timeSection,
