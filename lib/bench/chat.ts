@@ -36,8 +36,15 @@ export type ChatDialect = "socklab" | "ncat";
 export const DEFAULT_MESSAGE_SIZE = 64;
 /** Default wait for late deliveries after the last send. */
 export const DEFAULT_DRAIN_MS = 2000;
-/** Default limit on connecting and signing in every client. */
-export const DEFAULT_READY_TIMEOUT_MS = 15_000;
+/**
+ * Default limit on connecting and signing in every client: 15 s, or 100 ms per
+ * client when more (ncat --chat takes about 80 ms to accept each one).
+ */
+export function defaultReadyTimeoutMs(clients: number): number {
+  return Math.max(15_000, clients * 100);
+}
+/** How often the sender wakes up to send what is due. */
+const SEND_TICK_MS = 5;
 /** Clients connecting at the same time (stays under a server's listen backlog). */
 const CONNECT_BATCH = 64;
 
@@ -57,7 +64,7 @@ export interface ChatLoadOptions {
   namePrefix?: string;
   /** Wait for late deliveries after the last send (default {@linkcode DEFAULT_DRAIN_MS}). */
   drainMs?: number;
-  /** Limit on connecting and signing in every client (default {@linkcode DEFAULT_READY_TIMEOUT_MS}). */
+  /** Limit on connecting and signing in every client (default {@linkcode defaultReadyTimeoutMs}). */
   readyTimeoutMs?: number;
   /** Ends the run early (Ctrl-C). */
   signal?: AbortSignal;
@@ -225,7 +232,7 @@ export async function runChatLoad(
   const label = `chat server ${formatHostPort(target.hostname, target.port)}`;
   const prefix = options.namePrefix ?? "bench";
   const size = options.size ?? DEFAULT_MESSAGE_SIZE;
-  const readyTimeoutMs = options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
+  const readyTimeoutMs = options.readyTimeoutMs ?? defaultReadyTimeoutMs(options.clients);
   const { signal } = options;
   const run = { counters, latency: new LatencyHistogram(), lastAt: 0 };
   const clients: LoadClient[] = [];
@@ -256,6 +263,7 @@ export async function runChatLoad(
 
   async function joinOne(index: number): Promise<void> {
     const conn = await connectTcp(target, label);
+    conn.setNoDelay(true); // chat lines are small: no Nagle delay in the latency
     const client = new LoadClient(conn, `${prefix}${index}`);
     clients.push(client);
     client.startReading(run);
@@ -303,7 +311,7 @@ export async function runChatLoad(
           }
         };
         const onAbort = () => tick();
-        const timer = setInterval(tick, Math.max(1, Math.min(10, 1000 / options.rate)));
+        const timer = setInterval(tick, SEND_TICK_MS);
         signal?.addEventListener("abort", onAbort, { once: true });
       });
       sendEnd = performance.now();
