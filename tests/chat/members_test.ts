@@ -123,3 +123,16 @@ Deno.test("ChatRoom.members() can be walked while members are removed", () => {
   assertEquals(visited, ["k:a", "k:b", "k:d", "k:e"]);
   assertEquals(room.names(), ["a", "e"]);
 });
+
+Deno.test("ChatRoom sends join and leave notices only while the room is small", () => {
+  const room = new ChatRoom<string>({ noticeLimit: 2 });
+  assertEquals(send(room, "a", "signin a").broadcast, "*** a joined");
+  assertEquals(send(room, "b", "signin b").broadcast, "*** b joined");
+  // A third member makes the room larger than the limit: no notice, but still logged.
+  assertEquals(send(room, "c", "signin c"), {
+    reply: "OK signed in as c",
+    event: { kind: "joined", name: "c" },
+  });
+  assertEquals(room.leave("c", { kind: "closed" }).broadcast, undefined);
+  assertEquals(room.leave("b", { kind: "closed" }).broadcast, "*** b left");
+});
