@@ -355,7 +355,7 @@ async function benchTcp(args: string[], ctx: CommandContext): Promise<number> {
         "timed to",
         r.peerClosed
           ? "the peer's close (it read everything)"
-          : "the last write (the peer did not close its side within 2 s)",
+          : "the last write (the peer did not close its side within 5 s)",
       ],
     ]);
   }

@@ -21,7 +21,7 @@ import { reason } from "../net/udp.ts";
 /** Default size of each write: large writes keep the per-call cost out of the figure. */
 export const DEFAULT_CHUNK = 128 * 1024;
 /** How long to wait for the peer to close after our half-close. */
-export const DEFAULT_CLOSE_WAIT_MS = 2000;
+export const DEFAULT_CLOSE_WAIT_MS = 5000;
 
 /** Options of {@linkcode runTcpThroughput}. */
 export interface TcpThroughputOptions {

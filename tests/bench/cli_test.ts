@@ -115,21 +115,21 @@ peerTest("socklab bench tcp measures a transfer to nc.openbsd -l up to its close
   // nc prints nothing when it listens: retry until it accepts (refused until then).
   let result;
   for (let i = 0; i < 50; i++) {
-    result = await runCli(["bench", "tcp", `127.0.0.1:${port}`, "--bytes", "8M", "--json"]);
+    result = await runCli(["bench", "tcp", `127.0.0.1:${port}`, "--bytes", "4M", "--json"]);
     if (result.code === 0 || !/connection refused/.test(result.stderr)) break;
     await new Promise((r) => setTimeout(r, 50));
   }
   assertEquals(result!.code, 0, result!.stderr);
   const doc = JSON.parse(result!.stdout);
   assertEquals([doc.sent, doc.bytes, doc.peerClosed, doc.stoppedBy], [
-    8 * 1024 * 1024,
-    8 * 1024 * 1024,
+    4 * 1024 * 1024,
+    4 * 1024 * 1024,
     true,
     null,
   ]);
   assertEquals((await nc.exit()).code, 0);
   // nc wrote every byte it received to its stdout.
-  assertEquals(nc.stdout.chunks.reduce((n, c) => n + c.length, 0), 8 * 1024 * 1024);
+  assertEquals(nc.stdout.chunks.reduce((n, c) => n + c.length, 0), 4 * 1024 * 1024);
 });
 
 Deno.test("socklab bench chat counts every delivery from socklab's chat-server", async () => {
