@@ -63,6 +63,30 @@ export const COMMANDS: CommandEntry[] = [
     load: () => import("../lookup/dns.ts"),
   },
   {
+    name: "ifconfig",
+    section: "Machine and socket tools",
+    summary: "every interface: addresses, prefix/netmask, MAC, flags, MTU, byte counters",
+    load: () => import("../sys/ifconfig.ts"),
+  },
+  {
+    name: "info",
+    section: "Machine and socket tools",
+    summary: "user, host name, architecture, OS, kernel, Deno/V8 versions, CPUs",
+    load: () => import("../sys/info.ts"),
+  },
+  {
+    name: "netstat",
+    section: "Machine and socket tools",
+    summary: "TCP and UDP sockets (IPv4, IPv6) with state and, with -p, the owning program",
+    load: () => import("../sys/netstat.ts"),
+  },
+  {
+    name: "nc",
+    section: "Machine and socket tools",
+    summary: "netcat: connect or listen, TCP or UDP, stdin to socket and socket to stdout",
+    load: () => import("../nc/main.ts"),
+  },
+  {
     name: "udp-server",
     section: "Lecture examples",
     summary: "UDP example 1 server: print every datagram (port 1500)",

@@ -1,0 +1,176 @@
+/**
+ * nc's ends of the pipe: stdin read in large reused buffers and stdout written
+ * without copies, each the fastest way that cannot stall the other direction.
+ * A regular file (or /dev/null) never blocks for long, so it is read or written
+ * with a direct synchronous call; a pipe or terminal may block indefinitely,
+ * so it goes through Deno's asynchronous path and the event loop keeps moving
+ * the other direction meanwhile.
+ *
+ * @example
+ * ```ts ignore
+ * import { stdinInput, stdoutOutput } from "./stdio.ts";
+ * const input = stdinInput();
+ * const output = stdoutOutput();
+ * for (let c = await input.read(); c !== null; c = await input.read()) await output.write(c);
+ * ```
+ * @module
+ */
+import { fstatSync } from "node:fs";
+
+/** Default read size: large reads keep the per-call cost small at GB/s rates. */
+export const BUFFER_SIZE = 1 << 20;
+
+/** A source of byte chunks; `null` at end of input. */
+export interface Input {
+  /**
+   * The next chunk. It stays valid until the next-but-one `read()` (two
+   * buffers alternate), so a caller may read ahead while one chunk is sent.
+   */
+  read(): Promise<Uint8Array | null>;
+  /** True when a person types the input (a terminal). */
+  readonly interactive: boolean;
+}
+
+/** A sink for byte chunks; `write` resolves when every byte is written. */
+export interface Output {
+  write(chunk: Uint8Array): Promise<void> | void;
+}
+
+/** What kind of file descriptor `fd` is. */
+export type FdKind = "file" | "chardev" | "pipe" | "socket" | "tty" | "other";
+
+/** The kind of file behind `fd` (0 stdin, 1 stdout). */
+export function fdKind(fd: number): FdKind {
+  try {
+    if (fd === 0 && Deno.stdin.isTerminal()) return "tty";
+    if (fd === 1 && Deno.stdout.isTerminal()) return "tty";
+    const st = fstatSync(fd);
+    if (st.isFile()) return "file";
+    if (st.isCharacterDevice()) return "chardev";
+    if (st.isFIFO()) return "pipe";
+    if (st.isSocket()) return "socket";
+  } catch {
+    // not a valid descriptor (closed stdin): treat as other
+  }
+  return "other";
+}
+
+interface SyncReader {
+  readSync(p: Uint8Array): number | null;
+  read(p: Uint8Array): Promise<number | null>;
+}
+
+/** Chunks from a reader with two alternating buffers of `size` bytes. */
+export function readerInput(
+  reader: SyncReader,
+  options: { sync: boolean; interactive?: boolean; size?: number },
+): Input {
+  const size = options.size ?? BUFFER_SIZE;
+  const buffers = [new Uint8Array(size), new Uint8Array(size)];
+  let turn = 0;
+  let done = false;
+  return {
+    interactive: options.interactive ?? false,
+    async read() {
+      if (done) return null;
+      const buf = buffers[turn];
+      turn ^= 1;
+      while (true) {
+        const n = options.sync ? reader.readSync(buf) : await reader.read(buf);
+        if (n === null) {
+          done = true;
+          return null;
+        }
+        if (n > 0) return buf.subarray(0, n);
+      }
+    },
+  };
+}
+
+/** stdin, read synchronously when it is a regular file or /dev/null, else asynchronously. */
+export function stdinInput(size = BUFFER_SIZE): Input {
+  const kind = fdKind(0);
+  return readerInput(Deno.stdin, {
+    sync: kind === "file" || kind === "chardev",
+    interactive: kind === "tty",
+    size,
+  });
+}
+
+/** An input that never yields anything (`-d`). */
+export const NO_INPUT: Input = {
+  interactive: false,
+  read: () => new Promise<never>(() => {}),
+};
+
+interface SyncWriter {
+  writeSync(p: Uint8Array): number;
+  write(p: Uint8Array): Promise<number>;
+}
+
+/** Writes every byte of each chunk to `writer`, synchronously or not. */
+export function writerOutput(writer: SyncWriter, sync: boolean): Output {
+  if (sync) {
+    return {
+      write(chunk) {
+        let off = 0;
+        while (off < chunk.length) off += writer.writeSync(chunk.subarray(off));
+      },
+    };
+  }
+  return {
+    async write(chunk) {
+      let off = 0;
+      while (off < chunk.length) off += await writer.write(chunk.subarray(off));
+    },
+  };
+}
+
+/** stdout, written synchronously when it is a regular file, /dev/null or a terminal. */
+export function stdoutOutput(): Output {
+  const kind = fdKind(1);
+  return writerOutput(Deno.stdout, kind === "file" || kind === "chardev" || kind === "tty");
+}
+
+/**
+ * Calls `onIdle` once no `touch()` came for `ms` milliseconds (`-w`). One
+ * timer re-arms itself, so touching per chunk costs one clock read.
+ */
+export class IdleTimer implements Disposable {
+  #last = performance.now();
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  readonly #ms: number;
+  readonly #onIdle: () => void;
+
+  constructor(ms: number, onIdle: () => void) {
+    this.#ms = ms;
+    this.#onIdle = onIdle;
+    this.#arm(ms);
+  }
+
+  /** Data moved: the idle time starts again. */
+  touch(): void {
+    this.#last = performance.now();
+  }
+
+  #arm(delay: number): void {
+    this.#timer = setTimeout(() => {
+      const left = this.#last + this.#ms - performance.now();
+      if (left > 1) this.#arm(left);
+      else {
+        this.#timer = undefined;
+        this.#onIdle();
+      }
+    }, delay);
+  }
+
+  /** Stops the timer. */
+  stop(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  [Symbol.dispose](): void {
+    this.stop();
+  }
+}
