@@ -1,9 +1,9 @@
 /**
  * Is `socklab bench udp` the bottleneck it measures? Its reply rate beside the
  * lecture's C generator `udp_load` against the same target in the same run,
- * alternating the two (median of ROUNDS each), for two targets: the C
- * `udp_echo` (the fastest server there is) and the minimal Deno echo (as fast
- * as any socklab service can be). 64 requests in flight, as in every UDP
+ * alternating the two (median of ROUNDS each), for three targets: the C
+ * `udp_echo` (the fastest server there is), the minimal Deno echo, and a real
+ * socklab service (rates-server). 64 requests in flight, as in every UDP
  * benchmark.
  *
  * ```sh
@@ -11,7 +11,14 @@
  * ```
  * @module
  */
-import { type BenchServer, formatRate, formatRatio, startEcho, udpLoad } from "./udp_harness.ts";
+import {
+  type BenchServer,
+  formatRate,
+  formatRatio,
+  startEcho,
+  startSocklab,
+  udpLoad,
+} from "./udp_harness.ts";
 import { socklabArgv } from "../tests/helpers/cli.ts";
 import type { BenchRow } from "./types.ts";
 
@@ -22,6 +29,7 @@ const ROUNDS = 3;
 /** Replies/s of `socklab bench udp` (the real CLI, as a user runs it) against `port`. */
 export async function socklabBenchRate(
   port: number,
+  payload = "ping",
   window = WINDOW,
   millis = MILLIS,
 ): Promise<number> {
@@ -33,7 +41,7 @@ export async function socklabBenchRate(
       "udp",
       `127.0.0.1:${port}`,
       "--payload",
-      "ping",
+      payload,
       "--concurrency",
       String(window),
       "--duration",
@@ -56,13 +64,13 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
-async function compare(name: string, server: BenchServer): Promise<BenchRow> {
+async function compare(name: string, server: BenchServer, payload = "ping"): Promise<BenchRow> {
   const ours: number[] = [];
   const theirs: number[] = [];
   try {
     for (let i = 0; i < ROUNDS; i++) {
-      theirs.push((await udpLoad(server.port, "ping", WINDOW, MILLIS)).rate);
-      ours.push(await socklabBenchRate(server.port));
+      theirs.push((await udpLoad(server.port, payload, WINDOW, MILLIS)).rate);
+      ours.push(await socklabBenchRate(server.port, payload));
     }
   } finally {
     await server.stop();
@@ -84,6 +92,7 @@ export async function run(): Promise<BenchRow[]> {
   return [
     await compare("C udp_echo", await startEcho("c")),
     await compare("Deno echo", await startEcho("deno")),
+    await compare("socklab rates-server (USD)", await startSocklab(["rates-server"]), "USD"),
   ];
 }
 
