@@ -16,6 +16,8 @@ import { fileURLToPath } from "node:url";
 import { formatTable } from "../lib/bench/format.ts";
 import type { BenchRow } from "./types.ts";
 import * as startup from "./startup.ts";
+import * as lookup from "./lookup.ts";
+import * as nc from "./nc.ts";
 import * as udpServices from "./udp_services.ts";
 import * as binder from "./binder.ts";
 import * as generator from "./generator.ts";
@@ -34,6 +36,16 @@ export const MODULES: readonly BenchModule[] = [
     name: "startup",
     about: "socklab --version start-up beside deno run hello world",
     run: () => startup.run(),
+  },
+  {
+    name: "lookup",
+    about: "getaddrinfo/inet aton/dns start-up beside the Deno floor, getent and dig",
+    run: () => lookup.run(),
+  },
+  {
+    name: "nc",
+    about: "socklab nc MB/s over 1 GiB beside socat and OpenBSD nc",
+    run: () => nc.run(),
   },
   {
     name: "udp_services",
