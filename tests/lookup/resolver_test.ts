@@ -67,6 +67,26 @@ const FAMILY_NAMES = [
   "::1",
 ];
 
+/** Runs `fn` over `items`, at most `limit` at a time (each is a process or two). */
+async function mapLimit<T>(
+  items: T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      try {
+        await fn(items[next++]);
+      } catch (err) {
+        next = items.length; // the other workers stop too
+        throw err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: limit }, worker));
+}
+
 async function socklabIn(ns: Netns, args: string[]) {
   const [cmd, ...rest] = socklabArgv();
   return await ns.run("env", ["NO_COLOR=1", cmd, ...rest, ...args]);
@@ -86,27 +106,32 @@ peerTest(
   async () => {
     await inNamespace(async (ns) => {
       let lines = 0;
-      for (const name of NAMES) {
-        const families = [[[], "ahosts"], [["-4"], "ahostsv4"], [["-6"], "ahostsv6"]] as const;
-        // Every name with AF_UNSPEC; the per-family variants on a mixed subset (each is a process).
-        for (const [flag, db] of FAMILY_NAMES.includes(name) ? families : families.slice(0, 1)) {
-          const reference = await ns.run("getent", [db, name]);
-          const ours = await socklabIn(ns, ["getaddrinfo", ...flag, name]);
-          if (reference.code !== 0) {
-            // getent says "not found" with status 2: we fail with one line and 1.
-            assertEquals(ours.code, 1, `${flag} ${name}: ${ours.stdout}`);
-            assertEquals(ours.stderr.split("\n").length, 2, ours.stderr);
-            continue;
-          }
-          assertEquals(
-            ours.stdout,
-            reference.stdout,
-            `getaddrinfo ${flag.join(" ")} ${name} vs getent ${db}`,
-          );
-          assertEquals(ours.code, 0);
-          lines += ours.stdout.split("\n").length - 1;
+      const families = [[[], "ahosts"], [["-4"], "ahostsv4"], [["-6"], "ahostsv6"]] as const;
+      // Every name with AF_UNSPEC; the per-family variants on a mixed subset (each is a process).
+      const cases = NAMES.flatMap((name) =>
+        (FAMILY_NAMES.includes(name) ? families : families.slice(0, 1)).map(([flag, db]) => ({
+          name,
+          flag,
+          db,
+        }))
+      );
+      await mapLimit(cases, 3, async ({ name, flag, db }) => {
+        const reference = await ns.run("getent", [db, name]);
+        const ours = await socklabIn(ns, ["getaddrinfo", ...flag, name]);
+        if (reference.code !== 0) {
+          // getent says "not found" with status 2: we fail with one line and 1.
+          assertEquals(ours.code, 1, `${flag} ${name}: ${ours.stdout}`);
+          assertEquals(ours.stderr.split("\n").length, 2, ours.stderr);
+          return;
         }
-      }
+        assertEquals(
+          ours.stdout,
+          reference.stdout,
+          `getaddrinfo ${flag.join(" ")} ${name} vs getent ${db}`,
+        );
+        assertEquals(ours.code, 0);
+        lines += ours.stdout.split("\n").length - 1;
+      });
       console.log(`getaddrinfo: ${NAMES.length} names, ${lines} lines identical to getent`);
     });
   },
