@@ -1,0 +1,188 @@
+/**
+ * Processes for the nc tests: any command (socklab, nc.openbsd, socat) with
+ * stdin/stdout from/to files or pipes and stderr read as lines, so a test
+ * waits for a status line instead of sleeping; plus random files and their
+ * SHA-256.
+ * @module
+ */
+import { LineLog, MAIN } from "../helpers/cli.ts";
+
+/** The argv that runs socklab with `args`. */
+export function socklab(...args: string[]): string[] {
+  return [Deno.execPath(), "run", "-A", "--quiet", MAIN, ...args];
+}
+
+/** Where a process's stdin comes from and its stdout goes. */
+export interface ProcOptions {
+  /** A file to read stdin from, "pipe" (write with `write`), or "null" (default "pipe"). */
+  stdin?: string;
+  /** A file to write stdout to, or "pipe" (collected in `stdout`) (default "pipe"). */
+  stdout?: string;
+}
+
+function quote(s: string): string {
+  return `'${s.replaceAll("'", `'\\''`)}'`;
+}
+
+/** A running process; dispose to kill it if it still runs and free its pipes. */
+export class Proc implements AsyncDisposable {
+  readonly child: Deno.ChildProcess;
+  readonly stdout = new LineLog();
+  readonly stderr = new LineLog();
+  readonly #pumps: Promise<void>[] = [];
+  #writer: WritableStreamDefaultWriter<Uint8Array> | undefined;
+  readonly #status: Promise<Deno.CommandStatus>;
+
+  constructor(argv: string[], options: ProcOptions = {}) {
+    const stdin = options.stdin ?? "pipe";
+    const stdout = options.stdout ?? "pipe";
+    let redirect = "";
+    if (stdin !== "pipe" && stdin !== "null") redirect += ` < ${quote(stdin)}`;
+    if (stdout !== "pipe") redirect += ` > ${quote(stdout)}`;
+    this.child = new Deno.Command("sh", {
+      args: ["-c", `exec "$@"${redirect}`, "sh", ...argv],
+      stdin: stdin === "pipe" ? "piped" : "null",
+      stdout: stdout === "pipe" ? "piped" : "null",
+      stderr: "piped",
+      env: { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" },
+    }).spawn();
+    if (stdin === "pipe") this.#writer = this.child.stdin.getWriter();
+    if (stdout === "pipe") this.#pumps.push(pump(this.child.stdout, this.stdout));
+    this.#pumps.push(pump(this.child.stderr, this.stderr));
+    this.#status = this.child.status;
+  }
+
+  /** Writes to stdin. */
+  async write(data: string | Uint8Array): Promise<void> {
+    if (!this.#writer) throw new Error("stdin is not a pipe");
+    await this.#writer.write(typeof data === "string" ? new TextEncoder().encode(data) : data);
+  }
+
+  /** Closes stdin (end of input for the process). */
+  async closeStdin(): Promise<void> {
+    const w = this.#writer;
+    this.#writer = undefined;
+    if (w) await w.close().catch(() => {});
+  }
+
+  /** Sends a signal if the process still runs. */
+  kill(signal: Deno.Signal = "SIGTERM"): void {
+    try {
+      this.child.kill(signal);
+    } catch {
+      // exited
+    }
+  }
+
+  /** Waits for exit (killing it after `timeoutMs`) and for its output to end. */
+  async exit(timeoutMs = 30_000): Promise<Deno.CommandStatus> {
+    const timer = setTimeout(() => this.kill("SIGKILL"), timeoutMs);
+    try {
+      const s = await this.#status;
+      await Promise.all(this.#pumps);
+      return s;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Everything written to stdout, as bytes. */
+  bytes(): Uint8Array {
+    const total = this.stdout.chunks.reduce((n, c) => n + c.length, 0);
+    const out = new Uint8Array(total);
+    let off = 0;
+    for (const c of this.stdout.chunks) {
+      out.set(c, off);
+      off += c.length;
+    }
+    return out;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.closeStdin();
+    this.kill("SIGKILL");
+    await this.exit();
+  }
+}
+
+async function pump(stream: ReadableStream<Uint8Array>, log: LineLog): Promise<void> {
+  const decoder = new TextDecoder();
+  for await (const chunk of stream) {
+    log.chunks.push(chunk);
+    log.push(decoder.decode(chunk, { stream: true }));
+  }
+  log.end();
+}
+
+/** A port nothing listens on right now (bound, then released). */
+export function freePort(hostname = "127.0.0.1"): number {
+  const l = Deno.listen({ hostname, port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+/** A UDP port nothing is bound to right now. */
+export function freeUdpPort(hostname = "127.0.0.1"): number {
+  const s = Deno.listenDatagram({ transport: "udp", hostname, port: 0 });
+  const port = (s.addr as Deno.NetAddr).port;
+  s.close();
+  return port;
+}
+
+/** The port at the end of a status line like `listening on TCP 127.0.0.1:41234`. */
+export function portIn(line: string): number {
+  const m = /(\d+)\s*$/.exec(line);
+  if (!m) throw new Error(`no port in: ${line}`);
+  return Number(m[1]);
+}
+
+/** Writes `bytes` random bytes to `path`. */
+export async function randomFile(path: string, bytes: number): Promise<void> {
+  using f = await Deno.open(path, { write: true, create: true, truncate: true });
+  const block = new Uint8Array(1 << 20);
+  for (let done = 0; done < bytes; done += block.length) {
+    for (let k = 0; k < block.length; k += 65536) {
+      crypto.getRandomValues(block.subarray(k, k + 65536));
+    }
+    const part = block.subarray(0, Math.min(block.length, bytes - done));
+    let off = 0;
+    while (off < part.length) off += await f.write(part.subarray(off));
+  }
+}
+
+/** SHA-256 of a file as hex (`sha256sum`, which streams). */
+export async function sha256File(path: string): Promise<string> {
+  const out = await new Deno.Command("sha256sum", { args: [path], stdout: "piped" }).output();
+  return new TextDecoder().decode(out.stdout).split(" ")[0];
+}
+
+/** Resolves once something listens on TCP `port` (per `ss`), polling; bounded. */
+export async function tcpListening(port: number, timeoutMs = 10_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (true) {
+    const out = await new Deno.Command("ss", {
+      args: ["-Htln", `sport = :${port}`],
+      stdout: "piped",
+    })
+      .output();
+    if (new TextDecoder().decode(out.stdout).trim() !== "") return;
+    if (performance.now() > deadline) throw new Error(`nothing listens on TCP ${port}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Resolves once something is bound to UDP `port` (per `ss`), polling; bounded. */
+export async function udpBound(port: number, timeoutMs = 10_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (true) {
+    const out = await new Deno.Command("ss", {
+      args: ["-Huan", `sport = :${port}`],
+      stdout: "piped",
+    })
+      .output();
+    if (new TextDecoder().decode(out.stdout).trim() !== "") return;
+    if (performance.now() > deadline) throw new Error(`nothing is bound to UDP ${port}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
