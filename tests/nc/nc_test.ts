@@ -103,7 +103,7 @@ peerTest("half-close against socat: the reply written after our end of input arr
 ], async () => {
   const port = freePort();
   // socat runs `wc -c` per connection: it can only answer once it saw our EOF.
-  await using peer = new Proc([
+  await using _peer = new Proc([
     "socat",
     `TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr`,
     "SYSTEM:wc -c",
