@@ -26,6 +26,7 @@ import {
   LINK_TYPES,
   parseIfInet6,
   prefixToNetmask,
+  scopeOfAddress,
 } from "./interfaces.ts";
 
 const USAGE = "usage: socklab ifconfig [-a] [--json] [INTERFACE]";
@@ -100,6 +101,7 @@ function getifaddrs(withV6: boolean): Map<string, InterfaceAddress[]> {
       netmask: n.netmask || prefixToNetmask(prefixlen, family),
     };
     if (family === "inet") addr.label = n.name;
+    else addr.scope = scopeOfAddress(n.address);
     const list2 = byName.get(base) ?? [];
     list2.push(addr);
     byName.set(base, list2);

@@ -90,6 +90,15 @@ export function scopeName(scope: number): string {
   }
 }
 
+/** The scope of an IPv6 address from its prefix (when the kernel's scope bits are not at hand). */
+export function scopeOfAddress(address: string): string {
+  const a = address.toLowerCase();
+  if (a === "::1") return "host";
+  if (/^fe[89ab]/.test(a)) return "link";
+  if (/^fe[c-f]/.test(a)) return "site";
+  return "global";
+}
+
 /** One row of `/proc/net/if_inet6`. */
 export interface Inet6Row {
   address: string;
