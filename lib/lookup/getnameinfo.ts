@@ -52,8 +52,15 @@ export async function main(args: string[], _ctx: CommandContext): Promise<number
     },
   });
   const [address, portText] = positionals;
-  if (!pton(address.split("%")[0]) || (address.includes("%") && !address.includes(":"))) {
+  const [literal, zone] = address.split("%");
+  if (!pton(literal) || (zone !== undefined && !literal.includes(":"))) {
     throw new UsageError(`Cannot parse address "${address}": not an IPv4 or IPv6 literal`, USAGE);
+  }
+  if (zone !== undefined && !/^[0-9]+$/.test(zone)) {
+    throw new UsageError(
+      `Cannot parse address "${address}": give the IPv6 zone as a number`,
+      USAGE,
+    );
   }
   let port: number | null = null;
   if (portText !== undefined) {

@@ -377,6 +377,7 @@ Deno.test("look-up commands refuse bad command lines with exit 2 and their usage
     [["getaddrinfo", "--socktype", "seq", "x"], /Cannot parse --socktype "seq"/],
     [["getnameinfo", "not-an-address"], /not an IPv4 or IPv6 literal/],
     [["getnameinfo", "127.0.0.1", "70000"], /must be between 0 and 65535/],
+    [["getnameinfo", "fe80::1%lo"], /give the IPv6 zone as a number/],
     [["hostname", "extra"], /^usage: socklab hostname /m],
   ];
   for (const [args, pattern] of cases) {
