@@ -16,7 +16,6 @@ import { FailError, UsageError } from "../cli/errors.ts";
 import { parseFlags, UDP_CLIENT_HELP, UDP_CLIENT_OPTIONS, udpClientOptions } from "../cli/flags.ts";
 import { formatJson } from "../cli/output.ts";
 import { formatHostPort, type HostPort, parseHostPort } from "../net/address.ts";
-import { resolveHost } from "../net/resolve.ts";
 import { closeQuietly, connectTcp, writeAll } from "../net/tcp.ts";
 import { UdpSocket } from "../net/udp.ts";
 import { digLines, messageJson, type QueryInfo, shortLines } from "./dns_format.ts";
@@ -197,7 +196,15 @@ export interface DnsReply {
 export async function query(req: DnsRequest, signal?: AbortSignal): Promise<DnsReply> {
   const servers = req.servers ?? systemNameServers();
   const resolved: HostPort[] = [];
-  for (const s of servers) resolved.push({ hostname: await resolveHost(s.hostname), port: s.port });
+  for (const s of servers) {
+    if (pton(s.hostname.split("%")[0])) {
+      resolved.push(s);
+      continue;
+    }
+    // Loaded only for a server given by name: node:dns costs start-up time.
+    const { resolveHost } = await import("../net/resolve.ts");
+    resolved.push({ hostname: await resolveHost(s.hostname), port: s.port });
+  }
   const id = crypto.getRandomValues(new Uint16Array(1))[0];
   const packet = encodeQuery({ id, name: req.name, type: req.type, recursion: req.recursion });
   const decode = (bytes: Uint8Array, server: HostPort): Message => {
