@@ -40,6 +40,7 @@ export interface LoadResult {
 }
 
 const DENO_ECHO = fileURLToPath(new URL("./deno_echo.ts", import.meta.url));
+const NODE_ECHO = fileURLToPath(new URL("./node_echo.ts", import.meta.url));
 
 function lecture(name: string): string {
   const path = lectureProgram(name);
@@ -68,22 +69,32 @@ async function started(proc: CliProcess, pattern: RegExp): Promise<BenchServer> 
 
 /**
  * Starts an echo baseline on a free port of 127.0.0.1: `"c"` is the lecture's
- * `udp_echo`, `"deno"` the minimal Deno loop in bench/deno_echo.ts.
+ * `udp_echo`, `"deno"` the minimal Deno loop in bench/deno_echo.ts, `"node"`
+ * the same on `node:dgram` (bench/node_echo.ts).
  */
-export function startEcho(kind: "c" | "deno"): Promise<BenchServer> {
-  const argv = kind === "c"
-    ? [lecture("udp_echo"), "0", "127.0.0.1"]
-    : [Deno.execPath(), "run", "-A", "--quiet", DENO_ECHO, "0", "127.0.0.1"];
+export function startEcho(kind: "c" | "deno" | "node"): Promise<BenchServer> {
+  const argv = kind === "c" ? [lecture("udp_echo"), "0", "127.0.0.1"] : [
+    Deno.execPath(),
+    "run",
+    "-A",
+    "--quiet",
+    kind === "deno" ? DENO_ECHO : NODE_ECHO,
+    "0",
+    "127.0.0.1",
+  ];
   return started(spawnProgram(argv, { stdin: false }), /listening on UDP port \d+/);
 }
 
 /**
  * Starts the real socklab CLI with `args` plus `--port 0 --bind 127.0.0.1`
  * (SOCKLAB_CMD may name the compiled binary) and reads the bound port from its
- * first line.
+ * first line. `env` adds environment variables (e.g. `SOCKLAB_UDP=portable`).
  */
-export function startSocklab(args: string[]): Promise<BenchServer> {
-  const proc = spawnCli([...args, "--port", "0", "--bind", "127.0.0.1"], { stdin: false });
+export function startSocklab(
+  args: string[],
+  env?: Record<string, string>,
+): Promise<BenchServer> {
+  const proc = spawnCli([...args, "--port", "0", "--bind", "127.0.0.1"], { stdin: false, env });
   return started(proc, /\d+\s*$/);
 }
 
