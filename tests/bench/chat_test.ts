@@ -63,6 +63,20 @@ Deno.test("runChatLoad() against socklab's chat server: every member, sender inc
   });
 });
 
+Deno.test("runChatLoad() with perClientRate has every client send on the same ticks, its first line at once", async () => {
+  await withChatServer(async (port) => {
+    const r = await runChatLoad({ hostname: "127.0.0.1", port }, {
+      clients: 5,
+      rate: 0,
+      perClientRate: 10,
+      durationMs: 450,
+    });
+    // Lines due per client: floor(t × 10) + 1 while t < 0.45 s, so 5 each.
+    assertEquals([r.messages, r.deliveries, r.lost], [25, 125, 0]);
+    assertOk(r.endedAt <= Date.now());
+  });
+});
+
 Deno.test("runChatLoad() with rate 0 keeps the clients idle and counts nothing", async () => {
   await withChatServer(async (port) => {
     const r = await runChatLoad({ hostname: "127.0.0.1", port }, {
@@ -142,7 +156,7 @@ Deno.test("runChatLoad() reports a refused connection", async () => {
 });
 
 peerTest(
-  "runChatLoad() drives ncat --chat: every other client gets every message",
+  "runChatLoad() drives ncat --chat: each client joins once ncat greets it, and every other client gets every message",
   ["ncat"],
   async () => {
     const port = freePort();
@@ -151,15 +165,16 @@ peerTest(
       { stdin: false },
     );
     await ncat.stderr.waitFor(/Listening on/);
+    // 40 clients: several connect batches, each waiting for ncat's greeting.
     const r = await runChatLoad({ hostname: "127.0.0.1", port }, {
-      clients: 10,
+      clients: 40,
       rate: 100,
       durationMs: 300,
       dialect: "ncat",
     });
-    assertEquals(r.fanout, 9);
+    assertEquals([r.connected, r.fanout], [40, 39]);
     assertOk(r.messages > 0);
-    assertEquals([r.deliveries, r.lost], [r.messages * 9, 0]);
+    assertEquals([r.deliveries, r.lost], [r.messages * 39, 0]);
     ncat.kill();
   },
 );
