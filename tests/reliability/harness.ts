@@ -7,7 +7,7 @@
  * `binder: 5,000 hostile datagrams, 0 crashes, 100/100 probes answered, RSS +3 MB`.
  * @module
  */
-import { socklabArgv } from "../helpers/cli.ts";
+import { ROOT, socklabArgv } from "../helpers/cli.ts";
 import { rssBytes, socketsOnPort } from "../helpers/procfs.ts";
 import {
   deriveSeed,
@@ -185,7 +185,9 @@ export interface FuzzResult {
   rssMax: number;
   /** Datagrams the kernel dropped on the server's socket (receive buffer full). */
   kernelDrops?: number;
-  /** Replies the fuzzer's socket got, by first word. */
+  /** Distinct addresses the hostile datagrams came from. */
+  senders: number;
+  /** Replies the fuzzer's sockets got, by first word. */
   replies: Map<string, number>;
   /** SIGTERM at the end: exit code, and whether the port was free afterwards. */
   sigterm?: { code: number; portFree: boolean; ms: number };
@@ -216,7 +218,9 @@ export function repliesText(r: FuzzResult): string {
   const total = [...r.replies.values()].reduce((a, b) => a + b, 0);
   const top = [...r.replies].sort((a, b) => b[1] - a[1]).slice(0, 4)
     .map(([w, c]) => `${JSON.stringify(w).slice(1, -1)} ${n(c)}`);
-  return `${n(total)} replies${top.length ? ` (${top.join(", ")})` : ""}`;
+  return `from ${n(r.senders)} addresses, ${n(total)} replies${
+    top.length ? ` (${top.join(", ")})` : ""
+  }`;
 }
 
 /** One row of the README's reliability table. */
@@ -255,12 +259,14 @@ export async function fuzzServer(
     rssStart: 0,
     rssMax: 0,
     replies: new Map(),
+    senders: 0,
     seconds: 0,
   };
   const rng = new Rng(seed);
   await using server = await startServer(entry);
   const { proc } = server;
   let prober: Prober | undefined;
+  let state: FuzzState | undefined;
   const crashed = (): string | undefined => {
     if (proc.exited) return `the server exited with code ${proc.exited.code}`;
     const trace = proc.stdout.crash ?? proc.stderr.crash;
@@ -284,24 +290,24 @@ export async function fuzzServer(
     result.rssStart = rssBytes(proc.pid) ?? 0;
     result.rssMax = result.rssStart;
     const fuzzBatch = entry.transport === "udp" ? udpBatch : tcpBatch;
-    const state = await FuzzState.open(server, rng, b, result);
+    state = await FuzzState.open(server, rng, b, result);
     state.prober = prober;
     try {
       for (let batch = 0; batch < b.batches; batch++) {
-        await fuzzBatch(state, batch);
+        await fuzzBatch(state!, batch);
         const why = crashed();
         if (why) throw new Error(why);
         try {
           await probeBatch((batch + 1) * b.probesPerBatch);
         } finally {
-          await state.closeIdle();
+          await state!.closeIdle();
         }
         sampleRss();
         const after = crashed();
         if (after) throw new Error(after);
       }
     } finally {
-      await state.close();
+      await state!.close();
     }
     if (entry.transport === "udp") result.kernelDrops = udpDrops(server.port);
     // The end: SIGTERM must close everything and exit 0.
@@ -324,8 +330,10 @@ export async function fuzzServer(
     const what = err instanceof ProbeError
       ? `probe failed: ${err.message}`
       : (err as Error).message;
+    const dumped = state ? await dumpRecent(entry, baseSeed, state.recent) : undefined;
     result.failure = `${entry.name}: ${what}${why && !what.includes(why) ? ` (${why})` : ""}\n` +
       `replay: SEED=${baseSeed} deno test -A tests/reliability/fuzz_test.ts --filter "${entry.name} survives"\n` +
+      (dumped ? `the last ${state!.recent.length} hostile inputs are in ${dumped}\n` : "") +
       proc.describe();
   } finally {
     await prober?.close();
@@ -341,8 +349,10 @@ class FuzzState {
   readonly budget: FuzzBudget;
   readonly result: FuzzResult;
   prober: Prober | undefined;
-  udp: Deno.DatagramConn | undefined;
-  #receiving: Promise<void> | undefined;
+  /** The last hostile inputs sent (datagrams, or each session's first write), oldest first. */
+  recent: { kind: string; data: Uint8Array }[] = [];
+  /** The fuzzer's UDP sockets: hostile datagrams come from several addresses. */
+  senders: { conn: Deno.DatagramConn; receiving: Promise<void> }[] = [];
   idle: Deno.TcpConn[] = [];
 
   private constructor(server: RunningServer, rng: Rng, b: FuzzBudget, result: FuzzResult) {
@@ -360,10 +370,33 @@ class FuzzState {
   ): Promise<FuzzState> {
     const s = new FuzzState(server, rng, b, result);
     if (server.entry.transport === "udp") {
-      s.udp = Deno.listenDatagram({ transport: "udp", hostname: server.host, port: 0 });
-      s.#receiving = s.#countReplies(s.udp);
+      for (let i = 0; i < UDP_SENDERS; i++) s.#openSender();
     }
     return Promise.resolve(s);
+  }
+
+  #openSender(): { conn: Deno.DatagramConn; receiving: Promise<void> } {
+    const conn = Deno.listenDatagram({ transport: "udp", hostname: this.server.host, port: 0 });
+    const sender = { conn, receiving: this.#countReplies(conn) };
+    this.senders.push(sender);
+    this.result.senders++;
+    return sender;
+  }
+
+  /**
+   * A socket to send the next hostile datagram from; now and then a fresh one,
+   * so per-sender state (sign-ins, retry memory, registrations) keeps growing
+   * the way a class of students' clients would make it.
+   */
+  async sender(): Promise<Deno.DatagramConn> {
+    const i = this.rng.int(this.senders.length);
+    if (this.rng.chance(1 / 40)) {
+      const [old] = this.senders.splice(i, 1);
+      old.conn.close();
+      await old.receiving;
+      return this.#openSender().conn;
+    }
+    return this.senders[i].conn;
   }
 
   async #countReplies(conn: Deno.DatagramConn): Promise<void> {
@@ -381,6 +414,12 @@ class FuzzState {
     }
   }
 
+  /** Remembers an input for the dump a failure leaves behind. */
+  remember(kind: string, data: Uint8Array): void {
+    this.recent.push({ kind, data });
+    if (this.recent.length > KEEP_RECENT) this.recent.shift();
+  }
+
   async closeIdle(): Promise<void> {
     for (const c of this.idle) {
       try {
@@ -395,14 +434,42 @@ class FuzzState {
 
   async close(): Promise<void> {
     await this.closeIdle();
-    try {
-      this.udp?.close();
-    } catch {
-      // already closed
+    for (const { conn, receiving } of this.senders) {
+      conn.close();
+      await receiving;
     }
-    await this.#receiving;
+    this.senders = [];
   }
 }
+
+/** Hostile inputs kept for the dump a failure leaves behind. */
+const KEEP_RECENT = 64;
+
+/**
+ * Writes `recent` to .cache/reliability/NAME-SEED/ (one file per input, oldest
+ * first: `NNN-KIND.bin`) so a crash can be narrowed down by hand; returns the folder.
+ */
+async function dumpRecent(
+  entry: ServerEntry,
+  seed: number,
+  recent: { kind: string; data: Uint8Array }[],
+): Promise<string | undefined> {
+  if (recent.length === 0) return undefined;
+  const dir = `${ROOT}.cache/reliability/${entry.name.replace(/\W+/g, "-")}-${seed}`;
+  try {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    await Deno.mkdir(dir, { recursive: true });
+    for (const [i, r] of recent.entries()) {
+      await Deno.writeFile(`${dir}/${String(i).padStart(3, "0")}-${r.kind}.bin`, r.data);
+    }
+    return dir;
+  } catch {
+    return undefined;
+  }
+}
+
+/** UDP sockets the fuzzer sends from at once. */
+const UDP_SENDERS = 4;
 
 /** Bytes in flight before the UDP fuzzer waits for the server to catch up (a probe). */
 const UDP_WINDOW_BYTES = 96 * 1024;
@@ -424,12 +491,13 @@ async function udpBatch(state: FuzzState, batch: number): Promise<void> {
       window = 0;
     }
     try {
-      await state.udp!.send(m.data, to);
+      await (await state.sender()).send(m.data, to);
     } catch {
       // loopback send errors (ENOBUFS) are the fuzzer's problem, not the server's
       continue;
     }
     window += m.data.length + 64;
+    state.remember(m.kind, m.data);
     result.hostile++;
     result.bytes += m.data.length;
   }
@@ -453,6 +521,7 @@ async function tcpBatch(state: FuzzState, batch: number): Promise<void> {
   );
   const run = async (s: HostileSession) => {
     result.hostile++;
+    state.remember(s.kind, s.writes[0]?.subarray(0, 65536) ?? new Uint8Array(0));
     if (s.kind === "idle") {
       // At most idleMax idle connections at once, well under any server's
       // client limit: a server full of idle sockets refuses the probe too.

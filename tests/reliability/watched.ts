@@ -225,9 +225,14 @@ export class WatchedProcess implements AsyncDisposable {
       }\n  ... last:\n  ${
         o.tail.slice(-1500).split("\n").map((l) => l.slice(0, 200)).join("\n  ")
       }`;
-    return `${this.argv.slice(-8).join(" ")}\n${show("stdout", this.stdout)}\n${
-      show("stderr", this.stderr)
-    }`;
+    const state = this.#status
+      ? `exited: code ${this.#status.code}${
+        this.#status.signal ? `, signal ${this.#status.signal}` : ""
+      }`
+      : "running";
+    return `pid ${this.pid} (${state}): ${this.argv.slice(-8).join(" ")}\n${
+      show("stdout", this.stdout)
+    }\n${show("stderr", this.stderr)}`;
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
