@@ -123,7 +123,7 @@ export async function startServer(
     );
     let line: string;
     try {
-      line = await proc.stdout.waitFor(entry.ready, 20_000, true);
+      line = await proc[entry.readyOn ?? "stdout"].waitFor(entry.ready, 20_000, true);
     } catch (err) {
       await proc[Symbol.asyncDispose]();
       throw new Error(`${entry.name} did not start: ${(err as Error).message}\n${proc.describe()}`);

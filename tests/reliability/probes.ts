@@ -251,6 +251,39 @@ export function tcpLineProbe(
 }
 
 /**
+ * A probe for a TCP server that prints what it receives and answers nothing
+ * (`nc -l`): connect, send `data(i)`, half-close, wait for the server to print
+ * the line `printed(i)` and to close the connection.
+ */
+export function printedTcpProbe(
+  data: (i: number) => string,
+  printed: (i: number) => RegExp,
+): ProbeFactory {
+  return (target) =>
+    Promise.resolve({
+      async ask(i) {
+        const c = await connectLines(target);
+        try {
+          const seen = target.proc.stdout.waitFor(printed(i), PROBE_TIMEOUT_MS * 3);
+          await c.conn.write(encoder.encode(data(i)));
+          await c.conn.closeWrite();
+          try {
+            await seen;
+          } catch (err) {
+            throw new ProbeError(`${show(data(i))}: ${(err as Error).message}`);
+          }
+          if ((await c.chunk(PROBE_TIMEOUT_MS * 3)) !== null) {
+            throw new ProbeError("the server sent data or did not close the connection");
+          }
+        } finally {
+          await c.close();
+        }
+      },
+      close: () => Promise.resolve(),
+    });
+}
+
+/**
  * The lecture's TCP example (tcp-server): the server SENDs a line from its
  * stdin (`serverLine`), the probe answers `probe-i` and waits for the server
  * to print `RECEIVED DATA = probe-i`, then quits with `q`.

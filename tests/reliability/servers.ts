@@ -10,6 +10,7 @@ import {
   type Exchange,
   lectureTcpProbe,
   printedProbe,
+  printedTcpProbe,
   type ProbeFactory,
   tcpLineProbe,
   udpRequestProbe,
@@ -26,6 +27,8 @@ export interface ServerEntry {
   listen?: (host: string, port: number) => string[];
   /** The start-up line; its last number is the port actually bound. */
   ready: RegExp;
+  /** Where the start-up line appears (default stdout; `nc -v` says it on stderr). */
+  readyOn?: "stdout" | "stderr";
   /** A companion it needs: the harness starts a binder and adds `--binder HOST:PORT`. */
   needs?: "binder";
   /** Words of its protocol, for half-formed and valid-looking hostile input. */
@@ -243,5 +246,19 @@ export const SERVERS: ServerEntry[] = [
         close: [["signout", /^OK signed out probe$/]],
       },
     ),
+  },
+  {
+    name: "nc -l",
+    transport: "tcp",
+    // -k: the next connection after each one ends; -d: nothing from stdin,
+    // so it only copies what peers send to its stdout.
+    args: ["nc", "-l", "-k", "-d", "-v"],
+    listen: (host, port) => ["-p", String(port), host],
+    ready: /^socklab nc: listening on TCP \S+:\d+$/,
+    readyOn: "stderr",
+    words: [],
+    // A newline first: the hostile peer before may have left a line unfinished.
+    probe: printedTcpProbe((i) => `\nprobe-${i}\n`, (i) => new RegExp(`^probe-${i}$`)),
+    oneAtATime: true,
   },
 ];
