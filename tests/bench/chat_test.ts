@@ -1,5 +1,12 @@
 import { assertEquals, assertOk, rejects } from "../helpers/assert.ts";
-import { chatLine, messageText, probeOf, runChatLoad, sentTimeOf } from "../../lib/bench/chat.ts";
+import {
+  chatLine,
+  messageText,
+  probeOf,
+  runChatLoad,
+  scanLines,
+  sentTimeOf,
+} from "../../lib/bench/chat.ts";
 import { runTcpChatServer } from "../../lib/chat/tcp_server.ts";
 import { closeQuietly, listenTcp, readLines, writeAll } from "../../lib/net/tcp.ts";
 import { freePort, spawnProgram } from "../helpers/cli.ts";
@@ -15,6 +22,34 @@ const LINES: [string, string, number | undefined][] = [
 
 for (const [name, line, t] of LINES) {
   Deno.test(`sentTimeOf() reads ${name}`, () => assertEquals(sentTimeOf(line), t));
+}
+
+const SCANS: [string, string, (number | string)[], string][] = [
+  ["two deliveries and a notice", "Msg a says: ~b~10~xx\n*** b joined\n<user4> ~b~20~\n", [
+    10,
+    "*** b joined",
+    20,
+  ], ""],
+  [
+    "an unfinished line kept for the next read",
+    "Msg a says: ~b~10~\nMsg a says: ~b~2",
+    [10],
+    "Msg a says: ~b~2",
+  ],
+  ["CR LF line ends", "OK signed in as x\r\n~b~5~\r\n", ["OK signed in as x", 5], ""],
+  ["a marker that ends on the next line is not a delivery", "~b~12\n~ x\n", ["~b~12", "~ x"], ""],
+  ["a marker without digits", "Msg a says: ~b~~\n", ["Msg a says: ~b~~"], ""],
+  ["notices before and after a delivery", "a\nb\n~b~7~\nc\n", ["a", "b", 7, "c"], ""],
+  ["a probe is an ordinary line", "<user1> ~p~3~\n", ["<user1> ~p~3~"], ""],
+  ["nothing whole yet", "Msg a sa", [], "Msg a sa"],
+];
+
+for (const [name, text, seen, rest] of SCANS) {
+  Deno.test(`scanLines() reports ${name}`, () => {
+    const got: (number | string)[] = [];
+    const left = scanLines(text, { delivery: (t) => got.push(t), line: (l) => got.push(l) });
+    assertEquals([got, left], [seen, rest]);
+  });
 }
 
 Deno.test("messageText() pads to the requested size and keeps the marker when too small", () => {
