@@ -1,7 +1,8 @@
 /**
  * Chat fan-out and memory, socklab's chat-server beside `ncat --chat` in the
- * same run, driven by the same load generator (this file, run as a separate
- * process so its work and memory never count against the server):
+ * same run, driven by the same load generator (lib/bench/chat.ts, the one
+ * behind `socklab bench chat`, run by this file in a separate process so its
+ * work and memory never count against the server):
  *
  * - fan-out: C TCP clients each send a line at L lines/s for S seconds; every
  *   line carries its send time, so each client measures delivered lines/s and
@@ -12,10 +13,10 @@
  *
  * ncat has no signin and prefixes lines with `<userN> `; ours sends
  * `Msg NAME says: `: the generator finds the payload by its marker either way.
- * It does not send a line until ncat has accepted everyone (no announcement
- * for 300 ms): ncat takes ~80 ms per client to accept, and lib/bench/chat.ts's
- * generator, which probes while ncat is still accepting, never gets half of
- * 200 clients to hear ncat on this machine (so this file keeps its own).
+ * No line is sent until every client has joined (socklab: signed in; ncat:
+ * greeted, which also means accepted: clients connect 10 at a time, as ncat's
+ * accept queue is short and it accepts slowly) and has heard a probe line,
+ * so the join traffic is over before the clock starts.
  *
  * ```sh
  * deno run -A bench/chat.ts                                  # the whole table
@@ -25,11 +26,10 @@
  */
 import { parseArgs } from "node:util";
 import type { BenchRow } from "./types.ts";
+import { runChatLoad } from "../lib/bench/chat.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const SELF = new URL(import.meta.url).pathname;
-const encoder = new TextEncoder();
-const MARK = "~"; // payload: ~SENDER:SEQ:SENT_MS
 
 type Kind = "socklab" | "ncat";
 
@@ -124,32 +124,8 @@ function rssKiB(pid: number): number {
 }
 
 // ---------------------------------------------------------------- generator
-
-/** Log-spaced latency histogram (1% buckets from 1 µs), for percentiles of millions of samples. */
-class Histogram {
-  readonly #counts = new Float64Array(2400);
-  count = 0;
-  add(ms: number): void {
-    const us = Math.max(ms * 1000, 1);
-    const i = Math.min(Math.floor(Math.log(us) / Math.log(1.01)), this.#counts.length - 1);
-    this.#counts[i]++;
-    this.count++;
-  }
-  merge(other: Histogram): void {
-    for (let i = 0; i < this.#counts.length; i++) this.#counts[i] += other.#counts[i];
-    this.count += other.count;
-  }
-  /** The q-quantile in ms. */
-  quantile(q: number): number {
-    let seen = 0;
-    const target = q * this.count;
-    for (let i = 0; i < this.#counts.length; i++) {
-      seen += this.#counts[i];
-      if (seen >= target && this.#counts[i] > 0) return Math.pow(1.01, i + 0.5) / 1000;
-    }
-    return NaN;
-  }
-}
+// The load is lib/bench/chat.ts's generator (the one behind `socklab bench
+// chat`); this file runs it in a separate process and reports its figures.
 
 /** What a fan-out run measured. */
 interface FanoutResult {
@@ -158,47 +134,16 @@ interface FanoutResult {
   seconds: number;
   sent: number;
   delivered: number;
-  /** Deliveries per second of lines sent in the window, received by its end + drain. */
+  /** Deliveries per second, from the first send to the last copy received. */
   perSecond: number;
+  /** Delivery latency percentiles in ms, over the copies delivered. */
   p50: number;
   p99: number;
   /** Copies expected (every client but, for ncat, the sender). */
   expected: number;
 }
 
-/** Connects `n` clients, 25 at a time (and signs each in on socklab). */
-async function connectAll(port: number, n: number, kind: Kind): Promise<Deno.TcpConn[]> {
-  const conns: Deno.TcpConn[] = [];
-  for (let first = 0; first < n; first += 25) {
-    const batch = Array.from({ length: Math.min(25, n - first) }, async (_, k) => {
-      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-      conn.setNoDelay(true);
-      if (kind === "socklab") await conn.write(encoder.encode(`signin c${first + k}\n`));
-      return conn;
-    });
-    conns.push(...await Promise.all(batch));
-  }
-  return conns;
-}
-
-/** Reads lines from `conn`, calling `onLine` for each; resolves at EOF. */
-async function readLoop(conn: Deno.TcpConn, onLine: (line: string) => void): Promise<void> {
-  const decoder = new TextDecoder();
-  const buf = new Uint8Array(64 * 1024);
-  let partial = "";
-  try {
-    while (true) {
-      const n = await conn.read(buf);
-      if (n === null) break;
-      const lines = (partial + decoder.decode(buf.subarray(0, n), { stream: true })).split("\n");
-      partial = lines.pop()!;
-      for (const line of lines) onLine(line);
-    }
-  } catch {
-    // closed
-  }
-}
-
+/** Each of `clients` clients sends `rate` lines/s for `seconds` (all on the same 5 ms ticks). */
 async function generateFanout(
   port: number,
   kind: Kind,
@@ -206,112 +151,47 @@ async function generateFanout(
   rate: number,
   seconds: number,
 ): Promise<FanoutResult> {
-  const t0 = performance.now();
-  const conns = await connectAll(port, clients, kind);
-  const t1 = performance.now();
-  let signedIn = 0;
-  let allIn!: () => void;
-  const ready = new Promise<void>((r) => (allIn = r));
-  if (kind === "ncat") allIn();
-  const hist = new Histogram();
-  let delivered = 0;
-  let lastDelivery = 0;
-  let windowEnd = Infinity;
-  let lastOther = performance.now();
-  const readers = conns.map((conn) =>
-    readLoop(conn, (line) => {
-      const at = line.lastIndexOf(MARK);
-      if (at < 0) {
-        lastOther = performance.now();
-        if (line.startsWith("OK signed in") && ++signedIn === clients) allIn();
-        return;
-      }
-      const sentAt = Number(line.slice(line.lastIndexOf(":") + 1));
-      if (sentAt > windowEnd) return;
-      delivered++;
-      lastDelivery = performance.now();
-      hist.add(lastDelivery - sentAt);
-    })
-  );
-  await ready;
-  // Wait until the join announcements have drained (300 ms without one; at most 20 s).
-  const quietBy = performance.now() + 20_000;
-  while (performance.now() - lastOther < 300 && performance.now() < quietBy) {
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  if (Deno.env.get("CHAT_BENCH_DEBUG")) {
-    console.error(
-      `connect ${(t1 - t0).toFixed(0)} ms, quiet after ${(performance.now() - t1).toFixed(0)} ms`,
-    );
-  }
-  // Each client sends at `rate` lines/s, on a 5 ms tick, one write per client per tick.
-  const sentBy = new Array(clients).fill(0);
-  const busy = new Array(clients).fill(false);
-  const started = performance.now();
-  let sent = 0;
-  await new Promise<void>((done) => {
-    const tick = setInterval(() => {
-      const now = performance.now();
-      const elapsed = (now - started) / 1000;
-      if (elapsed >= seconds) {
-        clearInterval(tick);
-        windowEnd = now;
-        done();
-        return;
-      }
-      const due = Math.floor(elapsed * rate) + 1;
-      for (let i = 0; i < clients; i++) {
-        if (busy[i] || sentBy[i] >= due) continue;
-        let text = "";
-        while (sentBy[i] < due) text += `chat ${MARK}${i}:${sentBy[i]++}:${now.toFixed(3)}\n`;
-        busy[i] = true;
-        conns[i].write(encoder.encode(kind === "ncat" ? text.replaceAll("chat ", "") : text))
-          .then(() => (busy[i] = false), () => (busy[i] = false));
-      }
-    }, 5);
+  const r = await runChatLoad({ hostname: "127.0.0.1", port }, {
+    clients,
+    rate: 0,
+    perClientRate: rate,
+    durationMs: seconds * 1000,
+    dialect: kind,
+    namePrefix: "c",
+    drainMs: 5000,
   });
-  sent = sentBy.reduce((a, b) => a + b, 0);
-  // Let what was sent in the window arrive (bounded), then stop.
-  const copiesEach = kind === "ncat" ? clients - 1 : clients;
-  const expected = sent * copiesEach;
-  const drainUntil = performance.now() + 5000;
-  while (delivered < expected && performance.now() < drainUntil) {
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  // From the first send to the last copy received: the rate the server sustained.
-  const total = (lastDelivery - started) / 1000;
-  conns.forEach((c) => c.close());
-  await Promise.all(readers);
   return {
     clients,
     rate,
     seconds,
-    sent,
-    delivered,
-    perSecond: delivered / total,
-    p50: hist.quantile(0.5),
-    p99: hist.quantile(0.99),
-    expected,
+    sent: r.messages,
+    delivered: r.deliveries,
+    perSecond: r.deliveries / (r.elapsedMs / 1000),
+    p50: r.latency.percentile(50) / 1000,
+    p99: r.latency.percentile(99) / 1000,
+    expected: r.expected,
   };
 }
 
+/** Holds `clients` idle joined clients, prints "ready", and lets go when stdin closes. */
 async function generateIdle(port: number, kind: Kind, clients: number): Promise<void> {
-  const conns = await connectAll(port, clients, kind);
-  let signedIn = 0;
-  let allIn!: () => void;
-  const ready = new Promise<void>((r) => (allIn = r));
-  if (kind === "ncat") allIn();
-  const readers = conns.map((conn) =>
-    readLoop(conn, (line) => {
-      if (line.startsWith("OK signed in") && ++signedIn === clients) allIn();
-    })
-  );
-  await ready;
-  console.log("ready");
-  // Hold the connections until stdin closes.
-  for await (const _ of Deno.stdin.readable) { /* wait for EOF */ }
-  conns.forEach((c) => c.close());
-  await Promise.all(readers);
+  const stop = new AbortController();
+  const holding = runChatLoad({ hostname: "127.0.0.1", port }, {
+    clients,
+    rate: 0,
+    durationMs: 3_600_000, // bounded; the driver closes stdin long before
+    dialect: kind,
+    namePrefix: "c",
+    signal: stop.signal,
+    onReady: () => console.log("ready"),
+  });
+  const stdinClosed = (async () => {
+    for await (const _ of Deno.stdin.readable) { /* wait for EOF */ }
+  })();
+  // A join failure ends the process with an error; stdin EOF lets the clients go.
+  await Promise.race([holding, stdinClosed]);
+  stop.abort();
+  await holding;
 }
 
 // ---------------------------------------------------------------- driver
