@@ -20,6 +20,7 @@ import * as lookup from "./lookup.ts";
 import * as nc from "./nc.ts";
 import * as udpServices from "./udp_services.ts";
 import * as binder from "./binder.ts";
+import * as chat from "./chat.ts";
 import * as generator from "./generator.ts";
 
 /** One benchmark module: a name for `--only` and its `run()`. */
@@ -56,6 +57,12 @@ export const MODULES: readonly BenchModule[] = [
     name: "binder",
     about: "binder LOOKUP and exec MAX req/s under udp_load beside C udp_echo and Deno echo",
     run: () => binder.run(),
+  },
+  {
+    name: "chat",
+    about:
+      "chat fan-out deliveries/s and p99 at 200 clients, RSS per idle client, beside ncat --chat",
+    run: () => chat.run(),
   },
   {
     name: "generator",
