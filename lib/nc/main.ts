@@ -10,7 +10,6 @@
  * ```
  * @module
  */
-import { lookup } from "node:dns/promises";
 import type { CommandContext } from "../cli/command.ts";
 import { FailError } from "../cli/errors.ts";
 import { writeErr } from "../cli/output.ts";
@@ -50,6 +49,8 @@ export async function resolveAll(
   }
   if (numeric) throw new FailError(`'${host}' is not a numeric address (-n: no name look-ups)`);
   try {
+    // Loaded only for names: node:dns costs start-up time a literal does not need.
+    const { lookup } = await import("node:dns/promises");
     const results = await lookup(host, { all: true, family });
     if (results.length > 0) return [...new Set(results.map((r) => r.address))];
   } catch {

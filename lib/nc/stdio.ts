@@ -15,10 +15,8 @@
  * ```
  * @module
  */
-import { fstatSync } from "node:fs";
-
 /** Default read size: large reads keep the per-call cost small at GB/s rates. */
-export const BUFFER_SIZE = 1 << 20;
+export const BUFFER_SIZE = Number(Deno.env.get("SOCKLAB_NC_BUFFER") ?? 1 << 20);
 
 /** A source of byte chunks; `null` at end of input. */
 export interface Input {
@@ -39,18 +37,21 @@ export interface Output {
 /** What kind of file descriptor `fd` is. */
 export type FdKind = "file" | "chardev" | "pipe" | "socket" | "tty" | "other";
 
-/** The kind of file behind `fd` (0 stdin, 1 stdout). */
-export function fdKind(fd: number): FdKind {
+/**
+ * The kind of file behind `fd` (0 stdin, 1 stdout), from a stat of
+ * `/proc/self/fd/N` (node:fs's fstat would cost ~60 ms of start-up). Where
+ * that cannot tell (no /proc), "other": the always-safe asynchronous path.
+ */
+export function fdKind(fd: 0 | 1): FdKind {
   try {
-    if (fd === 0 && Deno.stdin.isTerminal()) return "tty";
-    if (fd === 1 && Deno.stdout.isTerminal()) return "tty";
-    const st = fstatSync(fd);
-    if (st.isFile()) return "file";
-    if (st.isCharacterDevice()) return "chardev";
-    if (st.isFIFO()) return "pipe";
-    if (st.isSocket()) return "socket";
+    if ((fd === 0 ? Deno.stdin : Deno.stdout).isTerminal()) return "tty";
+    const st = Deno.statSync(`/proc/self/fd/${fd}`);
+    if (st.isFile) return "file";
+    if (st.isCharDevice) return "chardev";
+    if (st.isFifo) return "pipe";
+    if (st.isSocket) return "socket";
   } catch {
-    // not a valid descriptor (closed stdin): treat as other
+    // no /proc, or a closed descriptor
   }
   return "other";
 }
