@@ -9,9 +9,11 @@ import { lookupSection } from "./lookup.ts";
 import { chatSection } from "./chat.ts";
 import { binderSection } from "./binder.ts";
 import { ratesSection, registrySection, timeSection } from "./exercises.ts";
+import { toolsSection } from "./tools.ts";
 
 export const SECTIONS: DemoSection[] = [
   lookupSection,
+  toolsSection,
   udpExample,
   tcpExample,
   timeSection,
