@@ -118,7 +118,10 @@ export async function runExecServer(
   let ttlSeconds: number;
   try {
     ttlSeconds = options.ttlSeconds ?? await askTtl(setup, binder, talk, log);
-    const reply = await setup.request(formatRegister(names), binder, talk);
+    const reply = await setup.request(formatRegister(names), binder, {
+      ...talk,
+      accept: (data, from) => from.port === binder.port && answers("REGISTER", data),
+    });
     const ok = parseRegisterReply(new TextDecoder().decode(reply.data));
     if (ok !== true) throw new FailError(`${binderLabel} refused REGISTER: ${ok}`);
   } catch (err) {
@@ -215,6 +218,12 @@ async function askTtl(
   return DEFAULT_TTL_SECONDS;
 }
 
+/** True when `data` is the binder's answer to `verb`: `OK VERB ...` or an `ERR`. */
+function answers(verb: string, data: Uint8Array): boolean {
+  const text = new TextDecoder().decode(data.subarray(0, verb.length + 3));
+  return text === `OK ${verb}` || text.startsWith("ERR");
+}
+
 /**
  * Sends UNREGISTER from the serving address. The serve loop has closed the
  * socket by now, so the port is bound again for this last exchange: UDP has
@@ -239,6 +248,8 @@ async function unregister(
       timeoutMs: Math.min(talk.timeoutMs, 500),
       retries: talk.retries,
       label: talk.label,
+      // A re-register's reply may still be in flight: it is not this answer.
+      accept: (data, from) => from.port === binder.port && answers("UNREGISTER", data),
     });
     const n = parseUnregisterReply(new TextDecoder().decode(reply.data));
     log(
