@@ -58,7 +58,7 @@ export async function runUdpChatServer(
     inFlight++;
     conn.send(bytes, to).then(sent, (err) => {
       sent();
-      if (!options.signal.aborted && addrs.get(key) === to) {
+      if (!options.signal.aborted && room.nameOf(key) !== undefined) {
         drop(key, { kind: "failed", reason: `send failed: ${reason(err)}` });
       }
     });
