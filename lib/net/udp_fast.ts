@@ -231,10 +231,26 @@ const PINNED = new Set<Uint8Array[]>();
 export async function runFastUdp(
   conn: Deno.DatagramConn,
   fast: FastUdp,
-  handler: (
-    data: Uint8Array,
-    from: Deno.NetAddr,
-  ) => Uint8Array | string | null | undefined | void | Promise<unknown>,
+  handler: FastHandler,
+  options: FastUdpOptions,
+): Promise<void> {
+  try {
+    await serveBatched(conn, fast, handler, options);
+  } finally {
+    // Whatever happened, the duplicate goes: it alone would keep the port bound.
+    fast.lib.close(fast.fd);
+  }
+}
+
+type FastHandler = (
+  data: Uint8Array,
+  from: Deno.NetAddr,
+) => Uint8Array | string | null | undefined | void | Promise<unknown>;
+
+async function serveBatched(
+  conn: Deno.DatagramConn,
+  fast: FastUdp,
+  handler: FastHandler,
   options: FastUdpOptions,
 ): Promise<void> {
   const { fd, lib } = fast;
@@ -477,8 +493,7 @@ export async function runFastUdp(
     signal?.removeEventListener("abort", onAbort);
     onAbort();
     if (patched) delete (conn as { send?: unknown }).send;
-    lib.close(fd);
-    PINNED.delete(pinned); // only now: no system call can use them any more
+    PINNED.delete(pinned); // only now: no system call of this loop can use them any more
   }
 }
 
