@@ -354,6 +354,8 @@ class FuzzState {
   /** The fuzzer's UDP sockets: hostile datagrams come from several addresses. */
   senders: { conn: Deno.DatagramConn; receiving: Promise<void> }[] = [];
   idle: Deno.TcpConn[] = [];
+  /** Idle connections promised to the idle sessions running now (at most budget.idleMax). */
+  idleReserved = 0;
 
   private constructor(server: RunningServer, rng: Rng, b: FuzzBudget, result: FuzzResult) {
     this.server = server;
@@ -429,6 +431,7 @@ class FuzzState {
       }
     }
     this.idle = [];
+    this.idleReserved = 0;
     await Promise.resolve();
   }
 
@@ -525,7 +528,9 @@ async function tcpBatch(state: FuzzState, batch: number): Promise<void> {
     if (s.kind === "idle") {
       // At most idleMax idle connections at once, well under any server's
       // client limit: a server full of idle sockets refuses the probe too.
-      const room = Math.min(s.idle!, b.idleMax - state.idle.length);
+      // Reserved before any await: idle sessions of one batch run at once.
+      const room = Math.max(0, Math.min(s.idle!, b.idleMax - state.idleReserved));
+      state.idleReserved += room;
       for (let i = 0; i < room; i++) {
         try {
           state.idle.push(await Deno.connect({ hostname: server.host, port: server.port }));
