@@ -41,6 +41,7 @@ export interface LoadResult {
 
 const DENO_ECHO = fileURLToPath(new URL("./deno_echo.ts", import.meta.url));
 const NODE_ECHO = fileURLToPath(new URL("./node_echo.ts", import.meta.url));
+const SERVE_ECHO = fileURLToPath(new URL("./serve_echo.ts", import.meta.url));
 
 function lecture(name: string): string {
   const path = lectureProgram(name);
@@ -70,18 +71,14 @@ async function started(proc: CliProcess, pattern: RegExp): Promise<BenchServer> 
 /**
  * Starts an echo baseline on a free port of 127.0.0.1: `"c"` is the lecture's
  * `udp_echo`, `"deno"` the minimal Deno loop in bench/deno_echo.ts, `"node"`
- * the same on `node:dgram` (bench/node_echo.ts).
+ * the same on `node:dgram` (bench/node_echo.ts), `"serveUdp"` an echo on
+ * socklab's own serve loop (bench/serve_echo.ts).
  */
-export function startEcho(kind: "c" | "deno" | "node"): Promise<BenchServer> {
-  const argv = kind === "c" ? [lecture("udp_echo"), "0", "127.0.0.1"] : [
-    Deno.execPath(),
-    "run",
-    "-A",
-    "--quiet",
-    kind === "deno" ? DENO_ECHO : NODE_ECHO,
-    "0",
-    "127.0.0.1",
-  ];
+export function startEcho(kind: "c" | "deno" | "node" | "serveUdp"): Promise<BenchServer> {
+  const script = { deno: DENO_ECHO, node: NODE_ECHO, serveUdp: SERVE_ECHO };
+  const argv = kind === "c"
+    ? [lecture("udp_echo"), "0", "127.0.0.1"]
+    : [Deno.execPath(), "run", "-A", "--quiet", script[kind], "0", "127.0.0.1"];
   return started(spawnProgram(argv, { stdin: false }), /listening on UDP port \d+/);
 }
 

@@ -5,7 +5,9 @@ import {
   decodeNtp,
   encodeNtp,
   formatIsoTime,
+  formatLocalIsoTime,
   formatReferenceId,
+  localOffsetMinutes,
   MODE_CLIENT,
   MODE_SERVER,
   NTP_ERA_MS,
@@ -228,4 +230,33 @@ Deno.test("ntpReplyProblem() refuses a wrong mode, a foreign originate, a kiss-o
 Deno.test("formatReferenceId() shows letters for stratum 1 and an address above", () => {
   assertEquals(formatReferenceId(new Uint8Array([0x47, 0x50, 0x53, 0]), 1), "GPS");
   assertEquals(formatReferenceId(new Uint8Array([192, 0, 2, 1]), 2), "192.0.2.1");
+});
+
+Deno.test("formatLocalIsoTime() agrees with formatIsoTime() in this zone, across minutes", () => {
+  const start = Date.UTC(2026, 2, 29, 0, 58, 58, 990); // around a European DST change
+  for (let ms = start; ms < start + 3 * 3600_000; ms += 7_777.25) {
+    assertEquals(formatLocalIsoTime(ms), formatIsoTime(ms, localOffsetMinutes(ms)), `${ms}`);
+  }
+  for (const ms of [0, -1, 59_999, 60_000, T, T + 0.999]) {
+    assertEquals(formatLocalIsoTime(ms), formatIsoTime(ms, localOffsetMinutes(ms)), `${ms}`);
+  }
+});
+
+Deno.test("formatLocalIsoTime() follows the zone's offset (TZ=Europe/Berlin in a subprocess)", async () => {
+  const code = `import { formatLocalIsoTime } from "${
+    new URL("../../lib/time/protocol.ts", import.meta.url).href
+  }";
+console.log(formatLocalIsoTime(Date.UTC(2026, 2, 29, 0, 59, 59, 5)));
+console.log(formatLocalIsoTime(Date.UTC(2026, 2, 29, 1, 0, 0, 50)));
+console.log(formatLocalIsoTime(Date.UTC(2026, 10, 24, 6, 2, 11, 123)));`;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", code],
+    env: { TZ: "Europe/Berlin" },
+    stdout: "piped",
+  }).output();
+  assertEquals(new TextDecoder().decode(out.stdout).trim().split("\n"), [
+    "2026-03-29T01:59:59.005+01:00",
+    "2026-03-29T03:00:00.050+02:00",
+    "2026-11-24T07:02:11.123+01:00",
+  ]);
 });
