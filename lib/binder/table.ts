@@ -248,18 +248,31 @@ export class BinderTable {
   }
 }
 
+/** Rows the binder prints per change; a class-sized table fits, a flood does not. */
+export const MAX_PRINTED_ROWS = 64;
+
 /**
  * The table as the binder prints it: a header row and one row per record
- * (`  (empty)` when there is none), columns aligned.
+ * (`  (empty)` when there is none), columns aligned, at most `maxRows` rows
+ * and then `  ... and N more (LIST shows every record)`, so a flood of
+ * registrations cannot turn every change into thousands of lines.
  */
-export function formatTable(records: readonly RecordView[]): string[] {
+export function formatTable(
+  records: readonly RecordView[],
+  maxRows = MAX_PRINTED_ROWS,
+): string[] {
   if (records.length === 0) return ["  (empty)"];
+  const shown = records.length > maxRows ? records.slice(0, maxRows) : records;
   const rows = [
     ["COMMAND", "IP", "PORT", "EXPIRES"],
-    ...records.map((r) => [r.command, r.ip, String(r.port), `in ${r.secondsLeft ?? 0} s`]),
+    ...shown.map((r) => [r.command, r.ip, String(r.port), `in ${r.secondsLeft ?? 0} s`]),
   ];
   const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
-  return rows.map((row) =>
+  const lines = rows.map((row) =>
     `  ${row.map((cell, i) => i === row.length - 1 ? cell : cell.padEnd(widths[i])).join("  ")}`
   );
+  if (shown.length < records.length) {
+    lines.push(`  ... and ${records.length - shown.length} more (LIST shows every record)`);
+  }
+  return lines;
 }

@@ -172,6 +172,19 @@ Deno.test("formatTable() aligns its columns and says when the table is empty", (
   );
 });
 
+Deno.test("formatTable() prints at most maxRows rows and counts the rest", () => {
+  const records = Array.from({ length: 5 }, (_, i) => ({
+    command: "MAX",
+    ip: "127.0.0.1",
+    port: 40000 + i,
+    secondsLeft: 30,
+  }));
+  const lines = formatTable(records, 2);
+  assertEquals(lines.length, 4);
+  assertEquals(lines[3], "  ... and 3 more (LIST shows every record)");
+  assertEquals(formatTable(records, 5).length, 6);
+});
+
 Deno.test("new BinderTable() refuses a ttl that is not positive", () => {
   throws(() => new BinderTable({ ttlMs: 0 }), /ttlMs must be positive/, RangeError);
 });
