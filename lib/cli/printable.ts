@@ -13,6 +13,8 @@
  */
 
 const strict = new TextDecoder("utf-8", { fatal: true });
+/** One char per byte; only its printable-ASCII runs are used. */
+const asciiDecoder = new TextDecoder("latin1");
 
 function hex(b: number): string {
   return `\\x${b.toString(16).padStart(2, "0")}`;
