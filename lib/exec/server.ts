@@ -59,6 +59,7 @@ ${UDP_CLIENT_HELP.replaceAll("reply", "binder reply")}`;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
 const NOT_TEXT = encoder.encode("ERR request is not UTF-8 text");
+const UNREGISTER = encoder.encode("UNREGISTER");
 
 /** Options of {@linkcode runExecServer}. */
 export interface ExecServerOptions {
@@ -146,6 +147,7 @@ export async function runExecServer(
     hostname: binder.hostname,
     port: binder.port,
   };
+  let onUnregisterReply: ((text: string) => void) | undefined;
   let refreshFailed = false;
   const refresh = setInterval(() => {
     conn.send(registerBytes, binderAddr).then(() => {
@@ -170,8 +172,12 @@ export async function runExecServer(
     }
     const reply = answerRequest(text, ops, limits);
     if (reply === undefined) {
-      // A reply (the binder's answer to a refresh): never answered, but a
-      // binder's ERR is worth a line.
+      // A reply (the binder's answer to a refresh or to UNREGISTER): never
+      // answered, but a binder's ERR is worth a line.
+      if (onUnregisterReply && from.port === binder.port && answers("UNREGISTER", data)) {
+        onUnregisterReply(text);
+        return undefined;
+      }
       if (from.port === binder.port && isErrorReply(text)) {
         log(`socklab exec-server: ${binderLabel} says: ${text.trim()}`);
       }
@@ -187,9 +193,56 @@ export async function runExecServer(
     return reply;
   };
 
+  // On SIGINT/SIGTERM the socket keeps serving until the binder has answered
+  // UNREGISTER: the binder honours only the address that registered, and this
+  // socket is that address (binding the port again after closing it races
+  // other processes for it).
+  const serving = new AbortController();
+  const stop = async () => {
+    clearInterval(refresh);
+    if (options.unregisterOnExit ?? true) await unregister();
+    serving.abort();
+  };
+  const unregister = async () => {
+    const tries = talk.retries + 1;
+    const waitMs = Math.min(talk.timeoutMs, 500); // shutdown should be quick
+    for (let attempt = 1; attempt <= tries; attempt++) {
+      const answered = new Promise<string | undefined>((resolve) => {
+        const timer = setTimeout(() => resolve(undefined), waitMs);
+        onUnregisterReply = (text) => {
+          clearTimeout(timer);
+          resolve(text);
+        };
+      });
+      conn.send(UNREGISTER, binderAddr).catch(() => {});
+      const text = await answered;
+      onUnregisterReply = undefined;
+      if (text === undefined) continue;
+      try {
+        const n = parseUnregisterReply(text);
+        log(
+          `socklab exec-server: unregistered from ${binderLabel} (${n} record${
+            n === 1 ? "" : "s"
+          } deleted)`,
+        );
+      } catch (err) {
+        log(`socklab exec-server: cannot unregister: ${err instanceof Error ? err.message : err}`);
+      }
+      return;
+    }
+    log(
+      `socklab exec-server: cannot unregister: no reply from ${binderLabel} after ${tries} ${
+        tries === 1 ? "try" : "tries"
+      }`,
+    );
+  };
+  let stopping: Promise<void> | undefined;
+  const onAbort = () => stopping ??= stop();
+  if (options.signal.aborted) onAbort();
+  else options.signal.addEventListener("abort", onAbort, { once: true });
   try {
     await serveUdp(conn, handler, {
-      signal: options.signal,
+      signal: serving.signal,
       onError: (err, from) =>
         log(
           `socklab exec-server: ${from ? `${formatHostPort(from.hostname, from.port)}: ` : ""}${
@@ -199,8 +252,10 @@ export async function runExecServer(
     });
   } finally {
     clearInterval(refresh);
+    options.signal.removeEventListener("abort", onAbort);
+    serving.abort();
   }
-  if (options.unregisterOnExit ?? true) await unregister(local, binder, talk, log);
+  await stopping;
 }
 
 async function askTtl(
@@ -222,46 +277,6 @@ async function askTtl(
 function answers(verb: string, data: Uint8Array): boolean {
   const text = new TextDecoder().decode(data.subarray(0, verb.length + 3));
   return text === `OK ${verb}` || text.startsWith("ERR");
-}
-
-/**
- * Sends UNREGISTER from the serving address. The serve loop has closed the
- * socket by now, so the port is bound again for this last exchange: UDP has
- * no TIME_WAIT, and the binder only honours the address that registered.
- */
-async function unregister(
-  local: Deno.NetAddr,
-  binder: HostPort,
-  talk: { timeoutMs: number; retries: number; label: string },
-  log: (line: string) => void,
-): Promise<void> {
-  let sock: UdpSocket;
-  try {
-    sock = UdpSocket.bind({ hostname: local.hostname, port: local.port });
-  } catch (err) {
-    log(`socklab exec-server: cannot unregister: ${err instanceof Error ? err.message : err}`);
-    return;
-  }
-  try {
-    // Shutdown should be quick: a short wait per try, whatever --timeout says.
-    const reply = await sock.request("UNREGISTER", binder, {
-      timeoutMs: Math.min(talk.timeoutMs, 500),
-      retries: talk.retries,
-      label: talk.label,
-      // A re-register's reply may still be in flight: it is not this answer.
-      accept: (data, from) => from.port === binder.port && answers("UNREGISTER", data),
-    });
-    const n = parseUnregisterReply(new TextDecoder().decode(reply.data));
-    log(
-      `socklab exec-server: unregistered from ${talk.label} (${n} record${
-        n === 1 ? "" : "s"
-      } deleted)`,
-    );
-  } catch (err) {
-    log(`socklab exec-server: cannot unregister: ${err instanceof Error ? err.message : err}`);
-  } finally {
-    await sock.close();
-  }
 }
 
 /** CLI entry point. */
