@@ -222,5 +222,7 @@ export function main(args: string[], ctx: CommandContext): Promise<number> {
     output: stdoutOutput(),
     status: o.verbose ? (line) => writeErr(`socklab nc: ${line}\n`) : () => {},
   };
+  // With -d nothing but the socket-to-stdout direction ever moves.
+  if (o.noStdin && o.idleMs === null) io.output.mayBlock?.();
   return runNc(o, io, ctx.signal);
 }

@@ -83,28 +83,53 @@ export async function runTcpSession(
   signal.addEventListener("abort", onAbort, { once: true });
 
   let receiveError: unknown;
+  let outputClosed = false;
   const receiving = (async () => {
-    const buf = new Uint8Array(options.bufferSize ?? BUFFER_SIZE);
+    // Two buffers: the next read fills one while the other is being written
+    // (a pipe's asynchronous write runs on another thread meanwhile).
+    const size = options.bufferSize ?? BUFFER_SIZE;
+    const buffers = [new Uint8Array(size), new Uint8Array(size)];
+    let turn = 0;
+    let writing: Promise<void> | null = null;
+    const write = (chunk: Uint8Array): Promise<void> | null => {
+      try {
+        const r = output.write(chunk);
+        return r ? r.catch(onWriteError) : null;
+      } catch (err) {
+        onWriteError(err);
+        return null;
+      }
+    };
+    const onWriteError = (err: unknown) => {
+      if (!isBrokenPipe(err)) throw err;
+      status("stdout was closed: closing");
+      outputClosed = true;
+      close("output-closed");
+    };
     while (!closed) {
+      const buf = buffers[turn];
+      turn ^= 1;
       let n: number | null;
       try {
         n = await conn.read(buf);
       } catch (err) {
         if (!closed) receiveError = err;
-        return;
+        break;
+      } finally {
+        if (writing) await writing;
+        writing = null;
       }
-      if (n === null) return;
+      if (n === null) {
+        // The peer has sent everything: only the input is left to move.
+        if (options.idleMs === null) input.mayBlock?.();
+        break;
+      }
+      if (outputClosed) break;
       received += n;
       idle?.touch();
-      try {
-        await output.write(buf.subarray(0, n));
-      } catch (err) {
-        if (!isBrokenPipe(err)) throw err;
-        status("stdout was closed: closing");
-        close("output-closed");
-        return;
-      }
+      writing = write(buf.subarray(0, n));
     }
+    if (writing) await writing;
   })();
 
   let sendError: unknown;
@@ -123,6 +148,8 @@ export async function runTcpSession(
       });
     }
     if (pending) await pending;
+    // Our side has sent everything: only the output is left to move.
+    if (options.idleMs === null) output.mayBlock?.();
     if (closed || sendError !== undefined) return;
     if (options.shutdownOnEof) {
       try {

@@ -16,7 +16,7 @@
  * @module
  */
 /** Default read size: large reads keep the per-call cost small at GB/s rates. */
-export const BUFFER_SIZE = Number(Deno.env.get("SOCKLAB_NC_BUFFER") ?? 1 << 20);
+export const BUFFER_SIZE = 1 << 20;
 
 /** A source of byte chunks; `null` at end of input. */
 export interface Input {
@@ -27,11 +27,19 @@ export interface Input {
   read(): Promise<Uint8Array | null>;
   /** True when a person types the input (a terminal). */
   readonly interactive: boolean;
+  /**
+   * Nothing else needs the event loop any more (the other direction has
+   * ended and there is no idle timer): reads may block in the system call,
+   * which is faster than the asynchronous path for pipes.
+   */
+  mayBlock?(): void;
 }
 
 /** A sink for byte chunks; `write` resolves when every byte is written. */
 export interface Output {
   write(chunk: Uint8Array): Promise<void> | void;
+  /** As {@linkcode Input.mayBlock}: writes may block from now on. */
+  mayBlock?(): void;
 }
 
 /** What kind of file descriptor `fd` is. */
@@ -70,14 +78,18 @@ export function readerInput(
   const buffers = [new Uint8Array(size), new Uint8Array(size)];
   let turn = 0;
   let done = false;
+  let sync = options.sync;
   return {
     interactive: options.interactive ?? false,
+    mayBlock() {
+      if (!options.interactive) sync = true;
+    },
     async read() {
       if (done) return null;
       const buf = buffers[turn];
       turn ^= 1;
       while (true) {
-        const n = options.sync ? reader.readSync(buf) : await reader.read(buf);
+        const n = sync ? reader.readSync(buf) : await reader.read(buf);
         if (n === null) {
           done = true;
           return null;
@@ -88,7 +100,10 @@ export function readerInput(
   };
 }
 
-/** stdin, read synchronously when it is a regular file or /dev/null, else asynchronously. */
+/**
+ * stdin, read synchronously when it is a regular file or /dev/null; a pipe
+ * asynchronously until `mayBlock()`; a terminal always asynchronously.
+ */
 export function stdinInput(size = BUFFER_SIZE): Input {
   const kind = fdKind(0);
   return readerInput(Deno.stdin, {
@@ -109,25 +124,32 @@ interface SyncWriter {
   write(p: Uint8Array): Promise<number>;
 }
 
-/** Writes every byte of each chunk to `writer`, synchronously or not. */
+/**
+ * Writes every byte of each chunk to `writer`: synchronously when `sync`
+ * (or once `mayBlock()` was called), else through the asynchronous path.
+ */
 export function writerOutput(writer: SyncWriter, sync: boolean): Output {
-  if (sync) {
-    return {
-      write(chunk) {
-        let off = 0;
-        while (off < chunk.length) off += writer.writeSync(chunk.subarray(off));
-      },
-    };
-  }
+  const writeSync = (chunk: Uint8Array) => {
+    let off = 0;
+    while (off < chunk.length) off += writer.writeSync(chunk.subarray(off));
+  };
+  const writeAsync = async (chunk: Uint8Array) => {
+    let off = 0;
+    while (off < chunk.length) off += await writer.write(chunk.subarray(off));
+  };
+  let blocking = sync;
   return {
-    async write(chunk) {
-      let off = 0;
-      while (off < chunk.length) off += await writer.write(chunk.subarray(off));
+    write: (chunk) => blocking ? writeSync(chunk) : writeAsync(chunk),
+    mayBlock() {
+      blocking = true;
     },
   };
 }
 
-/** stdout, written synchronously when it is a regular file, /dev/null or a terminal. */
+/**
+ * stdout, written synchronously when it is a regular file, /dev/null or a
+ * terminal; a pipe or socket asynchronously until `mayBlock()`.
+ */
 export function stdoutOutput(): Output {
   const kind = fdKind(1);
   return writerOutput(Deno.stdout, kind === "file" || kind === "chardev" || kind === "tty");

@@ -80,6 +80,23 @@ peerTest(
 );
 
 peerTest(
+  "nc.openbsd without -N into socklab nc -l < /dev/null: both finish (our half-close ends its wait)",
+  ["nc.openbsd"],
+  async () => {
+    await using listener = new Proc(socklab("nc", "-lv", "-p", "0", "127.0.0.1"), {
+      stdin: "null",
+    });
+    const port = portIn(await listener.stderr.waitFor(/listening on TCP/));
+    await using peer = new Proc(["nc.openbsd", "127.0.0.1", String(port)]);
+    await peer.write("no -N here\n");
+    await peer.closeStdin();
+    const [a, b] = await Promise.all([peer.exit(), listener.exit()]);
+    assertEquals([a.code, b.code], [0, 0], `${peer.stderr.text} ${listener.stderr.text}`);
+    assertEquals(listener.stdout.text, "no -N here\n");
+  },
+);
+
+peerTest(
   "text both ways with nc.openbsd: nc listens, socklab connects",
   ["nc.openbsd"],
   async () => {
