@@ -133,6 +133,42 @@ peerTest("half-close against socat: the reply written after our end of input arr
   assertEquals(nc.stdout.text.trim(), "12");
 });
 
+peerTest(
+  "text both ways with socat: socklab nc connects to socat TCP-LISTEN",
+  ["socat"],
+  async () => {
+    const port = freePort();
+    await using peer = new Proc(["socat", `TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr`, "-"]);
+    await tcpListening(port);
+    await using nc = new Proc(socklab("nc", "127.0.0.1", String(port)));
+    await nc.write("to socat\n");
+    await peer.stdout.waitFor("to socat");
+    await peer.write("to socklab\n");
+    await nc.stdout.waitFor("to socklab");
+    await peer.closeStdin();
+    await nc.closeStdin();
+    const [a, b] = await Promise.all([nc.exit(), peer.exit()]);
+    assertEquals([a.code, b.code], [0, 0], `${nc.stderr.text} ${peer.stderr.text}`);
+  },
+);
+
+peerTest(
+  "UDP both ways with socat: socklab nc -u talks to socat UDP-LISTEN",
+  ["socat"],
+  async () => {
+    const port = freeUdpPort();
+    await using peer = new Proc(["socat", `UDP-LISTEN:${port},bind=127.0.0.1`, "-"]);
+    await udpBound(port);
+    await using nc = new Proc(socklab("nc", "-u", "127.0.0.1", String(port)));
+    await nc.write("udp to socat\n");
+    await peer.stdout.waitFor("udp to socat");
+    await peer.write("udp to socklab\n");
+    await nc.stdout.waitFor("udp to socklab");
+    nc.kill("SIGTERM");
+    assertEquals((await nc.exit()).code, 0);
+  },
+);
+
 peerTest("text both ways with socat: socat connects to socklab nc -l", ["socat"], async () => {
   await using listener = new Proc(socklab("nc", "-lv", "-p", "0", "127.0.0.1"));
   const port = portIn(await listener.stderr.waitFor(/listening on TCP/));
