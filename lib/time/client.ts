@@ -170,19 +170,31 @@ export async function queryNtpTime(
 /**
  * Takes `samples` results one after the other and keeps the one with the
  * shortest round trip: the exchange least distorted by queueing (NTP's clock
- * filter does the same).
+ * filter does the same). A sample that gets no reply (after its retries) is
+ * skipped once another has answered; only when none answers is it an error.
  */
 export async function bestSample<T extends TextTimeResult | NtpTimeResult>(
   samples: number,
   take: () => Promise<T>,
 ): Promise<T> {
   const rtt = (r: T) => r.mode === "text" ? r.rttMs : r.delayMs;
-  let best = await take();
-  for (let i = 1; i < samples; i++) {
-    const next = await take();
-    if (rtt(next) < rtt(best)) best = next;
+  let best: T | undefined;
+  let taken = 0;
+  let lastError: unknown;
+  for (let i = 0; i < samples; i++) {
+    let next: T;
+    try {
+      next = await take();
+    } catch (err) {
+      if (!(err instanceof FailError)) throw err;
+      lastError = err;
+      continue;
+    }
+    taken++;
+    if (best === undefined || rtt(next) < rtt(best)) best = next;
   }
-  return { ...best, samples };
+  if (best === undefined) throw lastError;
+  return { ...best, samples: taken };
 }
 
 function ms(value: number, signed = false): string {
