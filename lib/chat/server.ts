@@ -19,12 +19,13 @@ import {
   type ChatServerOptions,
   DEFAULT_MAX_CLIENTS,
   DEFAULT_MAX_QUEUE,
+  DEFAULT_SIGNIN_TIMEOUT_MS,
   runTcpChatServer,
 } from "./tcp_server.ts";
 import { runUdpChatServer } from "./udp_server.ts";
 
 const USAGE =
-  "usage: socklab chat-server [--port N] [--bind ADDR] [--udp] [--max-clients N] [--max-queue BYTES] [--max-line BYTES]";
+  "usage: socklab chat-server [--port N] [--bind ADDR] [--udp] [--max-clients N] [--max-queue BYTES] [--max-line BYTES] [--signin-timeout S]";
 const HELP = `A chat room. Clients send lines (TCP: one per line; UDP: one per datagram):
   signin NAME    join under a unique NAME (letters, digits, _ . -; at most 32)
   chat TEXT      every member gets "Msg NAME says: TEXT", the sender too
@@ -39,7 +40,11 @@ ${serverHelp(DEFAULT_PORT)}
   --max-clients N    most clients at once (default ${DEFAULT_MAX_CLIENTS}; TCP: connections,
                      UDP: members)
   --max-queue BYTES  outgoing queue per TCP client (default ${DEFAULT_MAX_QUEUE})
-  --max-line BYTES   longest line accepted (default ${DEFAULT_MAX_LINE}); longer: ERR reply`;
+  --max-line BYTES   longest line accepted (default ${DEFAULT_MAX_LINE}); longer: ERR reply
+  --signin-timeout S TCP: close a connection that has not signed in after S seconds
+                     (default ${
+  DEFAULT_SIGNIN_TIMEOUT_MS / 1000
+}), so idle strangers cannot fill the slots`;
 
 /** CLI entry point. */
 export async function main(args: string[], ctx: CommandContext): Promise<number> {
@@ -53,6 +58,7 @@ export async function main(args: string[], ctx: CommandContext): Promise<number>
       "max-clients": { type: "string" },
       "max-queue": { type: "string" },
       "max-line": { type: "string" },
+      "signin-timeout": { type: "string" },
     },
   });
   let addr, options: ChatServerOptions;
@@ -63,6 +69,14 @@ export async function main(args: string[], ctx: CommandContext): Promise<number>
       maxClients: intFlag(values["max-clients"], "max-clients", 1, 1_000_000, DEFAULT_MAX_CLIENTS),
       maxQueue: intFlag(values["max-queue"], "max-queue", 1024, 1 << 30, DEFAULT_MAX_QUEUE),
       maxLine: intFlag(values["max-line"], "max-line", 16, 65000, DEFAULT_MAX_LINE),
+      signinTimeoutMs: 1000 *
+        intFlag(
+          values["signin-timeout"],
+          "signin-timeout",
+          1,
+          86_400,
+          DEFAULT_SIGNIN_TIMEOUT_MS / 1000,
+        ),
     };
   } catch (err) {
     // intFlag's errors carry no usage line: add ours.

@@ -36,6 +36,12 @@ export const DEFAULT_MAX_QUEUE = 256 * 1024;
  */
 const READ_BUFFER = 256;
 
+/**
+ * Default time a TCP connection has to sign in: a connection that never signs
+ * in would otherwise hold one of the max-clients slots for ever.
+ */
+export const DEFAULT_SIGNIN_TIMEOUT_MS = 60_000;
+
 /** Options of the chat servers. */
 export interface ChatServerOptions {
   /** Stops the server: every socket is closed and the run function resolves. */
@@ -48,6 +54,8 @@ export interface ChatServerOptions {
   maxQueue?: number;
   /** Longest client line in bytes (default 4096). */
   maxLine?: number;
+  /** TCP: ms a connection may stay without signing in (default {@linkcode DEFAULT_SIGNIN_TIMEOUT_MS}). */
+  signinTimeoutMs?: number;
 }
 
 const encoder = new TextEncoder();
@@ -58,6 +66,8 @@ class Client {
   readonly peer: string;
   readonly out: BatchedWriter;
   gone = false;
+  /** Closes the connection if it has not signed in in time. */
+  signinTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(conn: Deno.TcpConn, maxQueue: number, onError: (c: Client, err: unknown) => void) {
     this.conn = conn;
@@ -81,6 +91,9 @@ export async function runTcpChatServer(
   const maxLine = options.maxLine ?? DEFAULT_MAX_LINE;
   const overflow = `outgoing queue over ${maxQueue} bytes (client not reading)`;
   const tooLong = encoder.encode(`${tooLongLine(maxLine)}\n`);
+  const signinTimeoutMs = options.signinTimeoutMs ?? DEFAULT_SIGNIN_TIMEOUT_MS;
+  const signinTimeoutReason = `did not sign in within ${signinTimeoutMs / 1000} s`;
+  const signinTimeoutLine = encoder.encode(`ERR ${signinTimeoutReason}\n`);
   const room = new ChatRoom<Client>();
   const clients = new Set<Client>();
   const tasks = new Set<Promise<void>>();
@@ -93,6 +106,7 @@ export async function runTcpChatServer(
   const drop = (c: Client, why: LeaveReason) => {
     if (c.gone) return;
     c.gone = true;
+    clearTimeout(c.signinTimer);
     c.out.close();
     closeQuietly(c.conn);
     clients.delete(c);
@@ -154,6 +168,7 @@ export async function runTcpChatServer(
   const onAbort = () => {
     closeQuietly(listener);
     for (const c of clients) {
+      clearTimeout(c.signinTimer);
       c.gone = true;
       c.out.close();
       closeQuietly(c.conn);
@@ -189,6 +204,11 @@ export async function runTcpChatServer(
       }
       const c = new Client(conn, maxQueue, onWriteError);
       clients.add(c);
+      c.signinTimer = setTimeout(() => {
+        if (c.gone || room.nameOf(c) !== undefined) return;
+        sendTo(c, signinTimeoutLine);
+        c.out.flushed().then(() => drop(c, { kind: "failed", reason: signinTimeoutReason }));
+      }, signinTimeoutMs);
       const task = serve(c);
       tasks.add(task);
       task.finally(() => tasks.delete(task));

@@ -307,3 +307,18 @@ for (const [name, args, pattern] of USAGE_CASES) {
     assertMatch(r.stderr, /usage: socklab chat-/);
   });
 }
+
+Deno.test("TCP chat closes a connection that does not sign in within --signin-timeout, and keeps members", async () => {
+  const { server, port } = await startServer("--signin-timeout", "1");
+  await using _ = server;
+  await using member = await TcpPeer.connect(port);
+  await member.send("signin dora");
+  await member.log.waitFor("OK signed in as dora");
+  await using idle = await TcpPeer.connect(port);
+  assertEquals(await idle.log.waitFor(/./, 5000), "ERR did not sign in within 1 s");
+  await idle.log.ended();
+  await server.stdout.waitFor(/dropped connection 127\.0\.0\.1:\d+: did not sign in within 1 s$/);
+  // The member signed in before the deadline and is still served.
+  await member.send("who");
+  assertMatch(await member.log.waitFor(/^Users: /), /^Users: dora$/);
+});
