@@ -22,7 +22,7 @@
  * @module
  */
 import { type Frame, LineFramer } from "./framing.ts";
-import { isGone, type ReadLinesOptions } from "./tcp.ts";
+import { type ReadLinesOptions, readSome } from "./tcp.ts";
 
 /** What {@linkcode forEachLine} reads from (a `Deno.Conn` is one). */
 export interface ByteSource {
@@ -41,15 +41,7 @@ export async function forEachLine(
 ): Promise<void> {
   const framer = new LineFramer({ maxLine: options.maxLine });
   const buf = new Uint8Array(options.bufferSize ?? 4096);
-  while (true) {
-    let n: number | null;
-    try {
-      n = await conn.read(buf);
-    } catch (err) {
-      if (isGone(err)) break;
-      throw err;
-    }
-    if (n === null) break;
+  for (let n; (n = await readSome(conn, buf)) !== null;) {
     for (const frame of framer.push(buf.subarray(0, n))) {
       if (onFrame(frame) === false) return;
     }

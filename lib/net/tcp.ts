@@ -57,19 +57,25 @@ export async function* readLines(
 ): AsyncGenerator<Frame> {
   const framer = new LineFramer({ maxLine: options.maxLine });
   const buf = new Uint8Array(options.bufferSize ?? 4096);
-  while (true) {
-    let n: number | null;
-    try {
-      n = await conn.read(buf);
-    } catch (err) {
-      if (isGone(err)) break;
-      throw err;
-    }
-    if (n === null) break;
-    yield* framer.push(buf.subarray(0, n));
-  }
+  for (let n; (n = await readSome(conn, buf)) !== null;) yield* framer.push(buf.subarray(0, n));
   const last = framer.end();
   if (last) yield last;
+}
+
+/**
+ * One read into `buf`: the byte count, or `null` at EOF and when the peer or
+ * the socket is gone (a reset ends a stream like EOF). Other errors throw.
+ */
+export async function readSome(
+  conn: { read(p: Uint8Array): Promise<number | null> },
+  buf: Uint8Array,
+): Promise<number | null> {
+  try {
+    return await conn.read(buf);
+  } catch (err) {
+    if (isGone(err)) return null;
+    throw err;
+  }
 }
 
 /**
@@ -78,13 +84,7 @@ export async function* readLines(
  */
 export async function readMessage(conn: Deno.Conn, max = 1023): Promise<string | null> {
   const buf = new Uint8Array(max);
-  let n: number | null;
-  try {
-    n = await conn.read(buf);
-  } catch (err) {
-    if (isGone(err)) return null;
-    throw err;
-  }
+  const n = await readSome(conn, buf);
   if (n === null) return null;
   return stripLineEnd(new TextDecoder().decode(buf.subarray(0, n)));
 }
