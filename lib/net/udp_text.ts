@@ -26,6 +26,9 @@ export type TextRequest =
   | { kind: "error"; reason: string }
   | { kind: "ignore"; why: "error-reply" | "binary" };
 
+/** The reason services give for a binary datagram: `ERR request is not text ...`. */
+export const NOT_TEXT = "request is not text (UTF-8 without control characters)";
+
 const strict = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /** True when `data` starts with the bytes `ERR` (a reply, never a request). */

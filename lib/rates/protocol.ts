@@ -16,7 +16,7 @@
  * ```
  * @module
  */
-import { decodeTextRequest } from "../net/udp_text.ts";
+import { decodeTextRequest, NOT_TEXT } from "../net/udp_text.ts";
 
 /** Default port of the rates service (SPEC §7). */
 export const DEFAULT_PORT = 1502;
@@ -121,10 +121,14 @@ export function parseRatesText(raw: string, table: RateTable): RatesRequest {
     : { kind: "convert", amount, code: codes[0], target: codes[1] };
 }
 
-/** Parses a datagram: a request, an `ERR` reason, or silence (binary, `ERR...`). */
+/** Parses a datagram: a request, an `ERR` reason (binary too), or silence (`ERR...`). */
 export function parseRatesRequest(data: Uint8Array, table: RateTable): RatesRequest {
   const req = decodeTextRequest(data, MAX_REQUEST);
-  if (req.kind === "ignore") return { kind: "ignore" };
+  // SPEC §1: a binary message gets an ERR where the protocol has replies; only
+  // someone's ERR reply is never answered (two servers must not ping-pong).
+  if (req.kind === "ignore") {
+    return req.why === "binary" ? { kind: "error", reason: NOT_TEXT } : { kind: "ignore" };
+  }
   if (req.kind === "error") return req;
   return parseRatesText(req.text, table);
 }

@@ -18,7 +18,7 @@
  * a lost `OK registered` into `ERR ... is already registered`).
  * @module
  */
-import { decodeTextRequest } from "../net/udp_text.ts";
+import { decodeTextRequest, NOT_TEXT } from "../net/udp_text.ts";
 
 /** Default port of the registration service (SPEC §7). */
 export const DEFAULT_PORT = 1503;
@@ -81,10 +81,14 @@ export function parseRegistryText(raw: string): RegistryRequest {
   return command === "who" ? { kind: "who" } : { kind: command, name };
 }
 
-/** Parses a datagram: a request, an `ERR` reason, or silence (binary, `ERR...`). */
+/** Parses a datagram: a request, an `ERR` reason (binary too), or silence (`ERR...`). */
 export function parseRegistryRequest(data: Uint8Array): RegistryRequest {
   const req = decodeTextRequest(data, MAX_REQUEST);
-  if (req.kind === "ignore") return { kind: "ignore" };
+  // SPEC §1: a binary message gets an ERR where the protocol has replies; only
+  // someone's ERR reply is never answered (two servers must not ping-pong).
+  if (req.kind === "ignore") {
+    return req.why === "binary" ? { kind: "error", reason: NOT_TEXT } : { kind: "ignore" };
+  }
   if (req.kind === "error") return req;
   return parseRegistryText(req.text);
 }

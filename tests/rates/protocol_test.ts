@@ -121,9 +121,21 @@ const DATAGRAMS: [string, Uint8Array, string | null][] = [
     enc("USD ".repeat(10_000)),
     "ERR request too long (max 256 bytes)",
   ],
-  ["ignores binary", new Uint8Array([0x80, 0x00, 0xff]), null],
-  ["ignores inner NULs", enc("US\0D"), null],
-  ["ignores invalid UTF-8", new Uint8Array([0x55, 0x53, 0xc3, 0x28]), null],
+  [
+    "refuses binary",
+    new Uint8Array([0x80, 0x00, 0xff]),
+    "ERR request is not text (UTF-8 without control characters)",
+  ],
+  [
+    "refuses inner NULs",
+    enc("US\0D"),
+    "ERR request is not text (UTF-8 without control characters)",
+  ],
+  [
+    "refuses invalid UTF-8",
+    new Uint8Array([0x55, 0x53, 0xc3, 0x28]),
+    "ERR request is not text (UTF-8 without control characters)",
+  ],
   ["ignores another server's ERR reply", enc("ERR unknown request"), null],
 ];
 

@@ -136,9 +136,9 @@ Deno.test("a retried register whose first reply was lost still gets OK registere
 /** What registry-server answers to each bad input: an ERR line, or nothing. */
 const BAD_REPLIES: Record<string, string | null> = {
   "65,507 bytes of text": "ERR request too long (max 256 bytes)",
-  "binary bytes": null,
-  "inner NULs": null,
-  "invalid UTF-8": null,
+  "binary bytes": "ERR request is not text (UTF-8 without control characters)",
+  "inner NULs": "ERR request is not text (UTF-8 without control characters)",
+  "invalid UTF-8": "ERR request is not text (UTF-8 without control characters)",
   "one line of 10,000 words": "ERR request too long (max 256 bytes)",
   "only NULs": "ERR empty request (register, unregister, who)",
 };

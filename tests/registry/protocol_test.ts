@@ -64,9 +64,9 @@ const DATAGRAMS: [string, Uint8Array, RegistryRequest["kind"]][] = [
   ["the C client's trailing NUL", enc("register x\0"), "register"],
   ["65,507 bytes (an error)", new Uint8Array(65507).fill(0x61), "error"],
   ["one line of 10,000 words (an error)", enc("who ".repeat(10_000)), "error"],
-  ["binary (ignored)", new Uint8Array([0xff, 0x01]), "ignore"],
-  ["inner NULs (ignored)", enc("register a\0b"), "ignore"],
-  ["invalid UTF-8 (ignored)", new Uint8Array([0x77, 0x68, 0x6f, 0x20, 0xe2, 0x28, 0xa1]), "ignore"],
+  ["binary (an error)", new Uint8Array([0xff, 0x01]), "error"],
+  ["inner NULs (an error)", enc("register a\0b"), "error"],
+  ["invalid UTF-8 (an error)", new Uint8Array([0x77, 0x68, 0x6f, 0x20, 0xe2, 0x28, 0xa1]), "error"],
   ["an ERR reply (ignored)", enc("ERR alice is already registered"), "ignore"],
 ];
 
