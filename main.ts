@@ -9,7 +9,7 @@
  * @module
  */
 import denoJson from "./deno.json" with { type: "json" };
-import { type CommandEntry, COMMANDS, SECTIONS } from "./lib/cli/commands.ts";
+import { type CommandEntry, COMMANDS, loadCommand, SECTIONS } from "./lib/cli/commands.ts";
 import { describeError, HelpRequest, UsageError } from "./lib/cli/errors.ts";
 import { currentUsage } from "./lib/cli/flags.ts";
 
@@ -37,7 +37,8 @@ function findCommand(name: string): CommandEntry | undefined {
   return COMMANDS.find((c) => c.name === name);
 }
 
-async function run(args: string[]): Promise<number> {
+/** Runs one socklab command line; resolves with the exit status. */
+export async function run(args: string[]): Promise<number> {
   const [name, ...rest] = args;
   if (name === undefined) {
     console.error(USAGE);
@@ -74,7 +75,7 @@ async function run(args: string[]): Promise<number> {
     }
   }
   try {
-    const mod = await entry.load();
+    const mod = await loadCommand(entry);
     const code = await mod.main(rest, { signal: controller.signal });
     return code ?? 0;
   } catch (err) {

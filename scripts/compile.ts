@@ -10,15 +10,20 @@
  * ```
  * @module
  */
-const args = [
-  "compile",
-  "--allow-all",
-  "--unstable-net",
-  "--no-check",
-  "--output",
-  "dist/socklab",
-  "main.ts",
-];
+import { writeStaticEntry } from "./static_entry.ts";
+
+/** deno compile's arguments for the entry that imports every command statically. */
+function compileArgs(entry: string): string[] {
+  return [
+    "compile",
+    "--allow-all",
+    "--unstable-net",
+    "--no-check",
+    "--output",
+    "dist/socklab",
+    entry,
+  ];
+}
 
 async function compile(): Promise<number> {
   const denort = Deno.env.get("DENORT_BIN");
@@ -30,11 +35,15 @@ async function compile(): Promise<number> {
       return 1;
     }
   }
+  // deno compile cannot follow main.ts's computed command imports: compile an
+  // entry that imports every command statically.
+  const dir = await Deno.makeTempDir({ prefix: "socklab-compile-" });
+  const entry = await writeStaticEntry(dir);
   const out = await new Deno.Command(Deno.execPath(), {
-    args,
+    args: compileArgs(entry),
     stdout: "inherit",
     stderr: "piped",
-  }).output();
+  }).output().finally(() => Deno.remove(dir, { recursive: true }));
   if (out.success) {
     // A DENORT_BIN that is really the deno CLI yields a binary that ignores socklab.
     const probe = await new Deno.Command("dist/socklab", { args: ["--version"], stdout: "piped" })

@@ -1,5 +1,6 @@
 import { assertEquals, assertMatch } from "./helpers/assert.ts";
-import { MAIN, portOf, ROOT, spawnProgram } from "./helpers/cli.ts";
+import { portOf, ROOT, spawnProgram } from "./helpers/cli.ts";
+import { COMMANDS, loadCommand } from "../lib/cli/commands.ts";
 
 // `deno task bundle` is the offline way to ship socklab as one file: prove the
 // bundle runs a server/client pair.
@@ -8,7 +9,7 @@ Deno.test("the bundle runs udp-server and udp-client", async () => {
   try {
     const out = `${dir}/socklab.js`;
     const bundle = await new Deno.Command(Deno.execPath(), {
-      args: ["bundle", "--quiet", "--platform", "deno", "-o", out, MAIN],
+      args: ["run", "-A", "scripts/bundle.ts", out],
       cwd: ROOT,
       stdout: "piped",
       stderr: "piped",
@@ -29,5 +30,12 @@ Deno.test("the bundle runs udp-server and udp-client", async () => {
     assertMatch(await server.stdout.waitFor(/ : bundled$/), /from 127\.0\.0\.1:UDP\d+ : bundled$/);
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("every command in the table loads and has a main()", async () => {
+  for (const entry of COMMANDS) {
+    const mod = await loadCommand(entry);
+    assertEquals(typeof mod.main, "function", `${entry.name} (${entry.module})`);
   }
 });

@@ -103,11 +103,20 @@ export const registrySection: DemoSection = {
       ], "bob's replies");
       await server.waitFor(/bob registered by /);
     });
-    await ctx.step("unregister, and binary garbage is ignored", async () => {
+    await ctx.step("binary garbage gets an ERR, then unregister", async () => {
       await using sock = UdpSocket.bind({ hostname: "127.0.0.1", port: 0 });
-      await sock.send(new Uint8Array([0xff, 0x00, 0x1b]), target);
+      const garbage = await textRequest(target, new Uint8Array([0xff, 0x00, 0x1b]), {
+        ...REQUEST,
+        socket: sock,
+      });
+      ctx.expectEqual(
+        garbage.text,
+        "ERR request is not text (UTF-8 without control characters)",
+        "reply to binary bytes",
+      );
+      ctx.say(`> (3 binary bytes)  ->  ${garbage.text}`);
       const reply = await textRequest(target, "unregister alice", { ...REQUEST, socket: sock });
-      ctx.expectEqual(reply.text, "OK unregistered alice", "first reply is to unregister");
+      ctx.expectEqual(reply.text, "OK unregistered alice", "reply to unregister");
       ctx.say(`> unregister alice  ->  ${reply.text}`);
     });
   },

@@ -68,7 +68,7 @@ export interface TextReply {
  */
 export async function textRequest(
   target: UdpTarget,
-  request: string,
+  request: string | Uint8Array,
   options: RequestOptions & { socket?: UdpSocket } = {},
 ): Promise<TextReply> {
   const own = options.socket ? undefined : UdpSocket.forTarget(target.hostname);
