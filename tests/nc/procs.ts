@@ -5,7 +5,7 @@
  * SHA-256.
  * @module
  */
-import { LineLog, MAIN } from "../helpers/cli.ts";
+import { CliProcess, MAIN } from "../helpers/cli.ts";
 
 /** The argv that runs socklab with `args`. */
 export function socklab(...args: string[]): string[] {
@@ -24,66 +24,23 @@ function quote(s: string): string {
   return `'${s.replaceAll("'", `'\\''`)}'`;
 }
 
-/** A running process; dispose to kill it if it still runs and free its pipes. */
-export class Proc implements AsyncDisposable {
-  readonly child: Deno.ChildProcess;
-  readonly stdout = new LineLog();
-  readonly stderr = new LineLog();
-  readonly #pumps: Promise<void>[] = [];
-  #writer: WritableStreamDefaultWriter<Uint8Array> | undefined;
-  readonly #status: Promise<Deno.CommandStatus>;
-
+/**
+ * A running process (the helpers' CliProcess) whose stdin and stdout may be
+ * files: `sh` redirects them, so bulk data never passes through the test.
+ */
+export class Proc extends CliProcess {
   constructor(argv: string[], options: ProcOptions = {}) {
     const stdin = options.stdin ?? "pipe";
     const stdout = options.stdout ?? "pipe";
     let redirect = "";
     if (stdin !== "pipe" && stdin !== "null") redirect += ` < ${quote(stdin)}`;
     if (stdout !== "pipe") redirect += ` > ${quote(stdout)}`;
-    this.child = new Deno.Command("sh", {
-      args: ["-c", `exec "$@"${redirect}`, "sh", ...argv],
-      stdin: stdin === "pipe" ? "piped" : "null",
-      stdout: stdout === "pipe" ? "piped" : "null",
-      stderr: "piped",
-      env: { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" },
-    }).spawn();
-    if (stdin === "pipe") this.#writer = this.child.stdin.getWriter();
-    if (stdout === "pipe") this.#pumps.push(pump(this.child.stdout, this.stdout));
-    this.#pumps.push(pump(this.child.stderr, this.stderr));
-    this.#status = this.child.status;
-  }
-
-  /** Writes to stdin. */
-  async write(data: string | Uint8Array): Promise<void> {
-    if (!this.#writer) throw new Error("stdin is not a pipe");
-    await this.#writer.write(typeof data === "string" ? new TextEncoder().encode(data) : data);
-  }
-
-  /** Closes stdin (end of input for the process). */
-  async closeStdin(): Promise<void> {
-    const w = this.#writer;
-    this.#writer = undefined;
-    if (w) await w.close().catch(() => {});
-  }
-
-  /** Sends a signal if the process still runs. */
-  kill(signal: Deno.Signal = "SIGTERM"): void {
-    try {
-      this.child.kill(signal);
-    } catch {
-      // exited
-    }
+    super(["sh", "-c", `exec "$@"${redirect}`, "sh", ...argv], { stdin: stdin === "pipe" });
   }
 
   /** Waits for exit (killing it after `timeoutMs`) and for its output to end. */
-  async exit(timeoutMs = 30_000): Promise<Deno.CommandStatus> {
-    const timer = setTimeout(() => this.kill("SIGKILL"), timeoutMs);
-    try {
-      const s = await this.#status;
-      await Promise.all(this.#pumps);
-      return s;
-    } finally {
-      clearTimeout(timer);
-    }
+  override exit(timeoutMs = 30_000): Promise<Deno.CommandStatus> {
+    return super.exit(timeoutMs);
   }
 
   /** Everything written to stdout, as bytes. */
@@ -97,21 +54,6 @@ export class Proc implements AsyncDisposable {
     }
     return out;
   }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.closeStdin();
-    this.kill("SIGKILL");
-    await this.exit();
-  }
-}
-
-async function pump(stream: ReadableStream<Uint8Array>, log: LineLog): Promise<void> {
-  const decoder = new TextDecoder();
-  for await (const chunk of stream) {
-    log.chunks.push(chunk);
-    log.push(decoder.decode(chunk, { stream: true }));
-  }
-  log.end();
 }
 
 /** A port nothing listens on right now (bound, then released). */
