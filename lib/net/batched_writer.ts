@@ -16,6 +16,12 @@
  * out.push(new Uint8Array(4)); // same turn: joins the first batch
  * console.assert(out.push(new Uint8Array(4)) === false); // 12 > 10 bytes: overflow
  * ```
+ *
+ * Under load, starting every batch at once costs one write per connection per
+ * message; a shared `schedule` (see {@linkcode FlushTicker} in flush_ticker.ts)
+ * starts them on a common tick instead, so each write carries everything that
+ * piled up since the last one. `progressAt` tells a server whether a client
+ * with a backlog is still taking bytes (slow) or not at all (stalled).
  * @module
  */
 
@@ -34,6 +40,13 @@ export interface BatchedWriterOptions {
   maxBytes?: number;
   /** Told once when a write fails; the writer then stops and drops what it held. */
   onError?: (err: unknown) => void;
+  /** Called after each write that made progress (to re-check a backlog). */
+  onProgress?: () => void;
+  /**
+   * Starts a batch; the default starts it in a microtask (the rest of this
+   * turn joins it). Also used to start the next batch after a write.
+   */
+  schedule?: (start: () => void) => void;
 }
 
 /** A bounded, batching outgoing byte queue for one connection. */
@@ -48,11 +61,17 @@ export class BatchedWriter {
   #closed = false;
   #writes = 0;
   #waiters: (() => void)[] | null = null;
+  #onProgress: (() => void) | undefined;
+  #schedule: (start: () => void) => void;
+  #start = () => void this.#run();
+  #progressAt = 0;
 
   constructor(sink: ByteSink, options: BatchedWriterOptions = {}) {
     this.#sink = sink;
     this.maxBytes = options.maxBytes ?? DEFAULT_MAX_QUEUED;
     this.#onError = options.onError;
+    this.#onProgress = options.onProgress;
+    this.#schedule = options.schedule ?? queueMicrotask;
   }
 
   /** Bytes held now (queued plus the unfinished part of the write in flight). */
@@ -63,6 +82,14 @@ export class BatchedWriter {
   /** How many writes were made so far (a batch is one write unless it was partial). */
   get writes(): number {
     return this.#writes;
+  }
+
+  /**
+   * `performance.now()` of the last write that made progress, or of the push
+   * that ended an empty spell: how long a backlog has gone untouched.
+   */
+  get progressAt(): number {
+    return this.#progressAt;
   }
 
   /** True after `close()`, an overflow or a failed write. */
@@ -82,12 +109,13 @@ export class BatchedWriter {
       return false;
     }
     if (data.length === 0) return true;
+    if (this.#held === 0) this.#progressAt = performance.now();
     (this.#chunks ??= []).push(data);
     this.#held += data.length;
     if (!this.#busy) {
       this.#busy = true;
       // Let the rest of this turn (a whole broadcast) join the first batch.
-      queueMicrotask(() => this.#run());
+      this.#schedule(this.#start);
     }
     return true;
   }
@@ -107,29 +135,36 @@ export class BatchedWriter {
     return new Promise((resolve) => (this.#waiters ??= []).push(resolve));
   }
 
+  /** Writes one batch (in as many writes as it takes), then schedules the next. */
   async #run(): Promise<void> {
+    if (this.#closed || this.#chunks === null) return this.#idle();
+    const batch = join(this.#chunks);
+    this.#chunks = null;
     try {
-      while (!this.#closed && this.#chunks !== null && this.#chunks.length > 0) {
-        const batch = join(this.#chunks);
-        this.#chunks = null;
-        let off = 0;
-        while (off < batch.length) {
-          this.#writes++;
-          const n = await this.#sink.write(off === 0 ? batch : batch.subarray(off));
-          if (this.#closed) return;
-          off += n;
-          this.#held -= n;
-        }
+      for (let off = 0; off < batch.length;) {
+        this.#writes++;
+        const n = await this.#sink.write(off === 0 ? batch : batch.subarray(off));
+        if (this.#closed) return;
+        off += n;
+        this.#held -= n;
+        this.#progressAt = performance.now();
+        this.#onProgress?.();
+        if (this.#closed) return;
       }
     } catch (err) {
       if (!this.#closed) {
         this.close();
         this.#onError?.(err);
       }
-    } finally {
-      this.#busy = false;
-      if (this.#held === 0) this.#wake();
+      return;
     }
+    if (this.#chunks === null) this.#idle();
+    else this.#schedule(this.#start);
+  }
+
+  #idle(): void {
+    this.#busy = false;
+    if (this.#held === 0) this.#wake();
   }
 
   #wake(): void {

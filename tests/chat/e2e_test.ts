@@ -167,6 +167,40 @@ Deno.test("a stalled TCP client is dropped when its queue fills; the others get 
   await a.log.waitFor("Users: a b");
 });
 
+Deno.test("a slow client that keeps reading is never dropped: the sender waits, it gets all 3,000 messages", async () => {
+  const N = 3000;
+  // 18 MB sent in one go, far more than the kernel buffers and the 64 KB
+  // queue: without flow control the slow reader is dropped as "not reading".
+  const pad = "x".repeat(6000);
+  const KEEP = 80;
+  const { server, port } = await startServer("--max-queue", "65536", "--max-line", "8192");
+  await using _ = server;
+  await using slow = await TcpPeer.connect(port, {
+    keep: KEEP,
+    slow: { bytes: 64 * 1024, pauseMs: 5 },
+  });
+  await using a = await TcpPeer.connect(port, { keep: KEEP });
+  await slow.send("signin slow");
+  await slow.log.waitFor("OK signed in as slow");
+  await a.send("signin a");
+  await a.log.waitFor("OK signed in as a");
+
+  const shown = (i: number) => `Msg a says: a ${i} ${pad}`.slice(0, KEEP);
+  const sending = a.send(...numbered("chat a", N).map((l) => `${l} ${pad}`));
+  await slow.log.waitFor(shown(N - 1), 60_000);
+  await a.log.waitFor(shown(N - 1));
+  await sending;
+  for (const peer of [slow, a]) {
+    assertEquals(
+      peer.log.lines.filter((l) => l.startsWith("Msg a says: ")),
+      Array.from({ length: N }, (_, i) => shown(i)),
+    );
+  }
+  assertEquals(server.stdout.lines.filter((l) => l.includes("dropped")), []);
+  await a.send("who");
+  await a.log.waitFor("Users: slow a");
+});
+
 Deno.test("a client killed with SIGKILL mid-broadcast is removed and no error reaches the others", async () => {
   const N = 2000;
   const { server, port } = await startServer();

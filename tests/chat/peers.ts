@@ -15,6 +15,8 @@ export interface TcpPeerOptions {
   read?: boolean;
   /** Keep only this many characters of each line (big messages, short failure reports). */
   keep?: number;
+  /** A slow reader: at most `bytes` per read, then a pause of `pauseMs`. */
+  slow?: { bytes: number; pauseMs: number };
 }
 
 /** A TCP chat peer that collects every line the server sends. */
@@ -30,15 +32,15 @@ export class TcpPeer implements AsyncDisposable {
   /** Connects and starts reading (unless `read` is false). */
   static async connect(port: number, options: TcpPeerOptions = {}): Promise<TcpPeer> {
     const peer = new TcpPeer(await Deno.connect({ hostname: "127.0.0.1", port }));
-    if (options.read !== false) peer.#startReading(options.keep ?? Infinity);
+    if (options.read !== false) peer.#startReading(options.keep ?? Infinity, options.slow);
     return peer;
   }
 
   /** Reads every byte the server sends into `log` until EOF. */
-  #startReading(keep: number): void {
+  #startReading(keep: number, slow?: { bytes: number; pauseMs: number }): void {
     this.#pump = (async () => {
       const decoder = new TextDecoder();
-      const buf = new Uint8Array(64 * 1024);
+      const buf = new Uint8Array(slow?.bytes ?? 64 * 1024);
       let partial = "";
       try {
         while (true) {
@@ -49,6 +51,7 @@ export class TcpPeer implements AsyncDisposable {
           );
           partial = lines.pop()!;
           if (lines.length) this.log.push(lines.map((l) => `${l.slice(0, keep)}\n`).join(""));
+          if (slow) await new Promise((r) => setTimeout(r, slow.pauseMs));
         }
       } catch {
         // reset or closed: the end either way

@@ -95,3 +95,45 @@ Deno.test("BatchedWriter reports a failed write once and stops", async () => {
   assertOk(w.closed);
   assertEquals(sink.writes, ["a"]);
 });
+
+Deno.test("BatchedWriter starts batches through `schedule`, the next one too", async () => {
+  const sink = new FakeSink(true);
+  const starts: (() => void)[] = [];
+  const w = new BatchedWriter(sink, { schedule: (start) => starts.push(start) });
+  w.push(bytes("1"));
+  w.push(bytes("2"));
+  assertEquals(starts.length, 1);
+  assertEquals(sink.writes, []); // nothing until the scheduler says so
+  starts.shift()!();
+  assertEquals(sink.writes, ["12"]);
+  w.push(bytes("3"));
+  sink.finish();
+  await tick();
+  assertEquals(starts.length, 1); // the leftover waits for the scheduler again
+  starts.shift()!();
+  assertEquals(sink.writes, ["12", "3"]);
+  sink.finish();
+  await w.flushed();
+});
+
+Deno.test("BatchedWriter reports progress: progressAt moves and onProgress fires per write", async () => {
+  const sink = new FakeSink(true);
+  let progress = 0;
+  const w = new BatchedWriter(sink, { onProgress: () => progress++ });
+  const before = performance.now();
+  w.push(bytes("abc"));
+  const pushedAt = w.progressAt;
+  assertOk(pushedAt >= before, "an empty queue's first push starts the clock");
+  await tick();
+  assertEquals(progress, 0);
+  await new Promise((r) => setTimeout(r, 5));
+  w.push(bytes("d")); // not empty: the clock keeps running
+  assertEquals(w.progressAt, pushedAt);
+  sink.finish();
+  await tick();
+  assertEquals(progress, 1);
+  assertOk(w.progressAt > pushedAt);
+  sink.finish();
+  await w.flushed();
+  assertEquals(progress, 2);
+});

@@ -1,0 +1,63 @@
+/**
+ * A shared tick for starting writes: many connections' batches start
+ * together, at most once per `intervalMs`. A fan-out server that wrote each
+ * connection as soon as it had something would make one write per connection
+ * per message under load; on a common tick each write carries everything that
+ * piled up since the last one, so the number of writes stays bounded by
+ * connections × ticks while the bytes per write grow with the load. When the
+ * server is idle the first start runs at once (no added latency for a lone
+ * interactive line).
+ *
+ * @example
+ * ```ts
+ * import { FlushTicker } from "./flush_ticker.ts";
+ * import { BatchedWriter } from "./batched_writer.ts";
+ * const ticker = new FlushTicker(2);
+ * const sink = { write: (p: Uint8Array) => Promise.resolve(p.length) };
+ * const out = new BatchedWriter(sink, { schedule: ticker.schedule });
+ * out.push(new TextEncoder().encode("hello\n"));
+ * await out.flushed();
+ * ```
+ * @module
+ */
+
+/** Starts scheduled functions together, at most once per interval. */
+export class FlushTicker {
+  /** Least time between two ticks, in ms. */
+  readonly intervalMs: number;
+  #due: (() => void)[] = [];
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #last = -Infinity;
+
+  constructor(intervalMs: number) {
+    this.intervalMs = intervalMs;
+  }
+
+  /** Runs `start` on the next tick: at once (in a macrotask) when the last tick is old enough. */
+  readonly schedule = (start: () => void): void => {
+    this.#due.push(start);
+    if (this.#timer !== undefined) return;
+    const wait = Math.max(0, this.#last + this.intervalMs - performance.now());
+    this.#timer = setTimeout(this.#tick, wait);
+  };
+
+  /** Functions waiting for the next tick. */
+  get waiting(): number {
+    return this.#due.length;
+  }
+
+  /** Drops whatever waits and stops the timer (a server that shuts down). */
+  stop(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#due = [];
+  }
+
+  #tick = (): void => {
+    this.#timer = undefined;
+    this.#last = performance.now();
+    const due = this.#due;
+    this.#due = [];
+    for (const start of due) start();
+  };
+}
