@@ -117,6 +117,17 @@ async function startNcat(): Promise<Server> {
   };
 }
 
+/**
+ * CPU seconds (user + system) a process has used so far, from
+ * /proc/PID/stat (fields 14 and 15, in clock ticks of 1/100 s on Linux).
+ */
+function cpuSeconds(pid: number): number {
+  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  // The command name (field 2) may hold spaces: count fields after its ")".
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 /** VmRSS of a process in KiB. */
 function rssKiB(pid: number): number {
   const status = Deno.readTextFileSync(`/proc/${pid}/status`);
@@ -141,6 +152,8 @@ interface FanoutResult {
   p99: number;
   /** Copies expected (every client but, for ncat, the sender). */
   expected: number;
+  /** CPU seconds the server used during the run (filled in by the driver). */
+  serverCpu?: number;
 }
 
 /** Each of `clients` clients sends `rate` lines/s for `seconds` (all on the same 5 ms ticks). */
@@ -249,6 +262,7 @@ async function fanout(
 ): Promise<FanoutResult> {
   const server = await start();
   try {
+    const cpuBefore = cpuSeconds(server.pid);
     const json = await runGenerator([
       "fanout",
       "--port",
@@ -262,7 +276,9 @@ async function fanout(
       "--seconds",
       String(seconds),
     ]);
-    return JSON.parse(json);
+    const result: FanoutResult = JSON.parse(json);
+    result.serverCpu = cpuSeconds(server.pid) - cpuBefore;
+    return result;
   } finally {
     await server.stop();
   }
@@ -301,6 +317,11 @@ async function memoryPerClient(start: () => Promise<Server>, n: number): Promise
     await server.stop();
   }
 }
+
+/** Server CPU seconds per million copies delivered. */
+const perMillion = (r: FanoutResult) => (r.serverCpu ?? NaN) / (r.delivered / 1e6);
+const cpuPerMillion = (r: FanoutResult) =>
+  `${fmt(perMillion(r), 3)} s (${fmt(r.serverCpu ?? NaN, 2)} s for ${fmt(r.delivered / 1e6, 1)} M)`;
 
 const fmt = (n: number, digits = 0) =>
   n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
@@ -344,6 +365,15 @@ export async function run(options: ChatBenchOptions = {}): Promise<BenchRow[]> {
       ratio: `p99 ${(ours.p99 / theirs.p99).toFixed(2)}×`,
       goal: "p99 ≤ ncat's",
       met: ours.p99 <= theirs.p99,
+    }, {
+      // What each server's CPU paid per copy: the throughput each would reach
+      // when it, not the generator, is the bottleneck (both use one core).
+      name: `chat-server CPU s per million deliveries, ${load}`,
+      socklab: cpuPerMillion(ours),
+      peer: `ncat --chat ${cpuPerMillion(theirs)}`,
+      ratio: `${(perMillion(ours) / perMillion(theirs)).toFixed(2)}×`,
+      goal: "(information: capacity when CPU-bound)",
+      met: undefined,
     });
   }
   // RSS moves with garbage-collection timing (±2 KiB per client between runs): median of 3.
@@ -399,7 +429,7 @@ if (import.meta.main) {
       idle: num(values.idle),
     });
     for (const row of rows) {
-      console.log(`${row.met ? "met " : "MISS"}  ${row.name}`);
+      console.log(`${row.met === undefined ? "info" : row.met ? "met " : "MISS"}  ${row.name}`);
       console.log(`      socklab ${row.socklab}`);
       console.log(`      peer    ${row.peer}`);
       console.log(`      ratio   ${row.ratio}   goal ${row.goal}`);

@@ -110,10 +110,15 @@ function failedRow(module: BenchModule, err: unknown): BenchRow {
   };
 }
 
+/** "yes", "NO", or "-" for a row without a goal. */
+function metCell(row: BenchRow): string {
+  return row.met === undefined ? "-" : row.met ? "yes" : "NO";
+}
+
 /** The cells of a row; `|` escaped so a Markdown table stays whole. */
 function cells(row: BenchRow, markdown: boolean): string[] {
   const esc = (s: string) => markdown ? s.replaceAll("|", "\\|") : s;
-  return [row.name, row.socklab, row.peer, row.ratio, row.goal, row.met ? "yes" : "NO"].map(esc);
+  return [row.name, row.socklab, row.peer, row.ratio, row.goal, metCell(row)].map(esc);
 }
 
 /** The Markdown document written to RESULTS.md. */
@@ -123,6 +128,7 @@ export function resultsMarkdown(
   meta: { date: Date; seconds: number; modules: readonly string[] },
 ): string {
   const met = rows.filter((r) => r.met).length;
+  const goals = rows.filter((r) => r.met !== undefined).length;
   return [
     "# socklab benchmark results",
     "",
@@ -137,7 +143,7 @@ export function resultsMarkdown(
     "",
     ...formatTable(rows.map((r) => cells(r, true)), { header: HEADER, markdown: true }),
     "",
-    `${met} of ${rows.length} goals met.`,
+    `${met} of ${goals} goals met.`,
     "",
   ].join("\n");
 }
@@ -201,7 +207,9 @@ async function main(args: string[]): Promise<number> {
     formatTable(rows.map((r) => cells(r, false)), { header: HEADER }).join("\n"),
   );
   console.log(
-    `\n${rows.filter((r) => r.met).length} of ${rows.length} goals met (${seconds.toFixed(0)} s)`,
+    `\n${rows.filter((r) => r.met).length} of ${
+      rows.filter((r) => r.met !== undefined).length
+    } goals met (${seconds.toFixed(0)} s)`,
   );
   if (out) {
     await Deno.writeTextFile(

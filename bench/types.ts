@@ -12,6 +12,6 @@ export interface BenchRow {
   ratio: string;
   /** The goal the ratio is held to, e.g. "≥ 0.9× Deno echo". */
   goal: string;
-  /** Whether the goal was met in this run. */
-  met: boolean;
+  /** Whether the goal was met in this run; undefined for a row that only informs (no goal). */
+  met: boolean | undefined;
 }
