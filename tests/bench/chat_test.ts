@@ -1,6 +1,9 @@
 import { assertEquals, assertOk, rejects } from "../helpers/assert.ts";
 import {
   chatLine,
+  LineBuffer,
+  type LineVisitor,
+  MAX_LINE,
   messageText,
   probeOf,
   runChatLoad,
@@ -39,18 +42,132 @@ const SCANS: [string, string, (number | string)[], string][] = [
   ["CR LF line ends", "OK signed in as x\r\n~b~5~\r\n", ["OK signed in as x", 5], ""],
   ["a marker that ends on the next line is not a delivery", "~b~12\n~ x\n", ["~b~12", "~ x"], ""],
   ["a marker without digits", "Msg a says: ~b~~\n", ["Msg a says: ~b~~"], ""],
+  ["malformed digits as a line", "Msg a says: ~b~12x4~\n<user1> ~b~1 2~\n", [
+    "Msg a says: ~b~12x4~",
+    "<user1> ~b~1 2~",
+  ], ""],
   ["notices before and after a delivery", "a\nb\n~b~7~\nc\n", ["a", "b", 7, "c"], ""],
   ["a probe is an ordinary line", "<user1> ~p~3~\n", ["<user1> ~p~3~"], ""],
+  ["a lone tilde and a b before the marker", "<u~b> ~ ~b ~b~9~x\n", [9], ""],
+  ["empty lines", "\n\r\n~b~4~\n", ["", "", 4], ""],
   ["nothing whole yet", "Msg a sa", [], "Msg a sa"],
+  ["non-ASCII names around deliveries", "Msg zoë says: ~b~15~é\n*** Zoë joined\n<user2> ~b~16~\n", [
+    15,
+    "*** Zoë joined",
+    16,
+  ], ""],
+  // Four 2-byte characters: the digits of the next line are 4 bytes further than in the text.
+  ["a delivery after non-ASCII text", "éééé\n<u9~b~5~\n", ["éééé", 5], ""],
+  ["a send time of 20 digits, rounded as Number() does", "~b~12345678901234567890~\n", [
+    Number("12345678901234567890"),
+  ], ""],
+  ["a send time Number() reads (same as sentTimeOf)", "~b~1e3~\n~b~ 5~\n", [1000, 5], ""],
 ];
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Events of a scan, deliveries as numbers and other lines as strings. */
+function recorder(): { got: (number | string)[]; visitor: LineVisitor } {
+  const got: (number | string)[] = [];
+  return { got, visitor: { delivery: (t) => got.push(t), line: (l) => got.push(l) } };
+}
 
 for (const [name, text, seen, rest] of SCANS) {
   Deno.test(`scanLines() reports ${name}`, () => {
-    const got: (number | string)[] = [];
-    const left = scanLines(text, { delivery: (t) => got.push(t), line: (l) => got.push(l) });
-    assertEquals([got, left], [seen, rest]);
+    const bytes = encoder.encode(text);
+    const { got, visitor } = recorder();
+    const left = scanLines(bytes, visitor);
+    assertEquals([got, decoder.decode(bytes.subarray(left))], [seen, rest]);
   });
 }
+
+Deno.test("scanLines() decodes invalid UTF-8 in a notice as U+FFFD and still reads the deliveries", () => {
+  const bytes = Uint8Array.of(
+    0xff,
+    0x61,
+    0x0a,
+    ...encoder.encode("Msg a says: ~b~3~\xff\n"),
+    0xc3,
+    0x0a,
+  );
+  const { got, visitor } = recorder();
+  assertEquals(scanLines(bytes, visitor), bytes.length);
+  assertEquals(got, ["\ufffda", 3, "\ufffd"]);
+});
+
+Deno.test("scanLines() scans only bytes[from, end) and says where the rest starts", () => {
+  const bytes = encoder.encode("junk~b~1~\n~b~2~\nOK x\n~b~3~\nmore");
+  const { got, visitor } = recorder();
+  const from = bytes.indexOf(10) + 1;
+  const end = bytes.length - 6; // inside "~b~3~\n"
+  assertEquals(scanLines(bytes, visitor, from, end), from + "~b~2~\nOK x\n".length);
+  assertEquals(got, [2, "OK x"]);
+});
+
+/** Feeds `chunks` to a LineBuffer as reads of at most `readSize` bytes. */
+function feed(chunks: Uint8Array[], readSize?: number): (number | string)[] {
+  const lines = new LineBuffer(readSize);
+  const { got, visitor } = recorder();
+  for (const chunk of chunks) {
+    for (let at = 0; at < chunk.length;) {
+      const space = lines.space();
+      const n = Math.min(space.length, chunk.length - at);
+      space.set(chunk.subarray(at, at + n));
+      lines.filled(n, visitor);
+      at += n;
+    }
+  }
+  return got;
+}
+
+/** What the per-line string functions make of `text`: the events a scan must report. */
+function expectedEvents(text: string): (number | string)[] {
+  const lines = text.split("\n");
+  lines.pop(); // unfinished
+  return lines.map((line) => sentTimeOf(line) ?? line.replace(/\r$/, ""));
+}
+
+const STREAM = [
+  "<announce> 127.0.0.1 is connected as <user3>.\r\n",
+  `<user1> ${messageText(987654321, 64)}\n`,
+  "OK signed in as c7\n",
+  `Msg c12 says: ${messageText(5, 20)}\r\n`,
+  "<user2> ~p~4~\n",
+  "Msg zoë says: ~b~77~ – ünïcode\n",
+  "Msg a says: ~b~9x~\n",
+  "*** nobody ~ here\n",
+  `<user199> ${messageText(12345678901, 80)}\n`,
+].join("");
+
+Deno.test("LineBuffer reports the same lines however a stream is split into two reads", () => {
+  const bytes = encoder.encode(STREAM);
+  const want = expectedEvents(STREAM);
+  assertEquals(want.filter((e) => typeof e === "number").length, 4); // the stream has deliveries
+  for (let cut = 0; cut <= bytes.length; cut++) {
+    assertEquals(feed([bytes.subarray(0, cut), bytes.subarray(cut)]), want, `cut at ${cut}`);
+  }
+});
+
+Deno.test("LineBuffer reports the same lines read one byte at a time and in small reads", () => {
+  const bytes = encoder.encode(STREAM);
+  const want = expectedEvents(STREAM);
+  assertEquals(feed([...bytes].map((b) => Uint8Array.of(b))), want);
+  for (const readSize of [1, 2, 3, 7, 64]) assertEquals(feed([bytes], readSize), want);
+});
+
+Deno.test("LineBuffer keeps a line of MAX_LINE bytes but drops a longer one up to its end", () => {
+  const longest = "y".repeat(MAX_LINE);
+  assertEquals(feed([encoder.encode(longest), encoder.encode("\n~b~1~\n")], 4096), [longest, 1]);
+  const runaway = encoder.encode("z".repeat(MAX_LINE + 1));
+  // In one read, in many reads, and with the line end in a later read: dropped whole.
+  assertEquals(feed([runaway, encoder.encode("\n~b~2~\n"), encoder.encode("OK\n")]), [2, "OK"]);
+  assertEquals(feed([runaway, encoder.encode("tail\n~b~2~\nOK\n")], 1000), [2, "OK"]);
+  assertEquals(feed([encoder.encode("~b~1~\n"), runaway, runaway, encoder.encode("\nOK\n")]), [
+    1,
+    "OK",
+  ]);
+});
 
 Deno.test("messageText() pads to the requested size and keeps the marker when too small", () => {
   assertEquals(messageText(1000, 64).length, 64);
