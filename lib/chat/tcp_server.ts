@@ -3,12 +3,14 @@
  * connections, and a bounded batching outgoing queue per connection so one
  * client that stops reading is dropped instead of stalling the others.
  *
- * Fan-out under load: a broadcast only appends to queues; the queues are
- * written on a shared tick ({@linkcode FlushTicker}), one write per client
- * carrying everything since the last. A client that falls behind while still
- * reading closes the read {@linkcode Gate} (senders wait in TCP, as they would
- * on a blocking server, and nobody's messages are lost); one that takes
- * nothing for a while is dropped (see lib/net/backlog.ts).
+ * Fan-out under load: a broadcast is appended once to a shared log
+ * ({@linkcode FanoutLog}); each client's {@linkcode Outbox} knows how far it
+ * has written, and the outboxes are written on a shared tick
+ * ({@linkcode FlushTicker}), one write per client carrying everything since
+ * its last. A client that falls behind while still reading closes the read
+ * {@linkcode Gate} (senders wait in TCP, as they would on a blocking server,
+ * and nobody's messages are lost); one whose write waits for long is dropped
+ * (see lib/net/backlog.ts).
  *
  * ```sh
  * socklab chat-server --port 5600
@@ -18,7 +20,7 @@
  */
 import { formatAddr } from "../net/address.ts";
 import { backlogLimits, DEFAULT_STALL_MS, judgeBacklog, lagOver } from "../net/backlog.ts";
-import { BatchedWriter } from "../net/batched_writer.ts";
+import { FanoutLog, Outbox } from "../net/fanout.ts";
 import { FlushTicker } from "../net/flush_ticker.ts";
 import { Gate } from "../net/gate.ts";
 import { listenLine } from "../net/server.ts";
@@ -84,7 +86,7 @@ const encoder = new TextEncoder();
 class Client {
   readonly conn: Deno.TcpConn;
   readonly peer: string;
-  readonly out: BatchedWriter;
+  readonly out: Outbox;
   gone = false;
   /** Closes the connection if it has not signed in in time. */
   signinTimer: ReturnType<typeof setTimeout> | undefined;
@@ -92,23 +94,17 @@ class Client {
   constructor(conn: Deno.TcpConn, hooks: ClientHooks) {
     this.conn = conn;
     this.peer = formatAddr(conn.remoteAddr);
-    this.out = new BatchedWriter(conn, {
-      maxBytes: hooks.maxBytes,
+    this.out = new Outbox(hooks.log, conn, {
       onError: (err) => hooks.onError(this, err),
       onProgress: () => hooks.onProgress(this),
       schedule: hooks.schedule,
     });
   }
-
-  /** Ms its backlog has gone without progress (0 without a backlog). */
-  idleMs(now: number): number {
-    return this.out.held === 0 ? 0 : now - this.out.progressAt;
-  }
 }
 
-/** What every client's writer shares. */
+/** What every client's outbox shares. */
 interface ClientHooks {
-  maxBytes: number;
+  log: FanoutLog;
   onError: (c: Client, err: unknown) => void;
   onProgress: (c: Client) => void;
   schedule: (start: () => void) => void;
@@ -125,12 +121,13 @@ export async function runTcpChatServer(
   const maxQueue = options.maxQueue ?? DEFAULT_MAX_QUEUE;
   const maxLine = options.maxLine ?? DEFAULT_MAX_LINE;
   const limits = backlogLimits(maxQueue, options.stallMs ?? DEFAULT_STALL_MS);
-  const notReading = `outgoing queue over ${maxQueue} bytes (client not reading)`;
-  const tooSlow = `outgoing queue over ${maxQueue} bytes (client too slow)`;
+  const notReading = (bytes: number) => `outgoing queue over ${bytes} bytes (client not reading)`;
+  const tooSlow = `outgoing queue over ${limits.hardBytes} bytes (client too slow)`;
   const ticker = new FlushTicker(options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS);
   // Closed while a client that still reads lags behind: see the module doc.
   const gate = new Gate();
   const laggers = new Set<Client>();
+  const suspects = new Set<Client>();
   let watchdog: ReturnType<typeof setTimeout> | undefined;
   const tooLong = encoder.encode(`${tooLongLine(maxLine)}\n`);
   const signinTimeoutMs = options.signinTimeoutMs ?? DEFAULT_SIGNIN_TIMEOUT_MS;
@@ -139,11 +136,14 @@ export async function runTcpChatServer(
   const room = new ChatRoom<Client>();
   const clients = new Set<Client>();
   const tasks = new Set<Promise<void>>();
-
-  // Broadcasts are walked one at a time: a notice caused by a drop during a
-  // walk (the dropped member's "left") is sent after that walk, not inside it.
-  const pending: [string, Client | undefined][] = [];
-  let walking = false;
+  // Every broadcast, once; members follow it (see apply).
+  const fanout = new FanoutLog();
+  let fanoutDirty = false;
+  // Backlogs are judged on each tick, and also whenever the log has grown by
+  // an eighth of the queue bound since the last time, so a burst read
+  // between two ticks closes the gate long before anybody's queue is full.
+  const checkEvery = Math.max(1, limits.maxBytes / 8);
+  let checkedAt = 0;
 
   const drop = (c: Client, why: LeaveReason) => {
     if (c.gone) return;
@@ -153,6 +153,7 @@ export async function runTcpChatServer(
     closeQuietly(c.conn);
     clients.delete(c);
     unlag(c);
+    suspects.delete(c);
     const name = room.nameOf(c);
     if (name === undefined) {
       if (why.kind === "failed") log(logLines.strangerDropped(c.peer, why.reason));
@@ -161,21 +162,47 @@ export async function runTcpChatServer(
     apply(c, room.leave(c, why));
   };
 
+  /** Judges `c`'s backlog (see lib/net/backlog.ts); false when it was dropped. */
+  const check = (c: Client, now: number): boolean => {
+    const held = c.out.held;
+    if (held <= limits.lagBytes) return true;
+    const stuck = c.out.stuckFor(now);
+    const verdict = judgeBacklog(held, stuck, limits);
+    if (verdict === "overflow") {
+      const why = stuck > limits.stallMs ? notReading(limits.hardBytes) : tooSlow;
+      drop(c, { kind: "failed", reason: why });
+    } else if (verdict === "stalled") drop(c, { kind: "failed", reason: notReading(maxQueue) });
+    else if (verdict === "lagging") lag(c);
+    else if (stuck > limits.stallMs) suspect(c);
+    return !c.gone;
+  };
+
+  /** A line for `c` alone, after everything it was given before. */
   const sendTo = (c: Client, bytes: Uint8Array) => {
     if (c.gone) return;
-    const held = c.out.held + bytes.length;
-    // The common case is one comparison: only a backlog needs the clock.
-    if (held > limits.lagBytes) {
-      const verdict = judgeBacklog(held, c.idleMs(performance.now()), limits);
-      if (verdict === "overflow") return drop(c, { kind: "failed", reason: tooSlow });
-      if (verdict === "stalled") return drop(c, { kind: "failed", reason: notReading });
-      if (verdict === "lagging") lag(c);
+    c.out.send(bytes);
+    check(c, performance.now());
+  };
+
+  /** On a tick after broadcasts: writes every outbox, judges backlogs, trims the log. */
+  const flushAll = () => {
+    fanoutDirty = false;
+    checkedAt = fanout.head;
+    const now = performance.now();
+    let needed = fanout.head;
+    // A drop during the walk is safe: a Set walk skips entries deleted ahead of it.
+    for (const c of clients) {
+      if (!check(c, now)) continue;
+      c.out.flush();
+      needed = Math.min(needed, c.out.needs);
     }
-    if (!c.out.push(bytes)) drop(c, { kind: "failed", reason: tooSlow });
+    fanout.trim(needed);
   };
 
   // Backpressure: the gate stays closed while any client in `laggers` is
-  // still reading with a backlog; the watchdog notices one that stopped.
+  // still reading with a backlog. The watchdog notices a lagger whose write
+  // got stuck (it stops holding the gate and becomes a suspect) and drops a
+  // suspect that stays stuck, traffic or not.
   const lag = (c: Client) => {
     if (laggers.has(c)) return;
     laggers.add(c);
@@ -185,49 +212,55 @@ export async function runTcpChatServer(
   const unlag = (c: Client) => {
     if (!laggers.delete(c) || laggers.size > 0) return;
     gate.open();
-    clearTimeout(watchdog);
-    watchdog = undefined;
+  };
+  const suspect = (c: Client) => {
+    suspects.add(c);
+    watchdog ??= setTimeout(watch, limits.stallMs / 5);
   };
   const watch = () => {
     watchdog = undefined;
     const now = performance.now();
     for (const c of laggers) {
-      const idle = c.idleMs(now);
-      if (!lagOver(c.out.held, idle, limits)) continue;
+      const stuck = c.out.stuckFor(now);
+      if (!lagOver(c.out.held, stuck, limits)) continue;
       unlag(c);
-      if (judgeBacklog(c.out.held, idle, limits) === "stalled") {
-        drop(c, { kind: "failed", reason: notReading });
-      }
+      if (stuck > limits.stallMs) suspects.add(c);
     }
-    if (laggers.size > 0) watchdog = setTimeout(watch, limits.stallMs / 5);
+    for (const c of suspects) {
+      if (c.gone || c.out.stuckFor(now) <= limits.stallMs) suspects.delete(c);
+      else if (!check(c, now)) suspects.delete(c);
+    }
+    if (laggers.size > 0 || suspects.size > 0) watchdog = setTimeout(watch, limits.stallMs / 5);
   };
   const onProgress = (c: Client) => {
     if (laggers.has(c) && lagOver(c.out.held, 0, limits)) unlag(c);
   };
 
+  /** One append for every member (every follower), `except` skipping it. */
   const broadcast = (line: string, except: Client | undefined) => {
-    pending.push([line, except]);
-    if (walking) return;
-    walking = true;
-    try {
-      for (let next = pending.shift(); next; next = pending.shift()) {
-        const bytes = encoder.encode(`${next[0]}\n`);
-        // A member dropped in this walk is removed from the room at once; the
-        // walk goes on safely (see ChatRoom.members).
-        for (const member of room.members()) if (member !== next[1]) sendTo(member, bytes);
-      }
-    } finally {
-      walking = false;
-    }
+    const skip = except !== undefined && except.out.following;
+    if (skip) except.out.unfollow();
+    fanout.append(encoder.encode(`${line}\n`));
+    if (skip) except.out.follow();
+    if (fanout.head - checkedAt > checkEvery) return flushAll();
+    if (fanoutDirty) return;
+    fanoutDirty = true;
+    ticker.schedule(flushAll);
   };
 
+  // Followers of the log are exactly the room's members: a member follows
+  // from its sign-in (after its own reply and join notice) to its leaving
+  // (before the notice of it).
   const apply = (c: Client, outcome: Outcome<Client>) => {
+    const event = outcome.event;
     if (outcome.reply !== undefined && !c.gone) sendTo(c, encoder.encode(`${outcome.reply}\n`));
-    if (outcome.event?.kind === "joined") log(logLines.joined(outcome.event.name, c.peer));
-    if (outcome.event?.kind === "left") {
-      log(logLines.left(outcome.event.name, c.peer, outcome.event.why));
+    if (event?.kind === "joined") log(logLines.joined(event.name, c.peer));
+    if (event?.kind === "left") {
+      c.out.unfollow();
+      log(logLines.left(event.name, c.peer, event.why));
     }
     if (outcome.broadcast !== undefined) broadcast(outcome.broadcast, outcome.except);
+    if (event?.kind === "joined" && !c.gone) c.out.follow();
   };
 
   const onWriteError = (c: Client, err: unknown) => {
@@ -249,7 +282,7 @@ export async function runTcpChatServer(
 
   log(listenLine("chat-server", listener.addr));
   const hooks: ClientHooks = {
-    maxBytes: limits.maxBytes,
+    log: fanout,
     onError: onWriteError,
     onProgress,
     schedule: ticker.schedule,

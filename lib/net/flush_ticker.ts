@@ -11,11 +11,11 @@
  * @example
  * ```ts
  * import { FlushTicker } from "./flush_ticker.ts";
- * import { BatchedWriter } from "./batched_writer.ts";
+ * import { FanoutLog, Outbox } from "./fanout.ts";
  * const ticker = new FlushTicker(2);
  * const sink = { write: (p: Uint8Array) => Promise.resolve(p.length) };
- * const out = new BatchedWriter(sink, { schedule: ticker.schedule });
- * out.push(new TextEncoder().encode("hello\n"));
+ * const out = new Outbox(new FanoutLog(), sink, { schedule: ticker.schedule });
+ * out.send(new TextEncoder().encode("hello\n")); // written on the next tick
  * await out.flushed();
  * ```
  * @module

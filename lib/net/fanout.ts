@@ -1,0 +1,329 @@
+/**
+ * Fan-out without copying per recipient: every broadcast is appended once to
+ * a shared {@linkcode FanoutLog}, and each connection's {@linkcode Outbox}
+ * only remembers how far into the log it has written. Broadcasting to N
+ * followers costs one copy, not N queue entries; a write takes the longest
+ * run of log bytes the connection has not had yet, straight from the log
+ * (no join, no zero-filled buffer per write). Lines for one connection only
+ * (replies) are queued in the outbox between log ranges, so each connection
+ * sees its replies and the broadcasts in the order they were made.
+ *
+ * ```text
+ * log:     |Msg a says: hi\n|*** b joined\n|Msg b says: yo\n|...
+ *           ^ alice.from      ^ carol.from                    ^ head
+ * outbox:  [log from..∞]                   a follower, caught up or behind
+ *          [log from..to] [reply bytes] [log head..∞]   a reply in between
+ * ```
+ *
+ * @example
+ * ```ts
+ * import { FanoutLog, Outbox } from "./fanout.ts";
+ * const log = new FanoutLog();
+ * const written: string[] = [];
+ * const sink = { write: (p: Uint8Array) => Promise.resolve(written.push(new TextDecoder().decode(p)) && p.length) };
+ * const box = new Outbox(log, sink);
+ * box.follow();
+ * log.append(new TextEncoder().encode("hello\n"));
+ * box.flush();
+ * await box.flushed();
+ * console.assert(written[0] === "hello\n");
+ * ```
+ * @module
+ */
+/** Where an {@linkcode Outbox} writes (a `Deno.Conn` is one). */
+export interface ByteSink {
+  /** Writes some of `p` and resolves how many bytes were written. */
+  write(p: Uint8Array): Promise<number>;
+}
+
+/** Bytes per log chunk: a write never spans two chunks, so this is also the largest write. */
+export const LOG_CHUNK = 64 * 1024;
+
+interface Chunk {
+  /** Log position of bytes[0]. */
+  start: number;
+  bytes: Uint8Array;
+  /** Bytes filled. */
+  used: number;
+}
+
+/** An append-only byte log; positions are absolute (from 0 at creation). */
+export class FanoutLog {
+  #chunks: Chunk[] = [];
+  #head = 0;
+  #chunkSize: number;
+
+  constructor(chunkSize = LOG_CHUNK) {
+    this.#chunkSize = chunkSize;
+  }
+
+  /** Position after the last byte appended. */
+  get head(): number {
+    return this.#head;
+  }
+
+  /** Bytes still kept (not trimmed), counting whole chunks. */
+  get retained(): number {
+    let n = 0;
+    for (const c of this.#chunks) n += c.bytes.length;
+    return n;
+  }
+
+  /** Position of the first byte still kept (`head` when nothing is). */
+  get tail(): number {
+    return this.#chunks.length > 0 ? this.#chunks[0].start : this.#head;
+  }
+
+  /** Appends a copy of `data` (a piece larger than a chunk is kept by reference). */
+  append(data: Uint8Array): void {
+    if (data.length === 0) return;
+    const last = this.#chunks.at(-1);
+    if (last !== undefined && last.bytes.length - last.used >= data.length) {
+      last.bytes.set(data, last.used);
+      last.used += data.length;
+    } else if (data.length >= this.#chunkSize) {
+      this.#chunks.push({ start: this.#head, bytes: data, used: data.length });
+    } else {
+      const bytes = new Uint8Array(this.#chunkSize);
+      bytes.set(data);
+      this.#chunks.push({ start: this.#head, bytes, used: data.length });
+    }
+    this.#head += data.length;
+  }
+
+  /**
+   * The longest run of bytes from `pos` that is in one chunk and before `end`
+   * (a view, not a copy: do not keep it past the write). Empty when `pos >=
+   * end`. Throws a RangeError for a position already trimmed.
+   */
+  view(pos: number, end: number): Uint8Array {
+    end = Math.min(end, this.#head);
+    if (pos >= end) return new Uint8Array(0);
+    const chunk = this.#find(pos);
+    const from = pos - chunk.start;
+    return chunk.bytes.subarray(from, Math.min(chunk.used, end - chunk.start));
+  }
+
+  /** Forgets every chunk that ends at or before `pos`. */
+  trim(pos: number): void {
+    let drop = 0;
+    while (
+      drop < this.#chunks.length &&
+      this.#chunks[drop].start + this.#chunks[drop].used <= pos &&
+      // The last chunk stays while it has room: appends go on filling it.
+      (drop < this.#chunks.length - 1 ||
+        this.#chunks[drop].used === this.#chunks[drop].bytes.length)
+    ) drop++;
+    if (drop > 0) this.#chunks.splice(0, drop);
+  }
+
+  #find(pos: number): Chunk {
+    const chunks = this.#chunks;
+    let lo = 0;
+    let hi = chunks.length - 1;
+    if (hi < 0 || pos < chunks[0].start) throw new RangeError(`log position ${pos} was trimmed`);
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (chunks[mid].start <= pos) lo = mid;
+      else hi = mid - 1;
+    }
+    return chunks[lo];
+  }
+}
+
+/** A range of the log still to be written: [from, to), `to` Infinity while following. */
+interface Range {
+  from: number;
+  to: number;
+}
+
+/** Options of {@linkcode Outbox}. */
+export interface OutboxOptions {
+  /** Told once when a write fails; the outbox then stops and holds nothing. */
+  onError?: (err: unknown) => void;
+  /** Called after each write that made progress. */
+  onProgress?: () => void;
+  /**
+   * Starts a flush after a reply is queued or a write finished with more to
+   * go (default: a microtask). Log appends do not call it: whoever appends
+   * flushes the followers.
+   */
+  schedule?: (start: () => void) => void;
+}
+
+/**
+ * One connection's view of the log plus its own queued replies, written one
+ * write at a time.
+ */
+export class Outbox {
+  #log: FanoutLog;
+  #sink: ByteSink;
+  #onError: ((err: unknown) => void) | undefined;
+  #onProgress: (() => void) | undefined;
+  #schedule: (start: () => void) => void;
+  /** What is still to be written, in order; an open Range can only be last. */
+  #queue: (Range | Uint8Array)[] = [];
+  #busy = false;
+  #scheduled = false;
+  #closed = false;
+  #writeStartedAt = 0;
+  #writes = 0;
+  #waiters: (() => void)[] | null = null;
+
+  constructor(log: FanoutLog, sink: ByteSink, options: OutboxOptions = {}) {
+    this.#log = log;
+    this.#sink = sink;
+    this.#onError = options.onError;
+    this.#onProgress = options.onProgress;
+    this.#schedule = options.schedule ?? queueMicrotask;
+  }
+
+  /** True while broadcasts appended to the log are for this connection. */
+  get following(): boolean {
+    const last = this.#queue.at(-1);
+    return last !== undefined && !(last instanceof Uint8Array) && last.to === Infinity;
+  }
+
+  /** Bytes not yet written (the write in flight included). */
+  get held(): number {
+    const head = this.#log.head;
+    let n = 0;
+    for (const item of this.#queue) {
+      n += item instanceof Uint8Array ? item.length : Math.min(item.to, head) - item.from;
+    }
+    return n;
+  }
+
+  /** The lowest log position this outbox still needs (Infinity when none). */
+  get needs(): number {
+    for (const item of this.#queue) if (!(item instanceof Uint8Array)) return item.from;
+    return Infinity;
+  }
+
+  /**
+   * Ms the write in flight has been waiting at `now` (0 with none in
+   * flight): a peer that reads finishes each write within a turn or two of
+   * the event loop; one whose write waits for long takes nothing at all.
+   */
+  stuckFor(now: number): number {
+    return this.#busy ? now - this.#writeStartedAt : 0;
+  }
+
+  /** Writes made so far. */
+  get writes(): number {
+    return this.#writes;
+  }
+
+  /** True after `close()` or a failed write. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Receives the broadcasts appended from now on. */
+  follow(): void {
+    if (this.#closed || this.following) return;
+    this.#queue.push({ from: this.#log.head, to: Infinity });
+  }
+
+  /** Stops receiving broadcasts appended from now on (what is already in the log still goes). */
+  unfollow(): void {
+    const last = this.#queue.at(-1);
+    if (last === undefined || last instanceof Uint8Array || last.to !== Infinity) return;
+    last.to = this.#log.head;
+    if (last.to === last.from) this.#queue.pop();
+  }
+
+  /** Queues bytes for this connection only, after everything it has been given so far. */
+  send(data: Uint8Array): void {
+    if (this.#closed || data.length === 0) return;
+    const following = this.following;
+    this.unfollow();
+    this.#queue.push(data);
+    if (following) this.#queue.push({ from: this.#log.head, to: Infinity });
+    this.#kick();
+  }
+
+  /** Starts a write if there is something to write and no write in flight. */
+  flush(): void {
+    if (this.#busy || this.#closed) return;
+    const data = this.#next();
+    if (data === undefined) return this.#wake();
+    this.#busy = true;
+    this.#writeStartedAt = performance.now();
+    this.#write(data);
+  }
+
+  /** Stops writing and forgets what is queued (the caller closes the connection). */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#queue = [];
+    this.#wake();
+  }
+
+  /** Resolves once everything queued so far has been written (or the outbox closed). */
+  flushed(): Promise<void> {
+    if (this.#closed || this.held === 0) return Promise.resolve();
+    return new Promise((resolve) => (this.#waiters ??= []).push(resolve));
+  }
+
+  /** The next bytes to write, dropping finished queue items; undefined when none. */
+  #next(): Uint8Array | undefined {
+    const head = this.#log.head;
+    while (this.#queue.length > 0) {
+      const item = this.#queue[0];
+      if (item instanceof Uint8Array) return item;
+      if (item.from < Math.min(item.to, head)) return this.#log.view(item.from, item.to);
+      if (item.to !== Infinity) this.#queue.shift();
+      else return undefined; // following and caught up
+    }
+    return undefined;
+  }
+
+  async #write(data: Uint8Array): Promise<void> {
+    let n: number;
+    try {
+      this.#writes++;
+      n = await this.#sink.write(data);
+    } catch (err) {
+      this.#busy = false;
+      if (!this.#closed) {
+        this.close();
+        this.#onError?.(err);
+      }
+      return;
+    }
+    this.#busy = false;
+    if (this.#closed) return;
+    const item = this.#queue[0];
+    if (item instanceof Uint8Array) {
+      if (n < item.length) this.#queue[0] = item.subarray(n);
+      else this.#queue.shift();
+    } else {
+      item.from += n;
+    }
+    this.#onProgress?.();
+    if (this.#closed) return;
+    if (this.held === 0) this.#wake();
+    else this.#kick();
+  }
+
+  /** Has the next flush scheduled (once). */
+  #kick(): void {
+    if (this.#scheduled || this.#busy) return;
+    this.#scheduled = true;
+    this.#schedule(this.#start);
+  }
+
+  #start = (): void => {
+    this.#scheduled = false;
+    this.flush();
+  };
+
+  #wake(): void {
+    if (this.#waiters === null || (!this.#closed && this.held > 0)) return;
+    const waiters = this.#waiters;
+    this.#waiters = null;
+    waiters.forEach((w) => w());
+  }
+}
