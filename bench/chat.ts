@@ -6,8 +6,10 @@
  *
  * - fan-out: C TCP clients each send a line at L lines/s for S seconds; every
  *   line carries its send time, so each client measures delivered lines/s and
- *   the delivery latency of every copy it receives (p50/p99). Two loads: one
- *   ncat nearly keeps up with, one it does not.
+ *   the delivery latency of every copy it receives (p50/p99), and the
+ *   server's CPU time per million copies. Four loads, 5 to 200 lines/s per
+ *   client (0.2 to 8 M copies/s offered; the last is past what one generator
+ *   process can read on this machine, so it shows the ceiling).
  * - memory: the server's RSS (VmRSS) with 1,000 idle signed-in clients minus
  *   its RSS with none, per client (median of 3 runs).
  *
@@ -330,7 +332,7 @@ const fmt = (n: number, digits = 0) =>
 export interface ChatBenchOptions {
   /** Clients sending at once (default 200). */
   clients?: number;
-  /** Lines per second each client sends, one fan-out run per rate (default 5 and 20). */
+  /** Lines per second each client sends, one fan-out run per rate (default 5, 20, 100, 200). */
   rates?: number[];
   /** Seconds of sending per run (default 4). */
   seconds?: number;
@@ -344,7 +346,7 @@ export async function run(options: ChatBenchOptions = {}): Promise<BenchRow[]> {
   const seconds = options.seconds ?? 4;
   const idle = options.idle ?? 1000;
   const rows: BenchRow[] = [];
-  for (const rate of options.rates ?? [5, 20]) {
+  for (const rate of options.rates ?? [5, 20, 100, 200]) {
     const ours = await fanout(startSocklab, clients, rate, seconds);
     const theirs = await fanout(startNcat, clients, rate, seconds);
     const tput = ours.perSecond / theirs.perSecond;

@@ -20,7 +20,7 @@
  */
 import { formatAddr } from "../net/address.ts";
 import { backlogLimits, DEFAULT_STALL_MS, judgeBacklog, lagOver } from "../net/backlog.ts";
-import { FanoutLog, Outbox } from "../net/fanout.ts";
+import { FanoutLog, Outbox, type OutboxShared } from "../net/fanout.ts";
 import { FlushTicker } from "../net/flush_ticker.ts";
 import { Gate } from "../net/gate.ts";
 import { listenLine } from "../net/server.ts";
@@ -86,28 +86,16 @@ const encoder = new TextEncoder();
 class Client {
   readonly conn: Deno.TcpConn;
   readonly peer: string;
-  readonly out: Outbox;
+  readonly out: Outbox<Client>;
   gone = false;
   /** Closes the connection if it has not signed in in time. */
   signinTimer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(conn: Deno.TcpConn, hooks: ClientHooks) {
+  constructor(conn: Deno.TcpConn, shared: OutboxShared<Client>) {
     this.conn = conn;
     this.peer = formatAddr(conn.remoteAddr);
-    this.out = new Outbox(hooks.log, conn, {
-      onError: (err) => hooks.onError(this, err),
-      onProgress: () => hooks.onProgress(this),
-      schedule: hooks.schedule,
-    });
+    this.out = new Outbox<Client>(shared, conn, this);
   }
-}
-
-/** What every client's outbox shares. */
-interface ClientHooks {
-  log: FanoutLog;
-  onError: (c: Client, err: unknown) => void;
-  onProgress: (c: Client) => void;
-  schedule: (start: () => void) => void;
 }
 
 /** Serves the chat over TCP on an open listener until the signal aborts. */
@@ -254,7 +242,12 @@ export async function runTcpChatServer(
   const apply = (c: Client, outcome: Outcome<Client>) => {
     const event = outcome.event;
     if (outcome.reply !== undefined && !c.gone) sendTo(c, encoder.encode(`${outcome.reply}\n`));
-    if (event?.kind === "joined") log(logLines.joined(event.name, c.peer));
+    if (event?.kind === "joined") {
+      // Signed in: its sign-in deadline is over (and an idle member holds no timer).
+      clearTimeout(c.signinTimer);
+      c.signinTimer = undefined;
+      log(logLines.joined(event.name, c.peer));
+    }
     if (event?.kind === "left") {
       c.out.unfollow();
       log(logLines.left(event.name, c.peer, event.why));
@@ -281,7 +274,7 @@ export async function runTcpChatServer(
   };
 
   log(listenLine("chat-server", listener.addr));
-  const hooks: ClientHooks = {
+  const shared: OutboxShared<Client> = {
     log: fanout,
     onError: onWriteError,
     onProgress,
@@ -327,7 +320,7 @@ export async function runTcpChatServer(
       } catch {
         // the peer is already gone; the read loop will notice
       }
-      const c = new Client(conn, hooks);
+      const c = new Client(conn, shared);
       clients.add(c);
       c.signinTimer = setTimeout(() => {
         if (c.gone || room.nameOf(c) !== undefined) return;

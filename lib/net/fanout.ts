@@ -11,8 +11,8 @@
  * ```text
  * log:     |Msg a says: hi\n|*** b joined\n|Msg b says: yo\n|...
  *           ^ alice.from      ^ carol.from                    ^ head
- * outbox:  [log from..∞]                   a follower, caught up or behind
- *          [log from..to] [reply bytes] [log head..∞]   a reply in between
+ * outbox:  following from a position                a follower, caught up or behind
+ *          [log from..to] [reply bytes], following   a reply in between
  * ```
  *
  * @example
@@ -21,7 +21,7 @@
  * const log = new FanoutLog();
  * const written: string[] = [];
  * const sink = { write: (p: Uint8Array) => Promise.resolve(written.push(new TextDecoder().decode(p)) && p.length) };
- * const box = new Outbox(log, sink);
+ * const box = new Outbox({ log }, sink, "alice");
  * box.follow();
  * log.append(new TextEncoder().encode("hello\n"));
  * box.flush();
@@ -131,38 +131,51 @@ export class FanoutLog {
   }
 }
 
-/** A range of the log still to be written: [from, to), `to` Infinity while following. */
+/** A closed range of the log still to be written: [from, to). */
 interface Range {
   from: number;
   to: number;
 }
 
-/** Options of {@linkcode Outbox}. */
-export interface OutboxOptions {
+/** Something a scheduler can start (a {@linkcode FlushTicker} takes these). */
+export interface Flushable {
+  flush(): void;
+}
+
+/**
+ * What every outbox of a server shares (one object, not a copy per
+ * connection: an idle connection costs only its own position).
+ */
+export interface OutboxShared<T> {
+  /** The log the outboxes follow. */
+  log: FanoutLog;
   /** Told once when a write fails; the outbox then stops and holds nothing. */
-  onError?: (err: unknown) => void;
+  onError?: (owner: T, err: unknown) => void;
   /** Called after each write that made progress. */
-  onProgress?: () => void;
+  onProgress?: (owner: T) => void;
   /**
    * Starts a flush after a reply is queued or a write finished with more to
    * go (default: a microtask). Log appends do not call it: whoever appends
    * flushes the followers.
    */
-  schedule?: (start: () => void) => void;
+  schedule?: (box: Flushable) => void;
 }
+
+const microtask = (box: Flushable) => queueMicrotask(() => box.flush());
 
 /**
  * One connection's view of the log plus its own queued replies, written one
- * write at a time.
+ * write at a time. `owner` (the server's connection object) is what the
+ * shared callbacks are told about.
  */
-export class Outbox {
-  #log: FanoutLog;
+export class Outbox<T = unknown> implements Flushable {
+  readonly owner: T;
+  #shared: OutboxShared<T>;
   #sink: ByteSink;
-  #onError: ((err: unknown) => void) | undefined;
-  #onProgress: (() => void) | undefined;
-  #schedule: (start: () => void) => void;
-  /** What is still to be written, in order; an open Range can only be last. */
-  #queue: (Range | Uint8Array)[] = [];
+  /** Closed ranges and replies still to be written, in order (null when none). */
+  #queue: (Range | Uint8Array)[] | null = null;
+  /** While following: the log position written up to after the queue; else -1. */
+  #followFrom = -1;
   #busy = false;
   #scheduled = false;
   #closed = false;
@@ -170,34 +183,42 @@ export class Outbox {
   #writes = 0;
   #waiters: (() => void)[] | null = null;
 
-  constructor(log: FanoutLog, sink: ByteSink, options: OutboxOptions = {}) {
-    this.#log = log;
+  constructor(shared: OutboxShared<T>, sink: ByteSink, owner: T) {
+    this.#shared = shared;
     this.#sink = sink;
-    this.#onError = options.onError;
-    this.#onProgress = options.onProgress;
-    this.#schedule = options.schedule ?? queueMicrotask;
+    this.owner = owner;
   }
 
   /** True while broadcasts appended to the log are for this connection. */
   get following(): boolean {
-    const last = this.#queue.at(-1);
-    return last !== undefined && !(last instanceof Uint8Array) && last.to === Infinity;
+    return this.#followFrom >= 0;
   }
 
   /** Bytes not yet written (the write in flight included). */
   get held(): number {
-    const head = this.#log.head;
-    let n = 0;
-    for (const item of this.#queue) {
-      n += item instanceof Uint8Array ? item.length : Math.min(item.to, head) - item.from;
+    const head = this.#shared.log.head;
+    let n = this.#followFrom >= 0 ? head - this.#followFrom : 0;
+    const queue = this.#queue;
+    if (queue !== null) {
+      // Indexed loops: these run for every client on every tick.
+      for (let i = 0; i < queue.length; i++) {
+        const item = queue[i];
+        n += item instanceof Uint8Array ? item.length : item.to - item.from;
+      }
     }
     return n;
   }
 
   /** The lowest log position this outbox still needs (Infinity when none). */
   get needs(): number {
-    for (const item of this.#queue) if (!(item instanceof Uint8Array)) return item.from;
-    return Infinity;
+    const queue = this.#queue;
+    if (queue !== null) {
+      for (let i = 0; i < queue.length; i++) {
+        const item = queue[i];
+        if (!(item instanceof Uint8Array)) return item.from;
+      }
+    }
+    return this.#followFrom >= 0 ? this.#followFrom : Infinity;
   }
 
   /**
@@ -221,30 +242,31 @@ export class Outbox {
 
   /** Receives the broadcasts appended from now on. */
   follow(): void {
-    if (this.#closed || this.following) return;
-    this.#queue.push({ from: this.#log.head, to: Infinity });
+    if (this.#closed || this.#followFrom >= 0) return;
+    this.#followFrom = this.#shared.log.head;
   }
 
   /** Stops receiving broadcasts appended from now on (what is already in the log still goes). */
   unfollow(): void {
-    const last = this.#queue.at(-1);
-    if (last === undefined || last instanceof Uint8Array || last.to !== Infinity) return;
-    last.to = this.#log.head;
-    if (last.to === last.from) this.#queue.pop();
+    if (this.#followFrom < 0) return;
+    const head = this.#shared.log.head;
+    if (head > this.#followFrom) (this.#queue ??= []).push({ from: this.#followFrom, to: head });
+    this.#followFrom = -1;
   }
 
   /** Queues bytes for this connection only, after everything it has been given so far. */
   send(data: Uint8Array): void {
     if (this.#closed || data.length === 0) return;
-    const following = this.following;
+    const following = this.#followFrom >= 0;
     this.unfollow();
-    this.#queue.push(data);
-    if (following) this.#queue.push({ from: this.#log.head, to: Infinity });
+    (this.#queue ??= []).push(data);
+    if (following) this.#followFrom = this.#shared.log.head;
     this.#kick();
   }
 
   /** Starts a write if there is something to write and no write in flight. */
   flush(): void {
+    this.#scheduled = false;
     if (this.#busy || this.#closed) return;
     const data = this.#next();
     if (data === undefined) return this.#wake();
@@ -257,7 +279,8 @@ export class Outbox {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#queue = [];
+    this.#queue = null;
+    this.#followFrom = -1;
     this.#wake();
   }
 
@@ -269,17 +292,22 @@ export class Outbox {
 
   /** The next bytes to write, dropping finished queue items; undefined when none. */
   #next(): Uint8Array | undefined {
-    const head = this.#log.head;
-    while (this.#queue.length > 0) {
-      const item = this.#queue[0];
+    const log = this.#shared.log;
+    const queue = this.#queue;
+    while (queue !== null && queue.length > 0) {
+      const item = queue[0];
       if (item instanceof Uint8Array) return item;
-      if (item.from < Math.min(item.to, head)) return this.#log.view(item.from, item.to);
-      if (item.to !== Infinity) this.#queue.shift();
-      else return undefined; // following and caught up
+      if (item.from < item.to) return log.view(item.from, item.to);
+      queue.shift();
+    }
+    this.#queue = null;
+    if (this.#followFrom >= 0 && this.#followFrom < log.head) {
+      return log.view(this.#followFrom, Infinity);
     }
     return undefined;
   }
 
+  /** One write; its bytes always came from the front of what is left. */
   async #write(data: Uint8Array): Promise<void> {
     let n: number;
     try {
@@ -289,20 +317,24 @@ export class Outbox {
       this.#busy = false;
       if (!this.#closed) {
         this.close();
-        this.#onError?.(err);
+        this.#shared.onError?.(this.owner, err);
       }
       return;
     }
     this.#busy = false;
     if (this.#closed) return;
-    const item = this.#queue[0];
-    if (item instanceof Uint8Array) {
-      if (n < item.length) this.#queue[0] = item.subarray(n);
-      else this.#queue.shift();
+    const queue = this.#queue;
+    if (queue !== null && queue.length > 0) {
+      // An unfollow or a reply during the write put the range written from
+      // (or the reply) at the front: it is still the one to advance.
+      const item = queue[0];
+      if (!(item instanceof Uint8Array)) item.from += n;
+      else if (n < item.length) queue[0] = item.subarray(n);
+      else queue.shift();
     } else {
-      item.from += n;
+      this.#followFrom += n;
     }
-    this.#onProgress?.();
+    this.#shared.onProgress?.(this.owner);
     if (this.#closed) return;
     if (this.held === 0) this.#wake();
     else this.#kick();
@@ -312,13 +344,8 @@ export class Outbox {
   #kick(): void {
     if (this.#scheduled || this.#busy) return;
     this.#scheduled = true;
-    this.#schedule(this.#start);
+    (this.#shared.schedule ?? microtask)(this);
   }
-
-  #start = (): void => {
-    this.#scheduled = false;
-    this.flush();
-  };
 
   #wake(): void {
     if (this.#waiters === null || (!this.#closed && this.held > 0)) return;

@@ -14,18 +14,21 @@
  * import { FanoutLog, Outbox } from "./fanout.ts";
  * const ticker = new FlushTicker(2);
  * const sink = { write: (p: Uint8Array) => Promise.resolve(p.length) };
- * const out = new Outbox(new FanoutLog(), sink, { schedule: ticker.schedule });
+ * const out = new Outbox({ log: new FanoutLog(), schedule: ticker.schedule }, sink, "bob");
  * out.send(new TextEncoder().encode("hello\n")); // written on the next tick
  * await out.flushed();
  * ```
  * @module
  */
 
-/** Starts scheduled functions together, at most once per interval. */
+/** What a tick starts: a function, or an object's `flush()` (no closure per object). */
+export type Task = (() => void) | { flush(): void };
+
+/** Starts scheduled tasks together, at most once per interval. */
 export class FlushTicker {
   /** Least time between two ticks, in ms. */
   readonly intervalMs: number;
-  #due: (() => void)[] = [];
+  #due: Task[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
   #last = -Infinity;
 
@@ -33,9 +36,9 @@ export class FlushTicker {
     this.intervalMs = intervalMs;
   }
 
-  /** Runs `start` on the next tick: at once (in a macrotask) when the last tick is old enough. */
-  readonly schedule = (start: () => void): void => {
-    this.#due.push(start);
+  /** Runs `task` on the next tick: at once (in a macrotask) when the last tick is old enough. */
+  readonly schedule = (task: Task): void => {
+    this.#due.push(task);
     if (this.#timer !== undefined) return;
     const wait = Math.max(0, this.#last + this.intervalMs - performance.now());
     this.#timer = setTimeout(this.#tick, wait);
@@ -58,6 +61,9 @@ export class FlushTicker {
     this.#last = performance.now();
     const due = this.#due;
     this.#due = [];
-    for (const start of due) start();
+    for (const task of due) {
+      if (typeof task === "function") task();
+      else task.flush();
+    }
   };
 }

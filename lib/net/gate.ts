@@ -1,6 +1,7 @@
 /**
  * A gate on reading: while it is closed, reads through {@linkcode Gate.guard}
- * wait before they start, and reads already under way hold their bytes back. A fan-out server closes it while a client that is
+ * wait before they start (reads already under way go on: at most one buffer
+ * per connection arrives after closing). A fan-out server closes it while a client that is
  * still reading has a backlog, so senders are slowed down by TCP itself (as a
  * blocking server would) instead of that client's queue growing until it is
  * dropped; it opens again once the backlog drains or that client turns out
@@ -59,16 +60,11 @@ export class Gate {
     return { read: (p) => this.#read(source, p) };
   }
 
-  /**
-   * Waits while closed both before the read and after it: bytes that arrive
-   * on a read started before the gate closed are handed on only once it
-   * opens, so nothing read while closed is acted on.
-   */
-  async #read(source: ReadSource, p: Uint8Array): Promise<number | null> {
-    // The gate may close again between its opening and this read's turn: loop.
-    while (this.#waiting !== undefined) await this.#waiting;
-    const n = await source.read(p);
-    while (this.#waiting !== undefined) await this.#waiting;
-    return n;
+  #read(source: ReadSource, p: Uint8Array): Promise<number | null> {
+    // No extra promise or frame while open: every idle connection of a server
+    // holds one pending read through here.
+    const waiting = this.#waiting;
+    // The gate may close again between its opening and this read's turn: re-check.
+    return waiting === undefined ? source.read(p) : waiting.then(() => this.#read(source, p));
   }
 }

@@ -29,7 +29,7 @@ class FakeSink {
 }
 
 /** Flushes until nothing is left (a stand-in for the server's ticks). */
-async function drain(box: Outbox): Promise<void> {
+async function drain<T>(box: Outbox<T>): Promise<void> {
   for (let i = 0; i < 100 && box.held > 0; i++) {
     box.flush();
     await tick();
@@ -76,7 +76,7 @@ Deno.test("FanoutLog: trim forgets whole chunks before a position, and only thos
 Deno.test("Outbox: a follower gets what was appended after follow(), not before", async () => {
   const log = new FanoutLog();
   const sink = new FakeSink();
-  const box = new Outbox(log, sink);
+  const box = new Outbox({ log }, sink, "x");
   log.append(bytes("before\n"));
   box.follow();
   assertOk(box.following);
@@ -92,7 +92,7 @@ Deno.test("Outbox: a follower gets what was appended after follow(), not before"
 Deno.test("Outbox: replies and broadcasts arrive in the order they were made", async () => {
   const log = new FanoutLog();
   const sink = new FakeSink();
-  const box = new Outbox(log, sink);
+  const box = new Outbox({ log }, sink, "x");
   box.send(bytes("OK signed in\n")); // before following: a stranger's reply
   box.follow();
   log.append(bytes("m1\n"));
@@ -109,7 +109,7 @@ Deno.test("Outbox: replies and broadcasts arrive in the order they were made", a
 Deno.test("Outbox: unfollow/append/follow skips one broadcast (a joiner's own notice)", async () => {
   const log = new FanoutLog();
   const sink = new FakeSink();
-  const box = new Outbox(log, sink);
+  const box = new Outbox({ log }, sink, "x");
   box.follow();
   log.append(bytes("a\n"));
   box.unfollow();
@@ -123,7 +123,7 @@ Deno.test("Outbox: unfollow/append/follow skips one broadcast (a joiner's own no
 Deno.test("Outbox: one write in flight; what comes meanwhile goes in the next", async () => {
   const log = new FanoutLog();
   const sink = new FakeSink(true);
-  const box = new Outbox(log, sink, { schedule: () => {} }); // the test flushes by hand
+  const box = new Outbox({ log, schedule: () => {} }, sink, "x"); // the test flushes by hand
   box.follow();
   log.append(bytes("1"));
   box.flush();
@@ -145,7 +145,7 @@ Deno.test("Outbox: one write in flight; what comes meanwhile goes in the next", 
 Deno.test("Outbox: partial writes go on from where they stopped", async () => {
   const log = new FanoutLog();
   const sink = new FakeSink(false, 3);
-  const box = new Outbox(log, sink);
+  const box = new Outbox({ log }, sink, "x");
   box.send(bytes("private"));
   box.follow();
   log.append(bytes("abcdefg"));
@@ -156,7 +156,7 @@ Deno.test("Outbox: partial writes go on from where they stopped", async () => {
 Deno.test("Outbox: stuckFor counts only while a write waits", async () => {
   const log = new FanoutLog();
   const sink = new FakeSink(true);
-  const box = new Outbox(log, sink, { schedule: () => {} });
+  const box = new Outbox({ log, schedule: () => {} }, sink, "x");
   box.follow();
   log.append(bytes("x"));
   assertEquals(box.stuckFor(performance.now() + 1000), 0); // queued, but nothing in flight
@@ -172,7 +172,7 @@ Deno.test("Outbox: a failed write is told once, and the outbox then holds nothin
   const log = new FanoutLog();
   const sink = new FakeSink(true);
   const errors: unknown[] = [];
-  const box = new Outbox(log, sink, { onError: (e) => errors.push(e) });
+  const box = new Outbox({ log, onError: (_, e) => errors.push(e) }, sink, "x");
   box.follow();
   log.append(bytes("x"));
   box.flush();
@@ -191,10 +191,50 @@ Deno.test("Outbox: onProgress after each write; flushed() waits for all queued s
   const log = new FanoutLog();
   const sink = new FakeSink();
   let progress = 0;
-  const box = new Outbox(log, sink, { onProgress: () => progress++ });
+  const box = new Outbox({ log, onProgress: () => progress++ }, sink, "x");
   box.send(bytes("a"));
   box.send(bytes("b"));
   await box.flushed();
   assertEquals(sink.writes.join(""), "ab");
   assertEquals(progress, sink.writes.length);
+});
+
+Deno.test("Outbox: the owner is what the shared callbacks are told about", async () => {
+  const log = new FanoutLog();
+  const sink = new FakeSink(true);
+  const told: string[] = [];
+  const shared = {
+    log,
+    onProgress: (o: string) => told.push(`progress ${o}`),
+    onError: (o: string) => told.push(`error ${o}`),
+  };
+  const a = new Outbox(shared, sink, "a");
+  const b = new Outbox(shared, sink, "b");
+  a.send(bytes("1"));
+  b.send(bytes("2"));
+  await tick();
+  sink.finish();
+  sink.fail(new Error("reset"));
+  await tick();
+  assertEquals(told, ["progress a", "error b"]);
+});
+
+Deno.test("Outbox: a write from the followed range is credited right when unfollow comes mid-write", async () => {
+  const log = new FanoutLog();
+  const sink = new FakeSink(true, 2);
+  const box = new Outbox({ log, schedule: () => {} }, sink, "x");
+  box.follow();
+  log.append(bytes("abcd"));
+  box.flush(); // writes "ab" from the followed range
+  box.unfollow(); // the range becomes [0, 4) in the queue while the write is out
+  box.send(bytes("!"));
+  sink.finish();
+  await tick();
+  for (let i = 0; i < 5 && box.held > 0; i++) {
+    box.flush();
+    sink.finish();
+    await tick();
+  }
+  assertEquals(sink.writes.join(""), "abcd!");
+  assertEquals(box.held, 0);
 });

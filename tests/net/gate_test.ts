@@ -54,19 +54,3 @@ Deno.test("Gate: dispose() opens for good", async () => {
   assertEquals(gate.closed, false);
   assertEquals(await pending, 1);
 });
-
-Deno.test("Gate: a read under way when the gate closes hands its bytes on only after open()", async () => {
-  let finish: (n: number) => void = () => {};
-  const gate = new Gate();
-  const guarded = gate.guard({ read: () => new Promise<number>((r) => (finish = r)) });
-  let got: number | null | undefined;
-  const reading = guarded.read(new Uint8Array(8)).then((n) => (got = n));
-  await turn();
-  gate.close();
-  finish(5);
-  await turn();
-  assertEquals(got, undefined);
-  gate.open();
-  await reading;
-  assertEquals(got, 5);
-});
