@@ -251,9 +251,20 @@ export async function runTcpChatServer(
     if (event?.kind === "left") {
       c.out.unfollow();
       log(logLines.left(event.name, c.peer, event.why));
+      // Signed out but still connected: a stranger again, with a deadline again.
+      if (!c.gone) armSigninTimer(c);
     }
     if (outcome.broadcast !== undefined) broadcast(outcome.broadcast, outcome.except);
     if (event?.kind === "joined" && !c.gone) c.out.follow();
+  };
+
+  /** A connection that is not signed in gets `signinTimeoutMs` to sign in (again). */
+  const armSigninTimer = (c: Client) => {
+    c.signinTimer = setTimeout(() => {
+      if (c.gone || room.nameOf(c) !== undefined) return;
+      sendTo(c, signinTimeoutLine);
+      c.out.flushed().then(() => drop(c, { kind: "failed", reason: signinTimeoutReason }));
+    }, signinTimeoutMs);
   };
 
   const onWriteError = (c: Client, err: unknown) => {
@@ -322,11 +333,7 @@ export async function runTcpChatServer(
       }
       const c = new Client(conn, shared);
       clients.add(c);
-      c.signinTimer = setTimeout(() => {
-        if (c.gone || room.nameOf(c) !== undefined) return;
-        sendTo(c, signinTimeoutLine);
-        c.out.flushed().then(() => drop(c, { kind: "failed", reason: signinTimeoutReason }));
-      }, signinTimeoutMs);
+      armSigninTimer(c);
       const task = serve(c);
       tasks.add(task);
       task.finally(() => tasks.delete(task));

@@ -358,4 +358,9 @@ Deno.test("TCP chat closes a connection that does not sign in within --signin-ti
   // The member signed in before the deadline and is still served.
   await member.send("who");
   assertMatch(await member.log.waitFor(/^Users: /), /^Users: dora$/);
+  // Signing out makes it a stranger again, with a deadline again.
+  await member.send("signout");
+  await member.log.waitFor("OK signed out dora");
+  await member.log.waitFor("ERR did not sign in within 1 s", 5000);
+  await member.log.ended();
 });
