@@ -10,7 +10,7 @@
  */
 import denoJson from "./deno.json" with { type: "json" };
 import { type CommandEntry, COMMANDS, loadCommand, SECTIONS } from "./lib/cli/commands.ts";
-import { describeError, HelpRequest, UsageError } from "./lib/cli/errors.ts";
+import { describeError, FailError, HelpRequest, UsageError } from "./lib/cli/errors.ts";
 import { currentUsage } from "./lib/cli/flags.ts";
 
 const USAGE = "usage: socklab <command> [options] [arguments]   (socklab --help lists commands)";
@@ -89,10 +89,9 @@ export async function run(args: string[]): Promise<number> {
       if (usage) console.error(usage);
       return 2;
     }
-    if (!(err instanceof Error) || !("exitCode" in err)) {
-      // Unexpected: keep one line on stderr, the stack only when asked for.
-      if (Deno.env.get("SOCKLAB_DEBUG") && err instanceof Error) console.error(err.stack);
-    }
+    if (err instanceof FailError) return err.exitCode;
+    // Unexpected: keep one line on stderr, the stack only when asked for.
+    if (Deno.env.get("SOCKLAB_DEBUG") && err instanceof Error) console.error(err.stack);
     return 1;
   } finally {
     for (const sig of installed) Deno.removeSignalListener(sig, onSignal);
