@@ -150,7 +150,7 @@ export function errLine(reason: string): string {
 export type LeaveReason =
   | { kind: "signout" }
   | { kind: "closed" }
-  | { kind: "failed"; reason: string };
+  | { kind: "failed"; reason: string; /** It could not keep up with the room. */ slow?: boolean };
 
 /** `*** NAME joined` */
 export function joinedNotice(name: string): string {

@@ -1,16 +1,9 @@
 /**
- * The TCP chat server: one connection per client, a room of signed-in
- * connections, and a bounded batching outgoing queue per connection so one
- * client that stops reading is dropped instead of stalling the others.
- *
- * Fan-out under load: a broadcast is appended once to a shared log
- * ({@linkcode FanoutLog}); each client's {@linkcode Outbox} knows how far it
- * has written, and the outboxes are written on a shared tick
- * ({@linkcode FlushTicker}), one write per client carrying everything since
- * its last. A client that falls behind while still reading closes the read
- * {@linkcode Gate} (senders wait in TCP, as they would on a blocking server,
- * and nobody's messages are lost); one whose write waits for long is dropped
- * (see lib/net/backlog.ts).
+ * The TCP chat server: one connection per client, each a {@linkcode Seat} of
+ * the {@linkcode Room}; lines reach the room's members through the shared
+ * log and tick of {@linkcode TcpFanout}, so one client that stops reading is
+ * dropped instead of stalling the others. Limits: connections in all and per
+ * source address, a sign-in deadline for strangers, a line length.
  *
  * ```sh
  * socklab chat-server --port 5600
@@ -19,15 +12,14 @@
  * @module
  */
 import { formatAddr } from "../net/address.ts";
-import { backlogLimits, DEFAULT_STALL_MS, judgeBacklog, lagOver } from "../net/backlog.ts";
-import { FanoutLog, Outbox, type OutboxShared } from "../net/fanout.ts";
-import { FlushTicker } from "../net/flush_ticker.ts";
-import { Gate } from "../net/gate.ts";
-import { listenLine } from "../net/server.ts";
+import { Outbox, type OutboxShared } from "../net/fanout.ts";
 import { forEachLine } from "../net/line_reader.ts";
-import { closeQuietly, isGone } from "../net/tcp.ts";
+import type { ServiceMonitor } from "../net/monitor.ts";
+import { SourceQuota } from "../net/quota.ts";
+import { listenLine } from "../net/server.ts";
+import { closeQuietly } from "../net/tcp.ts";
 import { reason } from "../net/udp.ts";
-import { ChatRoom, type Outcome } from "./members.ts";
+import { MemoryBus, type RoomBus } from "./bus.ts";
 import {
   DEFAULT_MAX_LINE,
   type LeaveReason,
@@ -36,29 +28,26 @@ import {
   serverFullLine,
   tooLongLine,
 } from "./protocol.ts";
+import { Room, type RoomOutput, type Seat } from "./room.ts";
+import { DEFAULT_FLUSH_INTERVAL_MS, TcpFanout } from "./tcp_fanout.ts";
+
+export { DEFAULT_FLUSH_INTERVAL_MS };
 
 /** Default most clients connected at once. */
 export const DEFAULT_MAX_CLIENTS = 1024;
 /** Default bound of each client's outgoing queue, in bytes. */
 export const DEFAULT_MAX_QUEUE = 256 * 1024;
 /**
- * Default least time between two writes to one client under load, in ms: the
- * price of batching is at most this much latency; it keeps the writes per
- * second near clients × 500 whatever the message rate.
+ * Default time a TCP connection has to sign in: a connection that never signs
+ * in would otherwise hold one of the max-clients slots for ever.
  */
-export const DEFAULT_FLUSH_INTERVAL_MS = 2;
+export const DEFAULT_SIGNIN_TIMEOUT_MS = 60_000;
 /**
  * Read buffer per connection. Every idle client holds one in its pending read,
  * so it is small (measured: 1 KiB cost 1.5 KiB more RSS per client than 256 B);
  * chat lines are short and longer ones arrive in pieces.
  */
 const READ_BUFFER = 256;
-
-/**
- * Default time a TCP connection has to sign in: a connection that never signs
- * in would otherwise hold one of the max-clients slots for ever.
- */
-export const DEFAULT_SIGNIN_TIMEOUT_MS = 60_000;
 
 /** Options of the chat servers. */
 export interface ChatServerOptions {
@@ -68,281 +57,227 @@ export interface ChatServerOptions {
   log?: (line: string) => void;
   /** Most clients at once (TCP: connections; UDP: members); default {@linkcode DEFAULT_MAX_CLIENTS}. */
   maxClients?: number;
+  /**
+   * Most clients from one source address (TCP: connections; UDP: members);
+   * default a quarter of `maxClients`, at least 16 (lib/net/quota.ts).
+   */
+  maxPerSource?: number;
   /** Bound of each TCP client's outgoing queue in bytes (default {@linkcode DEFAULT_MAX_QUEUE}). */
   maxQueue?: number;
   /** Longest client line in bytes (default 4096). */
   maxLine?: number;
   /** TCP: ms a connection may stay without signing in (default {@linkcode DEFAULT_SIGNIN_TIMEOUT_MS}). */
   signinTimeoutMs?: number;
-  /** TCP: ms without write progress that makes a backlog a stall (default {@linkcode DEFAULT_STALL_MS}). */
+  /** TCP: ms without write progress that makes a backlog a stall (default 250). */
   stallMs?: number;
   /** TCP: least ms between two writes to one client (default {@linkcode DEFAULT_FLUSH_INTERVAL_MS}). */
   flushIntervalMs?: number;
+  /** UDP: ms a member may stay silent before it is signed out (default 300,000). */
+  memberTtlMs?: number;
+  /** The room-wide half of the room (default: a {@linkcode MemoryBus}, this server alone). */
+  bus?: RoomBus;
+  /** Told of every line handled, sign-ins, sign-outs and drops (the lab console). */
+  monitor?: ServiceMonitor;
 }
 
 const encoder = new TextEncoder();
 
 /** One connected client (signed in or not). */
-class Client {
+class TcpSeat implements Seat {
   readonly conn: Deno.TcpConn;
   readonly peer: string;
-  readonly out: Outbox<Client>;
+  readonly host: string;
+  readonly out: Outbox<TcpSeat>;
+  name: string | undefined = undefined;
   gone = false;
+  hinted = false;
   /** Closes the connection if it has not signed in in time. */
   signinTimer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(conn: Deno.TcpConn, shared: OutboxShared<Client>) {
+  constructor(conn: Deno.TcpConn, shared: OutboxShared<TcpSeat>) {
     this.conn = conn;
+    this.host = conn.remoteAddr.hostname;
     this.peer = formatAddr(conn.remoteAddr);
-    this.out = new Outbox<Client>(shared, conn, this);
+    this.out = new Outbox<TcpSeat>(shared, conn, this);
   }
 }
 
-/** Serves the chat over TCP on an open listener until the signal aborts. */
-export async function runTcpChatServer(
-  listener: Deno.TcpListener,
-  options: ChatServerOptions,
-): Promise<void> {
-  const log = options.log ?? console.log;
-  const { signal } = options;
-  const maxClients = options.maxClients ?? DEFAULT_MAX_CLIENTS;
-  const maxQueue = options.maxQueue ?? DEFAULT_MAX_QUEUE;
-  const maxLine = options.maxLine ?? DEFAULT_MAX_LINE;
-  const limits = backlogLimits(maxQueue, options.stallMs ?? DEFAULT_STALL_MS);
-  const notReading = (bytes: number) => `outgoing queue over ${bytes} bytes (client not reading)`;
-  const tooSlow = `outgoing queue over ${limits.hardBytes} bytes (client too slow)`;
-  const ticker = new FlushTicker(options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS);
-  // Closed while a client that still reads lags behind: see the module doc.
-  const gate = new Gate();
-  const laggers = new Set<Client>();
-  const suspects = new Set<Client>();
-  let watchdog: ReturnType<typeof setTimeout> | undefined;
-  const tooLong = encoder.encode(`${tooLongLine(maxLine)}\n`);
-  const signinTimeoutMs = options.signinTimeoutMs ?? DEFAULT_SIGNIN_TIMEOUT_MS;
-  const signinTimeoutReason = `did not sign in within ${signinTimeoutMs / 1000} s`;
-  const signinTimeoutLine = encoder.encode(`ERR ${signinTimeoutReason}\n`);
-  const room = new ChatRoom<Client>();
-  const clients = new Set<Client>();
-  const tasks = new Set<Promise<void>>();
-  // Every broadcast, once; members follow it (see apply).
-  const fanout = new FanoutLog();
-  let fanoutDirty = false;
-  // Backlogs are judged on each tick, and also whenever the log has grown by
-  // an eighth of the queue bound since the last time, so a burst read
-  // between two ticks closes the gate long before anybody's queue is full.
-  const checkEvery = Math.max(1, limits.maxBytes / 8);
-  let checkedAt = 0;
+/** The TCP chat server's state: its listener, room, fan-out and limits. */
+export class TcpChatServer implements RoomOutput<TcpSeat> {
+  readonly room: Room<TcpSeat>;
+  readonly #listener: Deno.TcpListener;
+  readonly #signal: AbortSignal;
+  readonly #log: (line: string) => void;
+  readonly #fanout: TcpFanout<TcpSeat>;
+  readonly #quota: SourceQuota;
+  readonly #maxClients: number;
+  readonly #maxLine: number;
+  readonly #tooLong: Uint8Array;
+  readonly #signinTimeoutMs: number;
+  readonly #tasks = new Set<Promise<void>>();
 
-  const drop = (c: Client, why: LeaveReason) => {
+  constructor(listener: Deno.TcpListener, options: ChatServerOptions) {
+    this.#listener = listener;
+    this.#signal = options.signal;
+    this.#log = options.log ?? console.log;
+    this.#maxClients = options.maxClients ?? DEFAULT_MAX_CLIENTS;
+    const perSource = options.maxPerSource ?? Infinity;
+    this.#quota = new SourceQuota({ perSource });
+    this.#maxLine = options.maxLine ?? DEFAULT_MAX_LINE;
+    this.#tooLong = encoder.encode(`${tooLongLine(this.#maxLine)}\n`);
+    this.#signinTimeoutMs = options.signinTimeoutMs ?? DEFAULT_SIGNIN_TIMEOUT_MS;
+    this.#fanout = new TcpFanout<TcpSeat>({
+      maxQueue: options.maxQueue ?? DEFAULT_MAX_QUEUE,
+      stallMs: options.stallMs,
+      flushIntervalMs: options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS,
+      drop: (c, why) => this.drop(c, why),
+    });
+    this.room = new Room(options.bus ?? new MemoryBus(), this, { monitor: options.monitor });
+  }
+
+  /** Accepts and serves clients until the signal aborts; then closes everything. */
+  async run(): Promise<void> {
+    const signal = this.#signal;
+    this.#log(listenLine("chat-server", this.#listener.addr));
+    const onAbort = () => this.#close();
+    signal.addEventListener("abort", onAbort, { once: true });
+    try {
+      while (!signal.aborted) {
+        const conn = await this.#accept();
+        if (conn === "stop") break;
+        if (conn !== undefined) this.#admit(conn);
+      }
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+      this.#close();
+      await Promise.allSettled([...this.#tasks]);
+    }
+  }
+
+  /** Removes `c` at once: its connection closes and the room hears it left. */
+  drop(c: TcpSeat, why: LeaveReason): void {
     if (c.gone) return;
     c.gone = true;
     clearTimeout(c.signinTimer);
     c.out.close();
     closeQuietly(c.conn);
-    clients.delete(c);
-    unlag(c);
-    suspects.delete(c);
-    const name = room.nameOf(c);
-    if (name === undefined) {
-      if (why.kind === "failed") log(logLines.strangerDropped(c.peer, why.reason));
+    this.#fanout.remove(c);
+    if (c.name === undefined) {
+      if (why.kind === "failed") this.#log(logLines.strangerDropped(c.peer, why.reason));
       return;
     }
-    apply(c, room.leave(c, why));
-  };
+    void this.room.leave(c, why);
+  }
 
-  /** Judges `c`'s backlog (see lib/net/backlog.ts); false when it was dropped. */
-  const check = (c: Client, now: number): boolean => {
-    const held = c.out.held;
-    if (held <= limits.lagBytes) return true;
-    const stuck = c.out.stuckFor(now);
-    const verdict = judgeBacklog(held, stuck, limits);
-    if (verdict === "overflow") {
-      const why = stuck > limits.stallMs ? notReading(limits.hardBytes) : tooSlow;
-      drop(c, { kind: "failed", reason: why });
-    } else if (verdict === "stalled") drop(c, { kind: "failed", reason: notReading(maxQueue) });
-    else if (verdict === "lagging") lag(c);
-    else if (stuck > limits.stallMs) suspect(c);
-    return !c.gone;
-  };
+  // RoomOutput: what the room asks of the connections.
 
-  /** A line for `c` alone, after everything it was given before. */
-  const sendTo = (c: Client, bytes: Uint8Array) => {
-    if (c.gone) return;
-    c.out.send(bytes);
-    check(c, performance.now());
-  };
+  reply(c: TcpSeat, line: string): void {
+    this.#fanout.sendTo(c, encoder.encode(`${line}\n`));
+  }
 
-  /** On a tick after broadcasts: writes every outbox, judges backlogs, trims the log. */
-  const flushAll = () => {
-    fanoutDirty = false;
-    checkedAt = fanout.head;
-    const now = performance.now();
-    let needed = fanout.head;
-    // A drop during the walk is safe: a Set walk skips entries deleted ahead of it.
-    for (const c of clients) {
-      if (!check(c, now)) continue;
-      c.out.flush();
-      needed = Math.min(needed, c.out.needs);
+  broadcast(line: string, except: TcpSeat | undefined): void {
+    this.#fanout.broadcast(encoder.encode(`${line}\n`), except);
+  }
+
+  joined(c: TcpSeat): void {
+    // Signed in: its sign-in deadline is over (and an idle member holds no timer).
+    clearTimeout(c.signinTimer);
+    c.signinTimer = undefined;
+    this.#log(logLines.joined(c.name!, c.peer));
+    // A member follows the log from its sign-in (after its own reply) to its leaving.
+    if (!c.gone) c.out.follow();
+  }
+
+  left(c: TcpSeat, name: string, why: LeaveReason): void {
+    c.out.unfollow();
+    this.#log(logLines.left(name, c.peer, why));
+    // Signed out but still connected: a stranger again, with a deadline again.
+    if (!c.gone) this.#armSigninTimer(c);
+  }
+
+  /** The next connection; undefined after a failure already handled; "stop" at shutdown. */
+  async #accept(): Promise<Deno.TcpConn | undefined | "stop"> {
+    const signal = this.#signal;
+    let conn: Deno.TcpConn;
+    try {
+      conn = await this.#listener.accept();
+    } catch (err) {
+      if (signal.aborted || err instanceof Deno.errors.BadResource) return "stop";
+      // Out of descriptors, say: wait a little instead of spinning.
+      this.#log(`socklab chat-server: accept failed: ${reason(err)}`);
+      await pause(100, signal);
+      return undefined;
     }
-    fanout.trim(needed);
-  };
+    if (!signal.aborted) return conn;
+    closeQuietly(conn);
+    return "stop";
+  }
 
-  // Backpressure: the gate stays closed while any client in `laggers` is
-  // still reading with a backlog. The watchdog notices a lagger whose write
-  // got stuck (it stops holding the gate and becomes a suspect) and drops a
-  // suspect that stays stuck, traffic or not.
-  const lag = (c: Client) => {
-    if (laggers.has(c)) return;
-    laggers.add(c);
-    gate.close();
-    watchdog ??= setTimeout(watch, limits.stallMs / 5);
-  };
-  const unlag = (c: Client) => {
-    if (!laggers.delete(c) || laggers.size > 0) return;
-    gate.open();
-  };
-  const suspect = (c: Client) => {
-    suspects.add(c);
-    watchdog ??= setTimeout(watch, limits.stallMs / 5);
-  };
-  const watch = () => {
-    watchdog = undefined;
-    const now = performance.now();
-    for (const c of laggers) {
-      const stuck = c.out.stuckFor(now);
-      if (!lagOver(c.out.held, stuck, limits)) continue;
-      unlag(c);
-      if (stuck > limits.stallMs) suspects.add(c);
+  /** Takes a new connection in, or turns it away when the server or its source is full. */
+  #admit(conn: Deno.TcpConn): void {
+    const refusal = this.#fanout.clients.size >= this.#maxClients
+      ? serverFullLine(this.#maxClients)
+      : undefined;
+    if (refusal !== undefined) {
+      this.#log(logLines.refused(formatAddr(conn.remoteAddr), refusal.slice(4)));
+      conn.write(encoder.encode(`${refusal}\n`)).catch(() => {}).finally(() => closeQuietly(conn));
+      return;
     }
-    for (const c of suspects) {
-      if (c.gone || c.out.stuckFor(now) <= limits.stallMs) suspects.delete(c);
-      else if (!check(c, now)) suspects.delete(c);
+    try {
+      conn.setNoDelay(true);
+    } catch {
+      // the peer is already gone; the read loop will notice
     }
-    if (laggers.size > 0 || suspects.size > 0) watchdog = setTimeout(watch, limits.stallMs / 5);
-  };
-  const onProgress = (c: Client) => {
-    if (laggers.has(c) && lagOver(c.out.held, 0, limits)) unlag(c);
-  };
+    const c = new TcpSeat(conn, this.#fanout.shared);
+    this.#fanout.clients.add(c);
+    this.#armSigninTimer(c);
+    const task = this.#serve(c);
+    this.#tasks.add(task);
+    task.finally(() => this.#tasks.delete(task));
+  }
 
-  /** One append for every member (every follower), `except` skipping it. */
-  const broadcast = (line: string, except: Client | undefined) => {
-    const skip = except !== undefined && except.out.following;
-    if (skip) except.out.unfollow();
-    fanout.append(encoder.encode(`${line}\n`));
-    if (skip) except.out.follow();
-    if (fanout.head - checkedAt > checkEvery) return flushAll();
-    if (fanoutDirty) return;
-    fanoutDirty = true;
-    ticker.schedule(flushAll);
-  };
-
-  // Followers of the log are exactly the room's members: a member follows
-  // from its sign-in (after its own reply and join notice) to its leaving
-  // (before the notice of it).
-  const apply = (c: Client, outcome: Outcome<Client>) => {
-    const event = outcome.event;
-    if (outcome.reply !== undefined && !c.gone) sendTo(c, encoder.encode(`${outcome.reply}\n`));
-    if (event?.kind === "joined") {
-      // Signed in: its sign-in deadline is over (and an idle member holds no timer).
-      clearTimeout(c.signinTimer);
-      c.signinTimer = undefined;
-      log(logLines.joined(event.name, c.peer));
+  /** Reads `c`'s lines into the room until it closes. */
+  async #serve(c: TcpSeat): Promise<void> {
+    try {
+      await forEachLine(this.#fanout.gate.guard(c.conn), (frame) => {
+        if (c.gone) return false;
+        if (frame.kind === "overflow") return this.#fanout.sendTo(c, this.#tooLong);
+        return this.room.handle(c, parseRequest(frame.text));
+      }, { maxLine: this.#maxLine, bufferSize: READ_BUFFER });
+      this.drop(c, { kind: "closed" });
+    } catch (err) {
+      this.drop(c, { kind: "failed", reason: reason(err) });
     }
-    if (event?.kind === "left") {
-      c.out.unfollow();
-      log(logLines.left(event.name, c.peer, event.why));
-      // Signed out but still connected: a stranger again, with a deadline again.
-      if (!c.gone) armSigninTimer(c);
-    }
-    if (outcome.broadcast !== undefined) broadcast(outcome.broadcast, outcome.except);
-    if (event?.kind === "joined" && !c.gone) c.out.follow();
-  };
+  }
 
   /** A connection that is not signed in gets `signinTimeoutMs` to sign in (again). */
-  const armSigninTimer = (c: Client) => {
+  #armSigninTimer(c: TcpSeat): void {
+    const why = `did not sign in within ${this.#signinTimeoutMs / 1000} s`;
     c.signinTimer = setTimeout(() => {
-      if (c.gone || room.nameOf(c) !== undefined) return;
-      sendTo(c, signinTimeoutLine);
-      c.out.flushed().then(() => drop(c, { kind: "failed", reason: signinTimeoutReason }));
-    }, signinTimeoutMs);
-  };
+      if (c.gone || c.name !== undefined) return;
+      this.#fanout.sendTo(c, encoder.encode(`ERR ${why}\n`));
+      c.out.flushed().then(() => this.drop(c, { kind: "failed", reason: why }));
+    }, this.#signinTimeoutMs);
+  }
 
-  const onWriteError = (c: Client, err: unknown) => {
-    drop(c, isGone(err) ? { kind: "closed" } : { kind: "failed", reason: reason(err) });
-  };
-
-  const serve = async (c: Client) => {
-    try {
-      await forEachLine(gate.guard(c.conn), (frame) => {
-        if (c.gone) return false;
-        if (frame.kind === "overflow") sendTo(c, tooLong);
-        else apply(c, room.handle(c, parseRequest(frame.text)));
-      }, { maxLine, bufferSize: READ_BUFFER });
-      drop(c, { kind: "closed" });
-    } catch (err) {
-      drop(c, { kind: "failed", reason: reason(err) });
-    }
-  };
-
-  log(listenLine("chat-server", listener.addr));
-  const shared: OutboxShared<Client> = {
-    log: fanout,
-    onError: onWriteError,
-    onProgress,
-    schedule: ticker.schedule,
-  };
-  const onAbort = () => {
-    ticker.stop();
-    gate.dispose();
-    clearTimeout(watchdog);
-    closeQuietly(listener);
-    for (const c of clients) {
+  #close(): void {
+    this.#fanout.stop();
+    closeQuietly(this.#listener);
+    for (const c of this.#fanout.clients) {
       clearTimeout(c.signinTimer);
       c.gone = true;
       c.out.close();
       closeQuietly(c.conn);
     }
-  };
-  signal.addEventListener("abort", onAbort, { once: true });
-  try {
-    while (!signal.aborted) {
-      let conn: Deno.TcpConn;
-      try {
-        conn = await listener.accept();
-      } catch (err) {
-        if (signal.aborted || err instanceof Deno.errors.BadResource) break;
-        // Out of descriptors, say: wait a little instead of spinning.
-        log(`socklab chat-server: accept failed: ${reason(err)}`);
-        await pause(100, signal);
-        continue;
-      }
-      if (signal.aborted) {
-        closeQuietly(conn);
-        break;
-      }
-      if (clients.size >= maxClients) {
-        log(logLines.refused(formatAddr(conn.remoteAddr), `server full (${maxClients} clients)`));
-        await conn.write(encoder.encode(`${serverFullLine(maxClients)}\n`)).catch(() => {});
-        closeQuietly(conn);
-        continue;
-      }
-      try {
-        conn.setNoDelay(true);
-      } catch {
-        // the peer is already gone; the read loop will notice
-      }
-      const c = new Client(conn, shared);
-      clients.add(c);
-      armSigninTimer(c);
-      const task = serve(c);
-      tasks.add(task);
-      task.finally(() => tasks.delete(task));
-    }
-  } finally {
-    signal.removeEventListener("abort", onAbort);
-    onAbort();
-    await Promise.allSettled([...tasks]);
   }
+}
+
+/** Serves the chat over TCP on an open listener until the signal aborts. */
+export function runTcpChatServer(
+  listener: Deno.TcpListener,
+  options: ChatServerOptions,
+): Promise<void> {
+  return new TcpChatServer(listener, options).run();
 }
 
 function pause(ms: number, signal: AbortSignal): Promise<void> {

@@ -32,20 +32,23 @@ export interface ByteSource {
 /**
  * Calls `onFrame` for every frame read from `conn` until EOF or a reset (a
  * reset ends it like EOF), then for the unterminated tail. `onFrame` returning
- * `false` stops reading. Other read errors reject.
+ * `false` stops reading; returning a promise holds the next frame (and the
+ * next read) until it settles, so a handler that must wait (a shared store)
+ * still sees one connection's lines in order. Other read errors reject.
  */
 export async function forEachLine(
   conn: ByteSource,
-  onFrame: (frame: Frame) => void | boolean,
+  onFrame: (frame: Frame) => void | boolean | Promise<void | boolean>,
   options: ReadLinesOptions = {},
 ): Promise<void> {
   const framer = new LineFramer({ maxLine: options.maxLine });
   const buf = new Uint8Array(options.bufferSize ?? 4096);
   for (let n; (n = await readSome(conn, buf)) !== null;) {
     for (const frame of framer.push(buf.subarray(0, n))) {
-      if (onFrame(frame) === false) return;
+      const r = onFrame(frame);
+      if (r === false || (r instanceof Promise && (await r) === false)) return;
     }
   }
   const last = framer.end();
-  if (last) onFrame(last);
+  if (last) await onFrame(last);
 }
