@@ -48,6 +48,11 @@ export interface ChatLink {
   readonly lostReason: string;
   /** Sends one protocol line; throws when the server is gone. */
   send(line: string): Promise<void>;
+  /**
+   * Keeps the membership alive where the server signs out silent members
+   * (UDP): told the server's limit by its CONFIRM line.
+   */
+  keepAlive?(ttlSeconds: number): void;
   /** The next line from the server; null once the server is gone (or the link closed). */
   receive(): Promise<string | null>;
   close(): Promise<void>;
@@ -115,6 +120,7 @@ export class UdpLink implements ChatLink {
   #hiddenUsers = 0;
   /** Why the link ended early (the server's port refused), if it did. */
   #lost: string | undefined;
+  #keepAlive: ReturnType<typeof setInterval> | undefined;
 
   constructor(
     sock: UdpSocket,
@@ -137,7 +143,8 @@ export class UdpLink implements ChatLink {
 
   async send(line: string): Promise<void> {
     await this.#sock.send(line, this.#server);
-    const req = parseRequest(line);
+    // (A signin may end with the cookie the server asked for.)
+    const req = parseRequest(line.replace(/ cookie=[0-9a-f]+$/, ""));
     if (req.kind === "signin") this.#name = req.name;
     if (req.kind === "empty" || req.kind === "invalid") return;
     // Re-sending a chat line could show it twice: ask who is there instead.
@@ -185,7 +192,20 @@ export class UdpLink implements ChatLink {
     }
   }
 
+  /**
+   * Sends an empty line (ignored by the server, but it counts as a sign of
+   * life) three times per `ttlSeconds`, so a quiet member stays signed in.
+   */
+  keepAlive(ttlSeconds: number): void {
+    clearInterval(this.#keepAlive);
+    const every = Math.max(200, (ttlSeconds * 1000) / 3);
+    this.#keepAlive = setInterval(() => {
+      this.#sock.send("\n", this.#server).catch(() => {});
+    }, every);
+  }
+
   async close(): Promise<void> {
+    clearInterval(this.#keepAlive);
     await this.#sock.close();
   }
 }
@@ -314,6 +334,12 @@ async function signIn(
       }
       const reply = parseServerLine(line);
       if (reply.kind === "signedIn") return reply.name;
+      if (reply.kind === "confirm") {
+        // The UDP server asks the address to prove it receives: echo its cookie.
+        link.keepAlive?.(reply.ttlSeconds);
+        await link.send(reply.request);
+        continue;
+      }
       if (reply.kind === "err") {
         if (!kb.interactive) {
           throw new FailError(`cannot sign in as '${name}': ${printableText(reply.reason)}`);

@@ -6,20 +6,27 @@
  * Wire grammar (TCP: each line ends with LF, CR LF accepted; UDP: one line per
  * datagram, a trailing line end is ignored):
  * ```text
- * request   = signin / signout / who / chat / ""        ; "" (an empty line) is ignored
- * signin    = "signin" SP name
+ * request   = signin / signout / who / chat / help / ""  ; "" (an empty line) is ignored
+ * signin    = "signin" SP name [ SP "cookie=" 16HEXDIG ] ; UDP: the cookie of a confirm line
  * signout   = "signout" [ SP name ]
  * who       = "who" [ SP *any ]                          ; the lecture sends "who NAME"
  * chat      = "chat" SP text
+ * help      = "help" [ SP *any ]                         ; answered to anyone
  * name      = 1*32( ALPHA / DIGIT / "_" / "." / "-" )  ; unique, case-insensitively
  *
- * reply     = msg / users / ok / err / notice
+ * reply     = msg / users / ok / err / notice / confirm / commands
  * msg       = "Msg " name " says: " text               ; to every member, sender included
  * users     = "Users:" *( SP name )                     ; answer to who, in sign-in order
  * ok        = "OK signed in as " name / "OK signed out " name
- * err       = "ERR " reason
+ * err       = "ERR " reason                             ; to a stranger: once, how to sign in
  * notice    = "*** " name ( " joined" / " left" / " was disconnected (" reason ")" )
+ * confirm   = "CONFIRM to sign in, send: signin " name " cookie=" 16HEXDIG
+ *             " (members silent for " 1*DIGIT " s are signed out; an empty line keeps you in)"
+ * commands  = "Commands: " *any                         ; answer to help
  * ```
+ * `confirm` is the UDP server's answer to a `signin` without a valid cookie:
+ * an address that never receives it never becomes a member, so nobody can
+ * sign other people's addresses in (see lib/net/amplification.ts).
  * Command words are case-insensitive. Control characters in a chat text are
  * shown as `\xNN`, so no client can send escape sequences to the others'
  * terminals or split a line in two.
@@ -48,6 +55,7 @@ export type Request =
   | { kind: "signout"; name?: string }
   | { kind: "who" }
   | { kind: "chat"; text: string }
+  | { kind: "help" }
   | { kind: "empty" }
   | { kind: "invalid"; reason: string; command?: string };
 
@@ -80,6 +88,9 @@ const PARSERS: Record<string, Parser> = {
     if (rest === "") return { kind: "invalid", reason: "empty message", command: "chat" };
     return { kind: "chat", text: printableText(rest) };
   },
+  help() {
+    return { kind: "help" };
+  },
 };
 
 /**
@@ -98,7 +109,7 @@ export function parseRequest(line: string): Request {
     return {
       kind: "invalid",
       reason: `unknown command '${printableText(m?.[1] ?? text).slice(0, 40)}' ` +
-        `(use signin, signout, who, chat)`,
+        `(use signin, signout, who, chat, help)`,
     };
   }
   return parser(rest);
@@ -110,6 +121,8 @@ export function formatRequest(
   me = "",
 ): string {
   switch (req.kind) {
+    case "help":
+      return "help";
     case "signin":
       return `signin ${req.name}`;
     case "signout":
@@ -169,6 +182,28 @@ export function tooLongLine(maxLine: number): string {
   return errLine(`line too long (max ${maxLine} bytes)`);
 }
 
+/** The answer to `help`, one line. */
+export const HELP_LINE =
+  "Commands: signin NAME, chat TEXT, who, signout, help (NAME: 1-32 letters, digits, _ . -)";
+
+/** What a client that has not signed in is told (once) when it sends anything but signin. */
+export const SIGNIN_FIRST_LINE = 'ERR not signed in: send "signin NAME" first (or "help")';
+
+/** The UDP server's answer to a signin without a valid cookie (see the module doc). */
+export function confirmLine(name: string, cookie: string, ttlSeconds: number): string {
+  return `CONFIRM to sign in, send: signin ${name} cookie=${cookie} ` +
+    `(members silent for ${ttlSeconds} s are signed out; an empty line keeps you in)`;
+}
+
+/** `ERR too many connections from SOURCE (at most N per source)` */
+export function sourceFullLine(
+  what: "connections" | "members",
+  source: string,
+  max: number,
+): string {
+  return errLine(`too many ${what} from ${source} (at most ${max} per source)`);
+}
+
 /** `ERR server full (N clients)` */
 export function serverFullLine(max: number): string {
   return errLine(`server full (${max} clients)`);
@@ -182,7 +217,11 @@ export type ServerLine =
   | { kind: "signedOut"; name: string }
   | { kind: "err"; reason: string }
   | { kind: "notice"; text: string }
+  | { kind: "confirm"; request: string; cookie: string; ttlSeconds: number }
   | { kind: "other"; text: string };
+
+const CONFIRM_RE =
+  /^CONFIRM to sign in, send: (signin \S+ cookie=([0-9a-f]+)) \(members silent for (\d+) s/;
 
 /** Parses one line from the server (never throws; unknown lines are `other`). */
 export function parseServerLine(line: string): ServerLine {
@@ -196,6 +235,9 @@ export function parseServerLine(line: string): ServerLine {
   if ((m = /^OK signed out (\S+)$/.exec(line))) return { kind: "signedOut", name: m[1] };
   if (line.startsWith("ERR ")) return { kind: "err", reason: line.slice(4) };
   if (line.startsWith("*** ")) return { kind: "notice", text: line.slice(4) };
+  if ((m = CONFIRM_RE.exec(line))) {
+    return { kind: "confirm", request: m[1], cookie: m[2], ttlSeconds: Number(m[3]) };
+  }
   return { kind: "other", text: line };
 }
 

@@ -38,6 +38,7 @@ import {
   errLine,
   formatMsg,
   formatUsers,
+  HELP_LINE,
   joinedNotice,
   type LeaveReason,
   leftNotice,
@@ -45,6 +46,8 @@ import {
   serverFullLine,
   signedInLine,
   signedOutLine,
+  SIGNIN_FIRST_LINE,
+  sourceFullLine,
 } from "./protocol.ts";
 
 /**
@@ -195,6 +198,8 @@ export class Room<S extends Seat> implements BusListener {
     switch (req.kind) {
       case "empty":
         return undefined;
+      case "help":
+        return this.#reply(seat, HELP_LINE);
       case "signin":
         return this.#signin(seat, req.name);
       case "invalid":
@@ -203,7 +208,7 @@ export class Room<S extends Seat> implements BusListener {
         }
     }
     const me = seat.name;
-    if (me === undefined) return undefined; // strangers get nothing but for signin
+    if (me === undefined) return this.#hint(seat);
     switch (req.kind) {
       case "signout":
         return this.#signout(seat, me, req.name);
@@ -221,6 +226,13 @@ export class Room<S extends Seat> implements BusListener {
     return line.startsWith("ERR ") ? line : undefined;
   }
 
+  /** A stranger's first line other than signin: one line on how to sign in, then silence. */
+  #hint(seat: S): string | undefined {
+    if (seat.hinted) return undefined;
+    seat.hinted = true;
+    return this.#reply(seat, SIGNIN_FIRST_LINE);
+  }
+
   #signin(seat: S, name: string): Maybe<string | undefined> {
     const me = seat.name;
     if (me !== undefined) {
@@ -235,7 +247,7 @@ export class Room<S extends Seat> implements BusListener {
     }
     const quota = this.#quota;
     if (quota !== undefined && !quota.tryTake(seat.host)) {
-      return this.#reply(seat, errLine(`too many members from ${sourceKey(seat.host)}`));
+      return this.#reply(seat, sourceFullLine("members", sourceKey(seat.host), quota.perSource));
     }
     this.#claiming.add(key);
     const claim = this.bus.claim(name, seat.peer);

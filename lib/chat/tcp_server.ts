@@ -15,7 +15,7 @@ import { formatAddr } from "../net/address.ts";
 import { Outbox, type OutboxShared } from "../net/fanout.ts";
 import { forEachLine } from "../net/line_reader.ts";
 import type { ServiceMonitor } from "../net/monitor.ts";
-import { SourceQuota } from "../net/quota.ts";
+import { defaultPerSource, sourceKey, SourceQuota } from "../net/quota.ts";
 import { listenLine } from "../net/server.ts";
 import { closeQuietly } from "../net/tcp.ts";
 import { reason } from "../net/udp.ts";
@@ -26,6 +26,7 @@ import {
   logLines,
   parseRequest,
   serverFullLine,
+  sourceFullLine,
   tooLongLine,
 } from "./protocol.ts";
 import { Room, type RoomOutput, type Seat } from "./room.ts";
@@ -121,7 +122,7 @@ export class TcpChatServer implements RoomOutput<TcpSeat> {
     this.#signal = options.signal;
     this.#log = options.log ?? console.log;
     this.#maxClients = options.maxClients ?? DEFAULT_MAX_CLIENTS;
-    const perSource = options.maxPerSource ?? Infinity;
+    const perSource = options.maxPerSource ?? defaultPerSource(this.#maxClients);
     this.#quota = new SourceQuota({ perSource });
     this.#maxLine = options.maxLine ?? DEFAULT_MAX_LINE;
     this.#tooLong = encoder.encode(`${tooLongLine(this.#maxLine)}\n`);
@@ -162,6 +163,7 @@ export class TcpChatServer implements RoomOutput<TcpSeat> {
     c.out.close();
     closeQuietly(c.conn);
     this.#fanout.remove(c);
+    this.#quota.release(c.host);
     if (c.name === undefined) {
       if (why.kind === "failed") this.#log(logLines.strangerDropped(c.peer, why.reason));
       return;
@@ -215,8 +217,11 @@ export class TcpChatServer implements RoomOutput<TcpSeat> {
 
   /** Takes a new connection in, or turns it away when the server or its source is full. */
   #admit(conn: Deno.TcpConn): void {
+    const host = conn.remoteAddr.hostname;
     const refusal = this.#fanout.clients.size >= this.#maxClients
       ? serverFullLine(this.#maxClients)
+      : !this.#quota.tryTake(host)
+      ? sourceFullLine("connections", sourceKey(host), this.#quota.perSource)
       : undefined;
     if (refusal !== undefined) {
       this.#log(logLines.refused(formatAddr(conn.remoteAddr), refusal.slice(4)));

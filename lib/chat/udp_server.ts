@@ -21,13 +21,16 @@
  * @module
  */
 import { formatAddr } from "../net/address.ts";
-import { replyBudget } from "../net/amplification.ts";
+import { AddressCookies, replyBudget, splitCookie } from "../net/amplification.ts";
+import { defaultPerSource } from "../net/quota.ts";
 import { listenLine } from "../net/server.ts";
 import { reason } from "../net/udp.ts";
 import { serveUdp } from "../net/udp_serve.ts";
 import { MemoryBus } from "./bus.ts";
 import {
+  confirmLine,
   DEFAULT_MAX_LINE,
+  errLine,
   type LeaveReason,
   logLines,
   parseRequest,
@@ -87,6 +90,7 @@ export class UdpChatServer implements RoomOutput<UdpSeat> {
   readonly #log: (line: string) => void;
   readonly #maxLine: number;
   readonly #ttlMs: number;
+  readonly #cookies = new AddressCookies();
   /** Members, and strangers whose line waits for the bus, by `HOST:PORT`. */
   readonly #seats = new Map<string, UdpSeat>();
   readonly #hinted = new Set<string>();
@@ -102,7 +106,7 @@ export class UdpChatServer implements RoomOutput<UdpSeat> {
     const maxMembers = options.maxClients ?? DEFAULT_MAX_CLIENTS;
     this.room = new Room(options.bus ?? new MemoryBus(), this, {
       maxMembers,
-      maxPerSource: options.maxPerSource,
+      maxPerSource: options.maxPerSource ?? defaultPerSource(maxMembers),
       monitor: options.monitor,
     });
   }
@@ -111,12 +115,17 @@ export class UdpChatServer implements RoomOutput<UdpSeat> {
   async run(): Promise<void> {
     const { signal } = this.#options;
     this.#log(listenLine("chat-server", this.#conn.addr as Deno.NetAddr));
-    await serveUdp(this.#conn, (data, from) => this.#onDatagram(data, from), {
-      signal,
-      maxDatagram: this.#maxLine + 64,
-      onError: (err, from) =>
-        this.#log(`socklab chat-server: ${from ? `${formatAddr(from)}: ` : ""}${reason(err)}`),
-    });
+    const sweep = setInterval(() => this.#sweep(), Math.min(5000, this.#ttlMs / 4));
+    try {
+      await serveUdp(this.#conn, (data, from) => this.#onDatagram(data, from), {
+        signal,
+        maxDatagram: this.#maxLine + 64,
+        onError: (err, from) =>
+          this.#log(`socklab chat-server: ${from ? `${formatAddr(from)}: ` : ""}${reason(err)}`),
+      });
+    } finally {
+      clearInterval(sweep);
+    }
     while (this.#inFlight > 0) await new Promise<void>((resolve) => (this.#drained = resolve));
   }
 
@@ -161,9 +170,17 @@ export class UdpChatServer implements RoomOutput<UdpSeat> {
     return new Promise<void>((resolve) => (this.#drained = resolve));
   }
 
-  /** Hands `line` to the room. */
-  #handle(seat: UdpSeat, line: string, _size: number): void {
-    const req: Request = parseRequest(line);
+  /** Hands `line` to the room; a signin from a stranger needs its address's cookie. */
+  #handle(seat: UdpSeat, line: string, size: number): void {
+    let req: Request;
+    if (seat.name === undefined && /^\s*signin\s/i.test(line)) {
+      const { request, cookie } = splitCookie(line);
+      req = parseRequest(request);
+      if (req.kind === "signin" && !this.#cookies.verify(seat.addr, cookie)) {
+        const confirm = confirmLine(req.name, this.#cookies.cookie(seat.addr), this.#ttlMs / 1000);
+        return this.#answer(undefined, seat.addr, confirm, size);
+      }
+    } else req = parseRequest(line);
     const done = this.room.handle(seat, req);
     if (done instanceof Promise) this.#hold(seat, done);
     else this.#settle(seat);
@@ -236,6 +253,18 @@ export class UdpChatServer implements RoomOutput<UdpSeat> {
       this.#drained = undefined;
     }
   };
+
+  /** Signs out every member silent for longer than the member ttl. */
+  #sweep(): void {
+    const now = performance.now();
+    const ttl = this.#ttlMs;
+    for (const seat of this.room.members()) {
+      if (now - seat.heardAt <= ttl) continue;
+      const why = `silent for ${ttl / 1000} s`;
+      this.#send(seat, encoder.encode(errLine(`signed out: ${why}; sign in again`)));
+      void this.room.leave(seat, { kind: "failed", reason: why });
+    }
+  }
 }
 
 /** Serves the chat over UDP on a bound socket until the signal aborts. */

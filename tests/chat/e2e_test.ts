@@ -30,10 +30,13 @@ peerTest(
     await bob.stdout.waitFor("OK signed in as bob");
     await alice.stdout.waitFor("*** bob joined");
     await using stranger = await TcpPeer.connect(port);
-    // Not signed in: both lines are ignored. The first line the stranger gets is
-    // the reply to its signin, and nobody ever sees its chat.
+    // Not signed in: it is told once how to sign in, and nobody ever sees its chat.
     await stranger.send("chat i am not signed in", "who", "signin carol");
-    assertEquals(await stranger.log.waitFor(/./), "OK signed in as carol");
+    await stranger.log.waitFor("OK signed in as carol");
+    assertEquals(stranger.log.lines, [
+      'ERR not signed in: send "signin NAME" first (or "help")',
+      "OK signed in as carol",
+    ]);
     await alice.stdout.waitFor("*** carol joined");
 
     // alice and bob talk at the same time.
@@ -48,7 +51,7 @@ peerTest(
     for (const log of [alice.stdout, bob.stdout, stranger.log]) {
       assertEquals(messagesFrom(log.lines, "alice"), numbered("a", N));
       assertEquals(messagesFrom(log.lines, "bob"), numbered("b", N));
-      assertEquals(log.lines.filter((l) => l.includes("not signed in")), []);
+      assertEquals(log.lines.filter((l) => l.includes("i am not signed in")), []);
     }
 
     await alice.write("/who\n");
@@ -81,8 +84,13 @@ Deno.test("UDP chat: two of our clients and a late signin each get every message
   await using alice = await startClient(port, "alice", "--udp");
   await using bob = await startClient(port, "bob", "--udp");
   await using stranger = new UdpPeer(port);
-  await stranger.send("chat i am not signed in", "who", "signin carol");
-  assertEquals(await stranger.log.waitFor(/./), "OK signed in as carol");
+  await stranger.send("chat i am not signed in", "who");
+  await stranger.log.waitFor(/^ERR not signed in/);
+  await stranger.signin("carol");
+  assertEquals(stranger.log.lines, [
+    'ERR not signed in: send "signin NAME" first (or "help")',
+    "OK signed in as carol",
+  ]);
   await alice.stdout.waitFor("*** carol joined");
 
   await Promise.all([
@@ -96,7 +104,7 @@ Deno.test("UDP chat: two of our clients and a late signin each get every message
   for (const log of [alice.stdout, bob.stdout, stranger.log]) {
     assertEquals(messagesFrom(log.lines, "alice"), numbered("a", N));
     assertEquals(messagesFrom(log.lines, "bob"), numbered("b", N));
-    assertEquals(log.lines.filter((l) => l.includes("not signed in")), []);
+    assertEquals(log.lines.filter((l) => l.includes("i am not signed in")), []);
   }
   await bob.write("/who\n");
   await bob.stdout.waitFor("Users: alice bob carol");
@@ -106,8 +114,7 @@ Deno.test("UDP chat: two of our clients and a late signin each get every message
   await stranger.log.waitFor("OK signed out carol");
   await alice.write("after carol left\n");
   await bob.stdout.waitFor("Msg alice says: after carol left");
-  await stranger.send("signin carol2");
-  await stranger.log.waitFor("OK signed in as carol2");
+  await stranger.signin("carol2");
   assertEquals(stranger.log.lines.filter((l) => l.includes("after carol left")), []);
 
   await bob.closeStdin();
@@ -241,7 +248,9 @@ Deno.test("chat-server answers over-long, binary and unknown lines with ERR and 
   await p.send(`chat ${"y".repeat(200)}`);
   await p.log.waitFor("ERR line too long (max 64 bytes)");
   await p.sendBytes(new Uint8Array([0xff, 0x00, 0x1b, 0x0a]));
-  await p.log.waitFor("ERR unknown command '\ufffd\\x00\\x1b' (use signin, signout, who, chat)");
+  await p.log.waitFor(
+    "ERR unknown command '\ufffd\\x00\\x1b' (use signin, signout, who, chat, help)",
+  );
   await p.send("", "chat \x1b[31mred", "chat still fine");
   await p.log.waitFor("Msg alice says: \\x1b[31mred");
   await p.log.waitFor("Msg alice says: still fine");
@@ -334,6 +343,17 @@ const USAGE_CASES: [string, string[], RegExp][] = [
   ["a bad port", ["chat-client", "h", "99999", "n"], /must be between 0 and 65535/],
   ["--max-queue with --udp", ["chat-server", "--udp", "--max-queue", "4096"], /--max-queue/],
   ["--max-clients 0", ["chat-server", "--max-clients", "0"], /--max-clients/],
+  ["--member-ttl without --udp", ["chat-server", "--member-ttl", "5"], /--member-ttl without/],
+  ["--signin-timeout with --udp", ["chat-server", "--udp", "--signin-timeout", "5"], /with --udp/],
+  ["--room without --redis", ["chat-server", "--room", "lab"], /--room without --redis/],
+  ["a bad --room", ["chat-server", "--redis", "redis://h", "--room", "a b"], /--room "a b"/],
+  ["--max-per-source over --max-clients", [
+    "chat-server",
+    "--max-clients",
+    "10",
+    "--max-per-source",
+    "11",
+  ], /--max-per-source "11": must be between 1 and 10/],
 ];
 
 for (const [name, args, pattern] of USAGE_CASES) {

@@ -114,6 +114,21 @@ export class UdpPeer implements AsyncDisposable {
     })();
   }
 
+  /**
+   * Signs in as a person with `nc -u` would: `signin NAME`, then the line the
+   * server's CONFIRM reply names; resolves once signed in.
+   */
+  async signin(name: string): Promise<void> {
+    const seen = this.log.lines.length;
+    await this.send(`signin ${name}`);
+    const confirm = await this.log.waitFor(/^CONFIRM to sign in, send: /);
+    const line = /send: (signin \S+ cookie=[0-9a-f]+) /.exec(confirm)![1];
+    await this.send(line);
+    await this.log.waitFor(`OK signed in as ${name}`);
+    // Later waits for CONFIRM must see a new one.
+    this.log.lines.splice(seen, this.log.lines.indexOf(confirm, seen) - seen + 1);
+  }
+
   async send(...lines: string[]): Promise<void> {
     for (const line of lines) {
       await this.#sock.send(encoder.encode(line), {
@@ -139,4 +154,26 @@ export function messagesFrom(lines: readonly string[], name: string): string[] {
 /** `["PREFIX 0", "PREFIX 1", ...]` */
 export function numbered(prefix: string, n: number): string[] {
   return Array.from({ length: n }, (_, i) => `${prefix} ${i}`);
+}
+
+/**
+ * The first line matching `pattern` among the lines `log` gets from index
+ * `from` on (lines already there included), e.g. the reply to a request
+ * sent when the log held `from` lines. Rejects after `timeoutMs`.
+ */
+export async function lineAfter(
+  log: LineLog,
+  from: number,
+  pattern: RegExp,
+  timeoutMs = 10_000,
+): Promise<string> {
+  const deadline = performance.now() + timeoutMs;
+  while (true) {
+    const hit = log.lines.slice(from).find((l) => pattern.test(l));
+    if (hit !== undefined) return hit;
+    if (performance.now() > deadline) {
+      throw new Error(`no line matching ${pattern} after line ${from}; got:\n${log.text}`);
+    }
+    await new Promise((r) => setTimeout(r, 20)); // look again (the lines are an event log)
+  }
 }

@@ -62,15 +62,15 @@ const REQUESTS: [string, string, Request][] = [
   ["strips a trailing line end", "who\r\n", { kind: "who" }],
   ["rejects an unknown command", "hello there", {
     kind: "invalid",
-    reason: "unknown command 'hello' (use signin, signout, who, chat)",
+    reason: "unknown command 'hello' (use signin, signout, who, chat, help)",
   }],
   ["does not take Object properties for commands", "constructor x", {
     kind: "invalid",
-    reason: "unknown command 'constructor' (use signin, signout, who, chat)",
+    reason: "unknown command 'constructor' (use signin, signout, who, chat, help)",
   }],
   ["escapes binary in an unknown command", "\x00\x01", {
     kind: "invalid",
-    reason: "unknown command '\\x00\\x01' (use signin, signout, who, chat)",
+    reason: "unknown command '\\x00\\x01' (use signin, signout, who, chat, help)",
   }],
 ];
 

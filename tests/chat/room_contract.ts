@@ -127,15 +127,22 @@ export function roomContract(
     await alice.log.waitFor("ERR already signed in as alice");
   });
 
-  test("ignores everything but signin from a stranger", {}, async (t) => {
+  test("tells a stranger once how to sign in, answers help, never broadcasts it", {}, async (t) => {
     const alice = await t.member("alice", 1);
     const stranger = t.seat(2);
     for (const line of ["chat hi", "who", "signout", "bogus", "chat", ""]) {
       await t.send(stranger, line);
     }
+    await t.send(stranger, "help");
+    await stranger.log.waitFor(/^Commands: /);
+    assertEquals(stranger.log.lines, [
+      'ERR not signed in: send "signin NAME" first (or "help")',
+      "Commands: signin NAME, chat TEXT, who, signout, help (NAME: 1-32 letters, digits, _ . -)",
+    ]);
     await t.send(stranger, "signin");
     await stranger.log.waitFor("ERR signin needs a NAME");
-    assertEquals(stranger.log.lines, ["ERR signin needs a NAME"]);
+    await t.send(alice, "help");
+    await alice.log.waitFor(/^Commands: /);
     await t.send(alice, "who");
     await alice.log.waitFor("Users: alice");
     assertEquals(alice.log.lines.filter((l) => l.startsWith("Msg")), []);
@@ -144,7 +151,7 @@ export function roomContract(
   test("answers a member's unknown command and empty chat with ERR", {}, async (t) => {
     const alice = await t.member("alice", 1);
     await t.send(alice, "bogus");
-    await alice.log.waitFor("ERR unknown command 'bogus' (use signin, signout, who, chat)");
+    await alice.log.waitFor("ERR unknown command 'bogus' (use signin, signout, who, chat, help)");
     await t.send(alice, "chat");
     await alice.log.waitFor("ERR empty message");
   });
@@ -226,11 +233,20 @@ export function roomContract(
     },
   );
 
-  test("refuses a signin beyond maxMembers", { maxMembers: 2 }, async (t) => {
+  test("refuses a signin beyond maxMembers and beyond the per-source quota", {
+    maxMembers: 3,
+    maxPerSource: 2,
+  }, async (t) => {
     await t.member("a", 1);
     await t.member("b", 2);
     const third = t.seat(3);
     await t.send(third, "signin c");
-    await third.log.waitFor("ERR server full (2 clients)");
+    await third.log.waitFor("ERR too many members from 127.0.0.1 (at most 2 per source)");
+    const elsewhere = t.seat(4, "127.0.0.2");
+    await t.send(elsewhere, "signin d");
+    await elsewhere.log.waitFor("OK signed in as d");
+    const fourth = t.seat(5, "127.0.0.3");
+    await t.send(fourth, "signin e");
+    await fourth.log.waitFor("ERR server full (3 clients)");
   });
 }

@@ -45,6 +45,8 @@ export const PROBE_RETRIES = 2;
 
 /** One request and the reply it must get. */
 export type Exchange = [request: string, expect: RegExp];
+/** A UDP setup step: its request may be made from the previous reply (a challenge's answer). */
+export type SetupExchange = [request: string | ((previous: string) => string), expect: RegExp];
 
 /**
  * A UDP request/reply probe. `setup` runs once (e.g. a chat sign-in); `steps(i)`
@@ -55,7 +57,7 @@ export type Exchange = [request: string, expect: RegExp];
  */
 export function udpRequestProbe(
   steps: (i: number) => Exchange[],
-  options: { setup?: Exchange[]; filter?: boolean } = {},
+  options: { setup?: SetupExchange[]; filter?: boolean } = {},
 ): ProbeFactory {
   return async (target) => {
     const sock = UdpSocket.bind({
@@ -63,7 +65,9 @@ export function udpRequestProbe(
       port: 0,
     });
     const to = { hostname: target.host, port: target.port };
-    const exchange = async ([request, expect]: Exchange) => {
+    let previous = "";
+    const exchange = async ([made, expect]: SetupExchange) => {
+      const request = typeof made === "function" ? made(previous) : made;
       let reply;
       try {
         reply = await sock.request(request, to, {
@@ -75,7 +79,7 @@ export function udpRequestProbe(
       } catch (err) {
         throw new ProbeError(`${show(request)}: ${(err as Error).message}`);
       }
-      const text = decoder.decode(reply.data);
+      const text = previous = decoder.decode(reply.data);
       if (!expect.test(text)) {
         throw new ProbeError(`${show(request)} got ${show(text)}, expected ${expect}`);
       }

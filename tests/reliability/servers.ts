@@ -220,7 +220,14 @@ export const SERVERS: ServerEntry[] = [
         `chat probe message ${i}`,
         new RegExp(`^Msg probe says: probe message ${i}$`),
       ]],
-      { setup: [["signin probe", /^OK signed in as probe$/]], filter: true },
+      {
+        // The server asks a new address to prove it receives: echo the cookie it names.
+        setup: [
+          ["signin probe", /^CONFIRM to sign in, send: signin probe cookie=[0-9a-f]+ /],
+          [(confirm) => /send: (\S+ \S+ \S+) /.exec(confirm)![1], /^OK signed in as probe$/],
+        ],
+        filter: true,
+      },
     ),
   },
   {
