@@ -110,7 +110,7 @@ redisTest(
     const b = await instance(redis);
     await using _b = b.proc;
     await using alice = await member(a.port, "alice");
-    await using bob = await member(b.port, "bob");
+    await using _bob = await member(b.port, "bob");
     assertEquals(await who(alice), "Users: alice bob");
     const killed = performance.now();
     b.proc.kill("SIGKILL");
