@@ -92,19 +92,23 @@ export class TcpPeer implements AsyncDisposable {
 /** A UDP chat peer: each line one datagram; every datagram received is one line in `log`. */
 export class UdpPeer implements AsyncDisposable {
   readonly log = new LineLog();
+  /** Bytes of every datagram received, in order. */
+  readonly sizes: number[] = [];
   readonly #sock: Deno.DatagramConn;
   readonly #port: number;
   readonly #pump: Promise<void>;
 
-  constructor(port: number) {
+  /** A socket on `host` (default 127.0.0.1; any 127.x.y.z is a distinct source on loopback). */
+  constructor(port: number, host = "127.0.0.1") {
     this.#port = port;
-    const sock = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+    const sock = Deno.listenDatagram({ transport: "udp", hostname: host, port: 0 });
     this.#sock = sock;
     this.#pump = (async () => {
       const decoder = new TextDecoder();
       try {
         while (true) {
           const [data] = await sock.receive();
+          this.sizes.push(data.length);
           this.log.push(`${decoder.decode(data)}\n`);
         }
       } catch {
@@ -157,6 +161,18 @@ export function numbered(prefix: string, n: number): string[] {
 }
 
 /**
+ * Resolves once `done()` is true, looking again every 20 ms (for a condition
+ * over lines an event log already collects); rejects with `what` after `timeoutMs`.
+ */
+export async function until(done: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!done()) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/**
  * The first line matching `pattern` among the lines `log` gets from index
  * `from` on (lines already there included), e.g. the reply to a request
  * sent when the log held `from` lines. Rejects after `timeoutMs`.
@@ -167,13 +183,11 @@ export async function lineAfter(
   pattern: RegExp,
   timeoutMs = 10_000,
 ): Promise<string> {
-  const deadline = performance.now() + timeoutMs;
-  while (true) {
-    const hit = log.lines.slice(from).find((l) => pattern.test(l));
-    if (hit !== undefined) return hit;
-    if (performance.now() > deadline) {
-      throw new Error(`no line matching ${pattern} after line ${from}; got:\n${log.text}`);
-    }
-    await new Promise((r) => setTimeout(r, 20)); // look again (the lines are an event log)
-  }
+  const hit = () => log.lines.slice(from).find((l) => pattern.test(l));
+  await until(
+    () => hit() !== undefined,
+    `${pattern} after line ${from} in:\n${log.text}`,
+    timeoutMs,
+  );
+  return hit()!;
 }
