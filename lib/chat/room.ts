@@ -160,6 +160,12 @@ export class Room<S extends Seat> implements BusListener {
     return r instanceof Promise ? r.then(served) : served(r);
   }
 
+  /** Answers a line the transport could not even read (too long) with `errLine`. */
+  reject(seat: S, errLine: string): void {
+    this.#reply(seat, errLine);
+    this.#monitor?.served(0, true, seat.peer, errLine);
+  }
+
   /**
    * Removes `seat` from the room (its connection dropped, a send failed, it
    * fell silent, or it signed out). Nothing happens for a stranger.

@@ -113,7 +113,7 @@ export class TcpChatServer implements RoomOutput<TcpSeat> {
   readonly #quota: SourceQuota;
   readonly #maxClients: number;
   readonly #maxLine: number;
-  readonly #tooLong: Uint8Array;
+  readonly #tooLong: string;
   readonly #signinTimeoutMs: number;
   readonly #tasks = new Set<Promise<void>>();
 
@@ -125,7 +125,7 @@ export class TcpChatServer implements RoomOutput<TcpSeat> {
     const perSource = options.maxPerSource ?? defaultPerSource(this.#maxClients);
     this.#quota = new SourceQuota({ perSource });
     this.#maxLine = options.maxLine ?? DEFAULT_MAX_LINE;
-    this.#tooLong = encoder.encode(`${tooLongLine(this.#maxLine)}\n`);
+    this.#tooLong = tooLongLine(this.#maxLine);
     this.#signinTimeoutMs = options.signinTimeoutMs ?? DEFAULT_SIGNIN_TIMEOUT_MS;
     this.#fanout = new TcpFanout<TcpSeat>({
       maxQueue: options.maxQueue ?? DEFAULT_MAX_QUEUE,
@@ -246,7 +246,7 @@ export class TcpChatServer implements RoomOutput<TcpSeat> {
     try {
       await forEachLine(this.#fanout.gate.guard(c.conn), (frame) => {
         if (c.gone) return false;
-        if (frame.kind === "overflow") return this.#fanout.sendTo(c, this.#tooLong);
+        if (frame.kind === "overflow") return this.room.reject(c, this.#tooLong);
         return this.room.handle(c, parseRequest(frame.text));
       }, { maxLine: this.#maxLine, bufferSize: READ_BUFFER });
       this.drop(c, { kind: "closed" });

@@ -157,7 +157,8 @@ export class UdpChatServer implements RoomOutput<UdpSeat> {
     let seat = this.#seats.get(key);
     if (seat !== undefined) seat.heardAt = performance.now();
     if (bytes.length > this.#maxLine) {
-      this.#answer(seat, from, tooLongLine(this.#maxLine), data.length);
+      if (seat?.name !== undefined) this.room.reject(seat, tooLongLine(this.#maxLine));
+      else this.#answer(from, tooLongLine(this.#maxLine), data.length);
     } else {
       const line = decoder.decode(bytes);
       if (seat?.pending !== undefined) this.#queue(seat, line, data.length);
@@ -178,7 +179,7 @@ export class UdpChatServer implements RoomOutput<UdpSeat> {
       req = parseRequest(request);
       if (req.kind === "signin" && !this.#cookies.verify(seat.addr, cookie)) {
         const confirm = confirmLine(req.name, this.#cookies.cookie(seat.addr), this.#ttlMs / 1000);
-        return this.#answer(undefined, seat.addr, confirm, size);
+        return this.#answer(seat.addr, confirm, size);
       }
     } else req = parseRequest(line);
     const done = this.room.handle(seat, req);
@@ -223,11 +224,9 @@ export class UdpChatServer implements RoomOutput<UdpSeat> {
   }
 
   /** A line for an address that has not shown it receives: only within its budget. */
-  #answer(seat: UdpSeat | undefined, to: Deno.NetAddr, line: string, size: number): void {
+  #answer(to: Deno.NetAddr, line: string, size: number): void {
     const bytes = encoder.encode(line);
-    if (seat?.name !== undefined || bytes.length <= replyBudget(size)) {
-      this.#sendTo(seat, to, bytes);
-    }
+    if (bytes.length <= replyBudget(size)) this.#sendTo(undefined, to, bytes);
   }
 
   /** Sends to a seat; a stranger's copy is held to the smallest budget (512 bytes). */
