@@ -64,6 +64,12 @@ export interface RoomBus {
    * to send it to. Lines published by one instance arrive in order.
    */
   publish(line: string, except?: string): void;
+  /**
+   * Holds back lines from other instances while `wait()` returns a promise
+   * (the TCP server's read gate: a lagging reader pauses everyone's input,
+   * the room's feed included). The in-process bus has no such feed.
+   */
+  holdWhile?(wait: () => Promise<void> | undefined): void;
   /** The members across the room as last known, for the lab console. */
   members(): MemberState[];
   /** Stops the bus: this instance's members leave the room. */

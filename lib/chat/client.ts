@@ -36,9 +36,13 @@ chat messages; every line from the server is printed as it arrives.
 With a pipe on stdin each line is one message, and end of input signs out
 after the server has confirmed everything sent before it.
 
-  --udp         use the UDP chat server (one datagram per line)
+  --udp         use the UDP chat server (one datagram per line); the client
+                answers the server's CONFIRM and keeps itself signed in
 ${UDP_CLIENT_HELP}
-                (UDP: a request the server never answers means it is gone)`;
+                (UDP: a request the server never answers means it is gone)
+
+Exit status: 0 after signing out, 1 when the server cannot be reached or goes
+away (or refuses NAME with a pipe on stdin), 2 usage.`;
 
 /** The client's connection to the server, TCP or UDP. */
 export interface ChatLink {

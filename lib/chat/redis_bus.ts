@@ -50,7 +50,7 @@ export interface RedisBusOptions {
   presenceTtlMs?: number;
   /** Time between two presence refreshes (default {@linkcode DEFAULT_HEARTBEAT_MS}). */
   heartbeatMs?: number;
-  /** Bound of the room's stream in entries (default 100,000). */
+  /** Bound of the room's stream in entries (default 20,000). */
   streamLength?: number;
   /** Lines kept while Redis is down (default 10,000). */
   maxBacklog?: number;
@@ -140,6 +140,10 @@ export class RedisBus implements RoomBus {
 
   publish(line: string, except?: string): void {
     this.#stream.publish(line, except);
+  }
+
+  holdWhile(wait: () => Promise<void> | undefined): void {
+    this.#stream.holdWhile(wait);
   }
 
   members(): MemberState[] {

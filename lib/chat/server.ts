@@ -13,7 +13,7 @@
  */
 import type { CommandContext } from "../cli/command.ts";
 import { UsageError } from "../cli/errors.ts";
-import { intFlag, parseFlags, SERVER_OPTIONS, serverAddress, serverHelp } from "../cli/flags.ts";
+import { intFlag, parseFlags, SERVER_OPTIONS, serverAddress } from "../cli/flags.ts";
 import { formatAddr } from "../net/address.ts";
 import { listenTcp } from "../net/tcp.ts";
 import { bindUdp } from "../net/udp.ts";
@@ -36,23 +36,24 @@ const USAGE =
   "         [--max-clients N] [--max-per-source N] [--max-queue BYTES] [--max-line BYTES]\n" +
   "         [--signin-timeout S] [--member-ttl S]";
 const HELP = `A chat room. Clients send lines (TCP: one per line; UDP: one per datagram):
-  signin NAME       join under a unique NAME (letters, digits, _ . -; at most 32)
-  chat TEXT         every member gets "Msg NAME says: TEXT", the sender too
-  who [NAME]        the reply lists every member: "Users: n1 n2 ..." (NAME is ignored)
-  signout [NAME]    leave (NAME, if given, must be your own); you may sign in again
-  help              one line naming the commands
+  signin NAME          join under a unique NAME (letters, digits, _ . -; at most 32)
+  chat TEXT            every member gets "Msg NAME says: TEXT", the sender too
+  who [NAME]           the reply lists every member: "Users: n1 n2 ..." (NAME is ignored)
+  signout [NAME]       leave (NAME, if given, must be your own); you may sign in again
+  help                 one line naming the commands
 A client that has not signed in is told once how to; nothing it sends but
-signin and help reaches the room. Joins, leaves and drops are logged on
-stdout. TCP: a client that lags while still reading pauses everyone's input
-until it catches up (nobody loses a line); one that takes nothing for 1 s
-with more than --max-queue queued is dropped. UDP: a signin is confirmed by
-sending back the cookie of the server's CONFIRM line (proof that the address
-receives); silent members are signed out (an empty line keeps one in).
+signin and help reaches the room. Joins, leaves and drops are logged on stdout.
+TCP: a client that lags while still reading pauses everyone's input until it
+catches up (nobody loses a line); one that takes nothing for 1 s with more than
+--max-queue queued is dropped. UDP: a signin is confirmed by sending back the
+cookie of the server's CONFIRM line (the address proves it receives); silent
+members are signed out (an empty line keeps one in).
 
-${serverHelp(DEFAULT_PORT)}
+  --port N             port (default ${DEFAULT_PORT}; 0 = any free port)
+  --bind ADDR          address to bind (default 0.0.0.0; "::" for IPv6)
   --udp                serve over UDP instead of TCP
-  --redis URL          share one room with every instance started with the same
-                       Redis URL and room (redis://[[USER]:PASSWORD@]HOST[:PORT][/DB])
+  --redis URL          share one room with every instance started with the same Redis
+                       and room (URL: redis://[[USER]:PASSWORD@]HOST[:PORT][/DB])
   --room NAME          the shared room (default ${DEFAULT_ROOM}; letters, digits, _ . -)
   --max-clients N      most clients at once (default ${DEFAULT_MAX_CLIENTS}; TCP: connections,
                        UDP: members)

@@ -133,7 +133,10 @@ export class TcpChatServer implements RoomOutput<TcpSeat> {
       flushIntervalMs: options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS,
       drop: (c, why) => this.drop(c, why),
     });
-    this.room = new Room(options.bus ?? new MemoryBus(), this, { monitor: options.monitor });
+    const bus: RoomBus = options.bus ?? new MemoryBus();
+    // A lagging reader pauses everyone's input, the room's lines from other instances too.
+    bus.holdWhile?.(() => this.#fanout.gate.whenOpen());
+    this.room = new Room(bus, this, { monitor: options.monitor });
   }
 
   /** Accepts and serves clients until the signal aborts; then closes everything. */

@@ -49,6 +49,11 @@ export class Gate {
     release?.();
   }
 
+  /** Undefined while open; while closed, a promise that resolves when it opens. */
+  whenOpen(): Promise<void> | undefined {
+    return this.#waiting;
+  }
+
   /** Opens the gate for good: `close()` does nothing any more (a server shutting down). */
   dispose(): void {
     this.#disposed = true;

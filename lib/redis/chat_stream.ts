@@ -37,13 +37,13 @@ import type { RedisClient, RedisConnection } from "./connection.ts";
 import { roomPrefix } from "./chat_presence.ts";
 
 /** Default bound of the stream (entries, approximately): the catch-up window of a reader. */
-export const DEFAULT_STREAM_LENGTH = 100_000;
+export const DEFAULT_STREAM_LENGTH = 20_000;
 /** Default most lines kept to append while Redis is down. */
 export const DEFAULT_MAX_BACKLOG = 10_000;
 /** Own sequence numbers delivered early and not yet read back, at most. */
 const MAX_EARLY = 100_000;
 /** Entries one XREAD returns at most. */
-const READ_COUNT = 1000;
+const READ_COUNT = 256;
 /** How long one XREAD waits for new entries (ms); the loop then asks again. */
 const READ_BLOCK_MS = 5000;
 
@@ -93,6 +93,7 @@ export class ChatStream {
   #dropped = 0;
   #closed = false;
   #reading: Promise<void> = Promise.resolve();
+  #hold: () => Promise<void> | undefined = () => undefined;
 
   constructor(redis: RedisConnection, reader: RedisClient, options: ChatStreamOptions) {
     this.#redis = redis;
@@ -142,6 +143,14 @@ export class ChatStream {
       this.#dropped = 0;
     }
     for (const out of this.#outbox) if (!out.sent) this.#send(out);
+  }
+
+  /**
+   * Reads no further while `wait()` returns a promise (lines wait in the
+   * stream meanwhile, up to its length).
+   */
+  holdWhile(wait: () => Promise<void> | undefined): void {
+    this.#hold = wait;
   }
 
   /** Stops reading: the reader connection (this stream's own) is closed. */
@@ -204,6 +213,9 @@ export class ChatStream {
         ]);
         failures = 0;
         for (const [id, fields] of streamEntries(reply)) {
+          // Held between entries too: one read may bring many.
+          for (let held = this.#hold(); held !== undefined; held = this.#hold()) await held;
+          if (this.#closed) return;
           this.#lastId = id;
           this.#receive(fields);
         }

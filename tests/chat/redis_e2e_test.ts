@@ -30,8 +30,8 @@ async function instance(
   return { proc, port };
 }
 
-async function member(port: number, name: string): Promise<TcpPeer> {
-  const peer = await TcpPeer.connect(port);
+async function member(port: number, name: string, keep?: number): Promise<TcpPeer> {
+  const peer = await TcpPeer.connect(port, { keep });
   await peer.send(`signin ${name}`);
   await peer.log.waitFor(`OK signed in as ${name}`);
   return peer;
@@ -232,5 +232,42 @@ redisTest(
     );
     assertOk(seconds < 8, `${seconds} s`);
     assertEquals(silent.stdout, ""); // no port was taken
+  },
+);
+
+redisTest(
+  "chat-server --redis: a slow reader on one instance is never dropped; it holds back its instance's feed",
+  async () => {
+    const N = 3000;
+    // 18 MB from A, far more than the 64 KB queue: without flow control on B's
+    // feed from Redis the slow reader is dropped as "client too slow".
+    const pad = "x".repeat(6000);
+    const KEEP = 80;
+    const flags = ["--max-queue", "65536", "--max-line", "8192"];
+    await using redis = await RedisServer.start();
+    const a = await instance(redis, ...flags);
+    await using _a = a.proc;
+    const b = await instance(redis, ...flags);
+    await using _b = b.proc;
+    await using slow = await TcpPeer.connect(b.port, {
+      keep: KEEP,
+      slow: { bytes: 64 * 1024, pauseMs: 5 },
+    });
+    await slow.send("signin slow");
+    await slow.log.waitFor("OK signed in as slow");
+    await using fast = await member(b.port, "fast", KEEP);
+    await using sender = await member(a.port, "sender", KEEP);
+    const shown = (i: number) => `Msg sender says: s ${i} ${pad}`.slice(0, KEEP);
+    await sender.send(...numbered("chat s", N).map((l) => `${l} ${pad}`));
+    await slow.log.waitFor(shown(N - 1), 60_000);
+    await fast.log.waitFor(shown(N - 1));
+    for (const peer of [slow, fast]) {
+      assertEquals(
+        peer.log.lines.filter((l) => l.startsWith("Msg sender says: ")),
+        Array.from({ length: N }, (_, i) => shown(i)),
+      );
+    }
+    assertEquals(b.proc.stdout.lines.filter((l) => l.includes("dropped")), []);
+    assertEquals(a.proc.stdout.lines.filter((l) => l.includes("dropped")), []);
   },
 );
