@@ -39,8 +39,10 @@ const REQUESTS: [string, string, ParsedRequest][] = [
     command: "MAX",
   }],
   ["accepts UNREGISTER", "UNREGISTER", { kind: "unregister" }],
-  ["accepts LIST", "LIST", { kind: "list" }],
-  ["accepts LIST CMD", "list min", { kind: "list", command: "MIN" }],
+  ["accepts LIST", "LIST", { kind: "list", from: 0 }],
+  ["accepts LIST CMD", "list min", { kind: "list", command: "MIN", from: 0 }],
+  ["accepts LIST CMD from=N", "LIST MAX from=20", { kind: "list", command: "MAX", from: 20 }],
+  ["accepts LIST from=N", "LIST FROM=3", { kind: "list", from: 3 }],
   ["accepts TTL", "TTL", { kind: "ttl" }],
   ["ignores an OK reply (never answers a reply)", "OK REGISTER MAX", { kind: "ignore" }],
   ["ignores an ERR reply", "ERR no server for MAX", { kind: "ignore" }],
@@ -59,7 +61,14 @@ const REQUESTS: [string, string, ParsedRequest][] = [
     kind: "error",
     reason: "usage: LOOKUP CMD",
   }],
-  ["refuses LIST with two commands", "LIST A B", { kind: "error", reason: "usage: LIST [CMD]" }],
+  ["refuses LIST with two commands", "LIST A B", {
+    kind: "error",
+    reason: "usage: LIST [CMD] [from=N]",
+  }],
+  ["refuses LIST with a bad from=", "LIST from=x", {
+    kind: "error",
+    reason: "usage: LIST [CMD] [from=N]",
+  }],
   ["refuses TTL with an argument", "TTL 5", { kind: "error", reason: "usage: TTL" }],
 ];
 
@@ -123,11 +132,11 @@ const RECORDS = [
 ];
 
 Deno.test("formatListReply() writes a header and one line per record; parseListReply() reads it back", () => {
-  const text = formatListReply(RECORDS, 65507);
+  const text = formatListReply(RECORDS, { maxBytes: 65507 });
   assertEquals(text, "OK LIST 2\nMAX 127.0.0.1 40001 29\nMIN ::1 40002 3");
-  assertEquals(parseListReply(text), { records: RECORDS, total: 2 });
-  assertEquals(formatListReply([], 65507), "OK LIST 0");
-  assertEquals(parseListReply("OK LIST 0"), { records: [], total: 0 });
+  assertEquals(parseListReply(text), { records: RECORDS, total: 2, from: 0 });
+  assertEquals(formatListReply([], { maxBytes: 65507 }), "OK LIST 0");
+  assertEquals(parseListReply("OK LIST 0"), { records: [], total: 0, from: 0 });
 });
 
 Deno.test("formatListReply() keeps to one datagram and says how many it left out", () => {
@@ -137,7 +146,7 @@ Deno.test("formatListReply() keeps to one datagram and says how many it left out
     port: 40000 + (i % 20000),
     secondsLeft: 30,
   }));
-  const text = formatListReply(many, 65507);
+  const text = formatListReply(many, { maxBytes: 65507 });
   assertOk(new TextEncoder().encode(text).length <= 65507);
   const parsed = parseListReply(text);
   assertOk(!("error" in parsed));
