@@ -33,6 +33,21 @@ function helpText(): string {
   return lines.join("\n");
 }
 
+/**
+ * Status when stdout's reader went away: 0, with no message (ss and netstat
+ * die of SIGPIPE silently; Deno ignores SIGPIPE, and its console.log already
+ * drops short writes to a closed pipe, so 0 keeps every command alike).
+ */
+const EXIT_CLOSED_PIPE = 0;
+
+/** True for a write to a closed pipe, however deep in `cause` it is. */
+function isBrokenPipe(err: unknown): boolean {
+  for (let e = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    if (e instanceof Deno.errors.BrokenPipe) return true;
+  }
+  return false;
+}
+
 function findCommand(name: string): CommandEntry | undefined {
   return COMMANDS.find((c) => c.name === name);
 }
@@ -79,6 +94,8 @@ export async function run(args: string[]): Promise<number> {
     const code = await mod.main(rest, { signal: controller.signal });
     return code ?? 0;
   } catch (err) {
+    // The reader closed the pipe (`| head`): its choice, not our failure.
+    if (isBrokenPipe(err)) return EXIT_CLOSED_PIPE;
     if (err instanceof HelpRequest) {
       console.log(err.text);
       return 0;
@@ -98,6 +115,16 @@ export async function run(args: string[]): Promise<number> {
   }
 }
 
+/** {@linkcode run}, with a closed stdout (help or version piped into `head -0`) ending quietly. */
+async function runQuietOnClosedPipe(args: string[]): Promise<number> {
+  try {
+    return await run(args);
+  } catch (err) {
+    if (isBrokenPipe(err)) return EXIT_CLOSED_PIPE;
+    throw err;
+  }
+}
+
 if (import.meta.main) {
-  Deno.exit(await run(Deno.args));
+  Deno.exit(await runQuietOnClosedPipe(Deno.args));
 }
