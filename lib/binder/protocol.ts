@@ -18,15 +18,16 @@
  * reply      = "OK REGISTER" 1*(SP command)
  *            / "OK UNREGISTER" SP count
  *            / command SP ip SP port                         ; LOOKUP
- *            / "OK LIST" SP shown [" of " total [" from " first]] *(LF record) [LF "more: " request]
+ *            / "OK LIST" SP shown [" of " total [" from " first]] *(LF record) [LF more]
  *            / "OK TTL" SP seconds
  *            / "ERR" SP reason
  * record     = command SP ip SP port SP seconds-left
+ * more       = "(+" count " more: send " DQUOTE list-request DQUOTE ")"
  * ```
  * A datagram that starts with `OK` or `ERR` is a reply, not a request: the
  * binder ignores it, so two services can never bounce errors at each other.
- * A `LIST` reply that leaves records out ends with `more: REQUEST`, the exact
- * request that gets the next ones (with the sender's address cookie, so a
+ * A `LIST` reply that leaves records out ends with `(+N more: send "REQUEST")`,
+ * the exact request that gets the next ones (with the sender's address cookie, so a
  * source that has not completed a round trip gets at most max(3x, 512) bytes
  * and a person with `nc -u` sees what to type).
  *
@@ -243,11 +244,18 @@ function recordLine(r: RecordView): string {
   return `${r.command} ${r.ip} ${r.port} ${r.secondsLeft ?? 0}`;
 }
 
+/** `(+N more: send "LIST from=20 cookie=HEX")`: the last line of a LIST reply that left records out. */
+export function moreLine(count: number, request: string): string {
+  return `(+${count} more: send "${request}")`;
+}
+
+const MORE_RE = /^\(\+([0-9]+) more: send "(LIST[ !#-~]*)"\)$/;
+
 /**
  * `OK LIST n` and one line per record from `from` on, keeping as many as fit
  * in `maxBytes`. When some are left out the header says `OK LIST shown of
  * total` (`... from first` past the first page) and, given `more`, a last
- * line `more: REQUEST` names the request for the rest.
+ * line `(+N more: send "REQUEST")` names the request for the rest.
  */
 export function formatListReply(
   records: readonly RecordView[],
@@ -255,8 +263,8 @@ export function formatListReply(
 ): string {
   const from = Math.min(options.from ?? 0, records.length);
   const total = records.length;
-  // Room for the longest possible header and more: line, so adding them never overflows.
-  const moreRoom = options.more ? 7 + options.more(total).length : 0;
+  // Room for the longest possible header and more line, so adding them never overflows.
+  const moreRoom = options.more ? moreLine(total, options.more(total)).length + 1 : 0;
   let size = `OK LIST ${total} of ${total} from ${from}`.length + moreRoom;
   const lines: string[] = [];
   for (let i = from; i < total; i++) {
@@ -269,7 +277,7 @@ export function formatListReply(
   const header = from === 0 && next === total
     ? `OK LIST ${lines.length}`
     : `OK LIST ${lines.length} of ${total}${from > 0 ? ` from ${from}` : ""}`;
-  const more = next < total && options.more ? [`more: ${options.more(next)}`] : [];
+  const more = next < total && options.more ? [moreLine(total - next, options.more(next))] : [];
   return [header, ...lines, ...more].join("\n");
 }
 
@@ -320,7 +328,7 @@ export interface ListPage {
   total: number;
   /** Index of the first record of this page. */
   from: number;
-  /** The request for the next page (`more:` line), if the binder named one. */
+  /** The request for the next page (the `(+N more: send "...")` line), if the binder named one. */
   more?: string;
 }
 
@@ -332,13 +340,14 @@ export function parseListReply(text: string): ListPage | { error: string } {
   const lines = trimRequest(text).split("\n");
   if (isErrorReply(lines[0])) return { error: lines[0] };
   let more: string | undefined;
-  if (lines.length > 1 && lines.at(-1)!.startsWith("more: ")) more = lines.pop()!.slice(6);
+  const hint = lines.length > 1 ? MORE_RE.exec(lines.at(-1)!) : null;
+  if (hint) {
+    more = hint[2];
+    lines.pop();
+  }
   const m = lines[0].match(/^OK LIST ([0-9]+)(?: of ([0-9]+)(?: from ([0-9]+))?)?$/);
   if (!m || Number(m[1]) !== lines.length - 1) {
     throw new SyntaxError(`Cannot parse binder reply ${quote(lines[0])}: expected "OK LIST n"`);
-  }
-  if (more !== undefined && !/^LIST( [!-~]+)*$/.test(more)) {
-    throw new SyntaxError(`Cannot parse binder reply: bad more: line ${quote(more)}`);
   }
   const records = lines.slice(1).map((line) => {
     const w = line.split(SPACE_RE);

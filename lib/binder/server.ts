@@ -17,7 +17,8 @@ import { formatHostPort } from "../net/address.ts";
 import type { ServiceMonitor } from "../net/monitor.ts";
 import { listenLine } from "../net/server.ts";
 import { bindUdp } from "../net/udp.ts";
-import { serveUdp, type UdpHandler } from "../net/udp_serve.ts";
+import { serveUdp, type UdpHandler, type UdpReply } from "../net/udp_serve.ts";
+import { type GuardOptions, guardReplies } from "../net/udp_guard.ts";
 import { connectRedis, redisFlag, type RedisTarget } from "../redis/connection.ts";
 import { type AllowList, parseAllowList } from "./allow.ts";
 import { readKeyFile } from "./auth.ts";
@@ -89,7 +90,7 @@ export const MAX_PENDING = 1024;
 export async function runBinder(conn: Deno.DatagramConn, options: BinderOptions): Promise<void> {
   const log = options.log ?? console.log;
   const ttlSeconds = options.ttlSeconds ?? DEFAULT_TTL_SECONDS;
-  const store = options.store ?? new MemoryStore({
+  const store: BinderStore = options.store ?? new MemoryStore({
     ttlMs: ttlSeconds * 1000,
     clock: options.clock,
     random: options.random,
@@ -115,10 +116,12 @@ export async function runBinder(conn: Deno.DatagramConn, options: BinderOptions)
   if (store.shared) log(`socklab binder: the table is shared through ${store.shared}`);
   expiry.start();
   try {
-    await serveUdp(conn, repliesLater(conn, (data, from) => binder.handle(data, from)), {
+    const onError = (err: unknown, from: Deno.NetAddr | undefined) =>
+      log(`socklab binder: ${from ? `${formatHostPort(from.hostname, from.port)}: ` : ""}${err}`);
+    const guard = { monitor: options.monitor, onError };
+    await serveUdp(conn, repliesLater(conn, (data, from) => binder.handle(data, from), guard), {
       signal: options.signal,
-      onError: (err, from) =>
-        log(`socklab binder: ${from ? `${formatHostPort(from.hostname, from.port)}: ` : ""}${err}`),
+      ...guard,
     });
   } finally {
     expiry.stop();
@@ -130,8 +133,14 @@ export async function runBinder(conn: Deno.DatagramConn, options: BinderOptions)
  * A handler whose promised replies are sent when they are ready, so the serve
  * loop goes on to the next datagram instead of waiting for Redis: one slow
  * answer never holds up the others. At most {@linkcode MAX_PENDING} at once.
+ * Those replies pass the same guard as the loop's own (amplification budget,
+ * monitor counts); replies given at once are left to the loop.
  */
-function repliesLater(conn: Deno.DatagramConn, handle: UdpHandler): UdpHandler {
+function repliesLater(
+  conn: Deno.DatagramConn,
+  handle: UdpHandler,
+  guard: GuardOptions,
+): UdpHandler {
   let pending = 0;
   const busy = encoder.encode(formatError("binder busy; try again"));
   return (data, from) => {
@@ -139,11 +148,11 @@ function repliesLater(conn: Deno.DatagramConn, handle: UdpHandler): UdpHandler {
     const reply = handle(data, from);
     if (!(reply instanceof Promise)) return reply;
     pending++;
-    reply.then((r) => {
-      if (r !== undefined && r !== null && !(r instanceof Promise)) {
-        return conn.send(typeof r === "string" ? encoder.encode(r) : r, from);
-      }
-    }).catch(() => {}).finally(() => pending--);
+    const guarded = guardReplies(() => reply, guard)(data, from) as Promise<UdpReply>;
+    guarded.then((r) => {
+      if (typeof r === "string") return conn.send(encoder.encode(r), from);
+      if (r instanceof Uint8Array) return conn.send(r, from);
+    }).catch((err) => guard.onError?.(err, from)).finally(() => pending--);
     return undefined;
   };
 }

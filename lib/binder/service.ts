@@ -30,7 +30,7 @@ import { formatHostPort } from "../net/address.ts";
 import { AddressCookies, replyBudget, splitCookie, withCookie } from "../net/amplification.ts";
 import type { ServiceMonitor } from "../net/monitor.ts";
 import { MAX_DATAGRAM } from "../net/udp.ts";
-import type { UdpReply } from "../net/udp_serve.ts";
+import { type UdpReply, ValidatedReply } from "../net/udp_serve.ts";
 import type { AllowList } from "./allow.ts";
 import { MAX_CLOCK_SKEW_MS, verifySignature } from "./auth.ts";
 import {
@@ -66,7 +66,7 @@ export interface BinderServiceOptions {
   key?: Uint8Array;
   /** Address cookies for large LIST replies (default: a fresh random secret). */
   cookies?: AddressCookies;
-  /** Told about requests served, table changes and the table itself (the lab console). */
+  /** Told about table changes and the table itself (the lab console; serveUdp counts requests). */
   monitor?: ServiceMonitor;
   /** Wall clock for signature times (default Date.now). */
   wallClock?: () => number;
@@ -105,30 +105,12 @@ export class BinderService {
     this.#monitor?.setState(() => ({ kind: "binder", records: this.#consoleRecords() }));
   }
 
-  /** The reply to one datagram (a promise when the store answers later); nothing for a reply. */
+  /**
+   * The reply to one datagram (a promise when the store answers later);
+   * nothing for a reply. A LIST reply to a source that echoed its cookie
+   * comes as a ValidatedReply (exempt from the amplification budget).
+   */
   handle(data: Uint8Array, from: Deno.NetAddr): Maybe<UdpReply> {
-    if (!this.#monitor) return this.#answer(data, from);
-    const started = performance.now();
-    return then(this.#answer(data, from), (reply) => {
-      this.#served(performance.now() - started, reply, from);
-      return reply;
-    });
-  }
-
-  /** Removes expired records and prints the table if any went; resolves to the next expiry's delay. */
-  sweep(): Maybe<number | undefined> {
-    return then(this.store.expire(), ({ gone, nextInMs }) => {
-      if (gone.length === 0) return this.#refreshSnapshot(nextInMs);
-      const n = gone.length;
-      const text = `${n} record${n === 1 ? "" : "s"} expired (${
-        servers(gone)
-      } did not re-register within ${this.ttlSeconds} s)`;
-      this.#monitor?.event("expiry", text);
-      return then(this.#printTable(text), () => nextInMs);
-    });
-  }
-
-  #answer(data: Uint8Array, from: Deno.NetAddr): Maybe<UdpReply> {
     let text: string;
     try {
       text = decoder.decode(data);
@@ -145,11 +127,8 @@ export class BinderService {
         return this.#guard(() => this.#register(req, from), from);
       case "unregister":
         return this.#guard(() => this.#unregister(from), from);
-      case "list": {
-        const validated = this.#cookies.verify(from, cookie);
-        const budget = validated ? MAX_DATAGRAM : replyBudget(data.length);
-        return this.#guard(() => this.#list(req, from, budget), from);
-      }
+      case "list":
+        return this.#guard(() => this.#list(req, from, data.length, cookie), from);
       case "ttl":
         return this.#ttlReply;
       case "ignore":
@@ -157,6 +136,19 @@ export class BinderService {
       case "error":
         return this.#refuse(req.reason, from);
     }
+  }
+
+  /** Removes expired records and prints the table if any went; resolves to the next expiry's delay. */
+  sweep(): Maybe<number | undefined> {
+    return then(this.store.expire(), ({ gone, nextInMs }) => {
+      if (gone.length === 0) return this.#refreshSnapshot(nextInMs);
+      const n = gone.length;
+      const text = `${n} record${n === 1 ? "" : "s"} expired (${
+        servers(gone)
+      } did not re-register within ${this.ttlSeconds} s)`;
+      this.#monitor?.event("expiry", text);
+      return then(this.#printTable(text), () => nextInMs);
+    });
   }
 
   #lookup(command: string, from: Deno.NetAddr): Maybe<UdpReply> {
@@ -232,8 +224,10 @@ export class BinderService {
   #list(
     req: Extract<BinderRequest, { kind: "list" }>,
     from: Deno.NetAddr,
-    maxBytes: number,
+    requestBytes: number,
+    cookie: string | undefined,
   ): Maybe<UdpReply> {
+    const validated = this.#cookies.verify(from, cookie);
     return then(this.store.records(req.command), (records) => {
       if (!this.#quiet) {
         this.#log(
@@ -242,13 +236,14 @@ export class BinderService {
           }: ${records.length} record${records.length === 1 ? "" : "s"}`,
         );
       }
-      const cookie = this.#cookies.cookie(from);
       const request = req.command ? `LIST ${req.command}` : "LIST";
-      return formatListReply(records.map(view), {
-        maxBytes,
+      const mine = this.#cookies.cookie(from);
+      const reply = formatListReply(records.map(view), {
+        maxBytes: validated ? MAX_DATAGRAM : replyBudget(requestBytes),
         from: req.from,
-        more: (next) => withCookie(`${request} from=${next}`, cookie),
+        more: (next) => withCookie(`${request} from=${next}`, mine),
       });
+      return validated ? new ValidatedReply(reply) : reply;
     });
   }
 
@@ -307,17 +302,6 @@ export class BinderService {
       port: r.port,
       expiresInMs: Math.max(0, r.expiresInMs - elapsed),
     })).filter((r) => r.expiresInMs > 0);
-  }
-
-  #served(ms: number, reply: UdpReply, from: Deno.NetAddr): void {
-    if (reply === undefined || reply === null) return;
-    const reason = reply === NOT_TEXT
-      ? "request is not UTF-8 text"
-      : typeof reply === "string" && reply.startsWith("ERR")
-      ? reply.slice(4)
-      : undefined;
-    const peer = formatHostPort(from.hostname, from.port);
-    this.#monitor!.served(ms, reason !== undefined, peer, reason);
   }
 }
 
