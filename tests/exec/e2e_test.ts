@@ -187,7 +187,7 @@ Deno.test("exec-client reports what failed in one line with exit 1", async () =>
   assertEquals([none.code, none.stdout, none.stderr], [
     1,
     "",
-    "socklab exec-client: ERR no server for MAX\n",
+    "socklab exec-client: ERR no server for MAX (the binder has no records)\n",
   ]);
 
   const port = freePort("udp");
