@@ -29,7 +29,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import type { RedisConnection } from "../redis/connection.ts";
+import { type RedisConnection, redisReason } from "../redis/connection.ts";
 import { sourceKey } from "../net/quota.ts";
 import { formatLookupReply } from "./protocol.ts";
 import {
@@ -294,9 +294,10 @@ export class RedisStore implements BinderStore {
       return await redis.client.sendCommand(args, redis.commandOptions(this.#timeoutMs));
     } catch (err) {
       if (String((err as Error)?.message).startsWith("NOSCRIPT")) throw err;
-      const why = (err as Error)?.name?.startsWith("Timeout")
+      const kind = `${(err as object)?.constructor?.name} ${(err as Error)?.message}`;
+      const why = /timeout|timed out/i.test(kind)
         ? `no answer within ${this.#timeoutMs} ms`
-        : (err as Error)?.message ?? String(err);
+        : redisReason(err);
       throw new StoreUnavailableError(`Redis ${redis.target.label}: ${why}`, { cause: err });
     }
   }
