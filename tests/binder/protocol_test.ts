@@ -189,3 +189,60 @@ Deno.test("recordIp() shows an IPv4-mapped IPv6 source as IPv4 and leaves the re
   assertEquals(recordIp("::1"), "::1");
   assertEquals(recordIp("10.0.0.1"), "10.0.0.1");
 });
+
+Deno.test("parseRequest() reads trailing blanks as nothing (issue 17: MAX 1 with a space)", () => {
+  assertEquals(parseRequest("LOOKUP MAX "), { kind: "lookup", command: "MAX" });
+  assertEquals(parseRequest("REGISTER MIN MAX \t\r\n"), {
+    kind: "register",
+    commands: ["MIN", "MAX"],
+  });
+  assertEquals(parseRequest("LIST \n"), { kind: "list", from: 0 });
+  assertEquals(parseRequest("UNREGISTER  "), { kind: "unregister" });
+  assertEquals(parseRequest("  TTL\0"), { kind: "ttl" });
+});
+
+Deno.test("parseRequest() splits a signed REGISTER into its commands and signature", () => {
+  const sig = "0f".repeat(32);
+  assertEquals(parseRequest(`REGISTER MAX min t=1700000000123 sig=${sig}`), {
+    kind: "register",
+    commands: ["MAX", "MIN"],
+    signature: { time: 1700000000123, sig, signed: "REGISTER MAX min t=1700000000123" },
+  });
+  assertEquals(parseRequest(`REGISTER MAX t=1 sig=abc`), {
+    kind: "error",
+    reason: "bad signature: expected t=MILLISECONDS sig=64-HEX-DIGITS at the end",
+  });
+  assertEquals(parseRequest(`REGISTER t=1 sig=${sig}`), {
+    kind: "error",
+    reason: "REGISTER needs at least one command",
+  });
+});
+
+Deno.test("formatListReply() pages within the budget and names the request for the rest", () => {
+  const records = Array.from({ length: 50 }, (_, i) => ({
+    command: `C${i}`,
+    ip: "127.0.0.1",
+    port: 40000 + i,
+    secondsLeft: 30,
+  }));
+  const more = (next: number) => `LIST from=${next} cookie=${"ab".repeat(8)}`;
+  const first = formatListReply(records, { maxBytes: 512, more });
+  assertOk(new TextEncoder().encode(first).length <= 512, `${first.length} bytes`);
+  const page1 = parseListReply(first);
+  assertOk(!("error" in page1));
+  if ("error" in page1) return;
+  assertEquals(page1.total, 50);
+  assertEquals(page1.from, 0);
+  const n = page1.records.length;
+  assertOk(n > 5 && n < 50, `${n} records`);
+  assertEquals(first.split("\n").at(-1), `(+${50 - n} more: send "${more(n)}")`);
+  assertEquals(page1.more, more(n));
+
+  const second = formatListReply(records, { maxBytes: 65507, from: n, more });
+  assertEquals(second.split("\n")[0], `OK LIST ${50 - n} of 50 from ${n}`);
+  const page2 = parseListReply(second);
+  assertOk(!("error" in page2) && page2.more === undefined && page2.from === n);
+  if (!("error" in page2)) {
+    assertEquals([...page1.records, ...page2.records], records);
+  }
+});

@@ -7,6 +7,8 @@
 import { assertEquals, assertMatch, assertOk } from "../helpers/assert.ts";
 import { freePort, runCli } from "../helpers/cli.ts";
 import { RedisServer, redisTest } from "../helpers/redis.ts";
+import { UdpSocket } from "../../lib/net/udp.ts";
+import { signRegister } from "../../lib/binder/auth.ts";
 import { ask, rawSocket, type RunningServer, startBinder, startExecServer } from "./lab.ts";
 
 /** Starts `n` binders sharing `redis`, in parallel. */
@@ -280,6 +282,51 @@ redisTest(
       assertEquals(await ask(sock, c.port, "LOOKUP MAX"), "ERR no server for MAX");
     } finally {
       await stopAll(x, a, b, c);
+    }
+  },
+);
+
+redisTest(
+  "binders on one Redis keep the security rules: a REGISTER replayed through another binder is refused, LIST stays within 512 B to a stranger",
+  async () => {
+    await using redis = await RedisServer.start();
+    const dir = await Deno.makeTempDir();
+    try {
+      await Deno.writeTextFile(`${dir}/key`, "shared by every lab binder\n");
+      const [a, b] = await binders(redis, 2, ["--key", `${dir}/key`]);
+      try {
+        await using owner = rawSocket();
+        await using stranger = UdpSocket.bind({ hostname: "127.0.0.2", port: 0 });
+        const captured = signRegister(
+          ["MAX"],
+          new TextEncoder().encode("shared by every lab binder"),
+        );
+        assertEquals(await ask(owner, a.port, captured), "OK REGISTER MAX");
+        assertEquals(
+          await ask(stranger, b.port, captured),
+          "ERR replayed REGISTER refused (this signature was used before)",
+        );
+        // 300 records from 10 signed servers: a stranger's 4-byte LIST gets at most 512 bytes.
+        const servers = Array.from({ length: 10 }, () => rawSocket());
+        const key = new TextEncoder().encode("shared by every lab binder");
+        for (const s of servers) {
+          const cmds = Array.from({ length: 30 }, (_, i) => `CMD${i}`);
+          assertMatch(await ask(s, a.port, signRegister(cmds, key)), /^OK REGISTER/);
+        }
+        const got = await stranger.request(new TextEncoder().encode("LIST"), {
+          hostname: "127.0.0.1",
+          port: b.port,
+        });
+        console.log(`LIST through a Redis-backed binder: 4 B in, ${got.data.length} B out`);
+        assertOk(got.data.length <= 512);
+        const listed = await runCli(["exec-client", "--binder", `127.0.0.1:${b.port}`, "--list"]);
+        assertEquals(listed.stdout.split("\n")[0], `binder 127.0.0.1:${b.port}: 301 records`);
+        await Promise.all(servers.map((s) => s.close()));
+      } finally {
+        await stopAll(a, b);
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
     }
   },
 );
