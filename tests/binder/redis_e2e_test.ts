@@ -82,10 +82,10 @@ redisTest(
       x.proc.kill("SIGKILL");
       await x.proc.exit();
       const killed = performance.now();
-      // Poll C until it stops naming X: bounded by the ttl plus the sweep's second.
+      // Poll C until it stops naming X: at most the ttl after its last refresh (plus polling).
       while ((await lookupPorts(c.port, 10)).has(x.port)) {
         assertOk(
-          performance.now() - killed < (ttl + 1.5) * 1000,
+          performance.now() - killed < (ttl + 2) * 1000,
           "X still handed out after its ttl",
         );
       }
@@ -232,7 +232,8 @@ redisTest(
       silent.stderr,
       `socklab binder: Redis ${redis.url} did not answer within 3000 ms\n`,
     );
-    assertOk(took < 6000, `gave up after ${took.toFixed(0)} ms`);
+    // 3 s deadline, plus Deno's start-up and loading node-redis (slow on a loaded machine).
+    assertOk(took < 10_000, `gave up after ${took.toFixed(0)} ms`);
 
     const bad = await runCli(["binder", "--redis", "http://127.0.0.1:6379"]);
     assertEquals(bad.code, 1);
