@@ -82,8 +82,10 @@ redisTest(
       x.proc.kill("SIGKILL");
       await x.proc.exit();
       const killed = performance.now();
-      // Poll C until it stops naming X: at most the ttl after its last refresh (plus polling).
-      while ((await lookupPorts(c.port, 10)).has(x.port)) {
+      // Poll C's LIST (not LOOKUP: a random pick could miss X by chance) until X is gone: at
+      // most the ttl after its last refresh, plus polling.
+      await using probe = rawSocket();
+      while ((await ask(probe, c.port, "LIST MAX")).includes(` ${x.port} `)) {
         assertOk(
           performance.now() - killed < (ttl + 2) * 1000,
           "X still handed out after its ttl",
@@ -166,7 +168,8 @@ redisTest(
         console.log(
           `20 concurrent LOOKUPs during a Redis pause: all ERR within ${took.toFixed(0)} ms`,
         );
-        assertOk(took < 2500, `took ${took.toFixed(0)} ms`);
+        // One after another they would take 20 x 1 s; concurrently about one deadline.
+        assertOk(took < 5000, `took ${took.toFixed(0)} ms`);
       } finally {
         await Promise.all(clients.map((s) => s.close()));
       }
