@@ -1,6 +1,6 @@
 /**
  * Chat fan-out and memory, socklab's chat-server beside `ncat --chat` in the
- * same run, driven by the same load generator (lib/bench/chat.ts, the one
+ * same run, driven by the same load generator (lib/loadgen/chat.ts, the one
  * behind `socklab bench chat`, run by this file in a separate process so its
  * work and memory never count against the server):
  *
@@ -28,7 +28,7 @@
  */
 import { parseArgs } from "node:util";
 import type { BenchRow } from "./types.ts";
-import { runChatLoad } from "../lib/bench/chat.ts";
+import { runChatLoad } from "../lib/loadgen/chat.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const SELF = new URL(import.meta.url).pathname;
@@ -137,7 +137,7 @@ function rssKiB(pid: number): number {
 }
 
 // ---------------------------------------------------------------- generator
-// The load is lib/bench/chat.ts's generator (the one behind `socklab bench
+// The load is lib/loadgen/chat.ts's generator (the one behind `socklab bench
 // chat`); this file runs it in a separate process and reports its figures.
 
 /** What a fan-out run measured. */

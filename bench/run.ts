@@ -13,7 +13,7 @@
  */
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
-import { formatTable } from "../lib/bench/format.ts";
+import { formatTable } from "../lib/loadgen/format.ts";
 import type { BenchRow } from "./types.ts";
 import * as startup from "./startup.ts";
 import * as lookup from "./lookup.ts";

@@ -9,7 +9,7 @@ import {
   runChatLoad,
   scanLines,
   sentTimeOf,
-} from "../../lib/bench/chat.ts";
+} from "../../lib/loadgen/chat.ts";
 import { runTcpChatServer } from "../../lib/chat/tcp_server.ts";
 import { closeQuietly, listenTcp, readLines, writeAll } from "../../lib/net/tcp.ts";
 import { freePort, spawnProgram } from "../helpers/cli.ts";

@@ -1,5 +1,5 @@
 import { assertEquals, assertOk, throws } from "../helpers/assert.ts";
-import { InFlight, LatencyHistogram } from "../../lib/bench/stats.ts";
+import { InFlight, LatencyHistogram } from "../../lib/loadgen/stats.ts";
 
 /** Exact nearest-rank percentile of a list, the reference the histogram is held to. */
 function exactPercentile(values: number[], p: number): number {

@@ -1,5 +1,5 @@
 import { assertEquals, assertOk } from "../helpers/assert.ts";
-import { runUdpLoad } from "../../lib/bench/udp.ts";
+import { runUdpLoad } from "../../lib/loadgen/udp.ts";
 import { serveUdp } from "../../lib/net/udp_serve.ts";
 import { bindUdp } from "../../lib/net/udp.ts";
 
