@@ -1,41 +1,58 @@
 /**
  * The chat fan-out load generator behind `socklab bench chat` and
- * bench/chat.ts: N TCP clients join a chat server, then send `rate` messages
- * per second between them (round-robin) for a while; every copy the server
- * delivers is counted and timed from its send. Each message carries its send
- * time, so no per-message state is kept and memory stays bounded.
+ * bench/chat.ts: N TCP clients join one chat server or several (client i
+ * talks to server i mod S), then send `rate` messages per second between them
+ * (round-robin) for a while, or each client `perClientRate` lines per second;
+ * every copy the servers deliver is counted and timed from its send. Each
+ * message carries its send time (chat_lines.ts), so no per-message state is
+ * kept and memory stays bounded.
  *
- * Two dialects, so the same load drives socklab and its peer:
- * ```text
- * socklab (exercise 4b):  -> signin NAME   <- OK signed in as NAME
- *                         -> chat TEXT     <- Msg NAME says: TEXT   (every member, sender too)
- * ncat --chat:            -> TEXT          <- <userN> TEXT          (every other client)
- * TEXT = "~b~" SEND-TIME-µs "~" padding    (a probe before the run: "~p~" ID "~")
- * ```
+ * The clients run in this thread, or split over worker threads
+ * (`workers`, chat_worker.ts) so that reading the copies is not what limits
+ * the figure; every thread's clock is the run's clock (wall time since the
+ * run began), so a copy sent in one thread is timed in another.
  *
  * @example
  * ```ts ignore
  * import { runChatLoad } from "./chat.ts";
  * const r = await runChatLoad({ hostname: "127.0.0.1", port: 5600 }, {
- *   clients: 200, rate: 100, durationMs: 5000,
+ *   clients: 200, rate: 100, durationMs: 5000, workers: 2,
  * });
  * console.log(r.deliveries / (r.elapsedMs / 1000), r.latency.percentile(99));
  * ```
  * @module
  */
 import { FailError } from "../cli/errors.ts";
-import { printableText } from "../cli/printable.ts";
-import { formatHostPort, type HostPort } from "../net/address.ts";
-import { closeQuietly, connectTcp, isGone, writeAll } from "../net/tcp.ts";
+import type { HostPort } from "../net/address.ts";
+import type { ChatDialect } from "./chat_lines.ts";
+import {
+  ChatLoadPart,
+  delay,
+  type PartCounters,
+  type PartReport,
+  type PartSpec,
+  type Schedule,
+} from "./chat_part.ts";
 import { LatencyHistogram } from "./stats.ts";
 
-/** The servers the generator can talk to. */
-export type ChatDialect = "socklab" | "ncat";
+export {
+  type ChatDialect,
+  chatLine,
+  LineBuffer,
+  type LineVisitor,
+  MAX_LINE,
+  messageText,
+  probeOf,
+  scanLines,
+  sentTimeOf,
+} from "./chat_lines.ts";
 
 /** Default message text size in bytes. */
 export const DEFAULT_MESSAGE_SIZE = 64;
 /** Default wait for late deliveries after the last send. */
 export const DEFAULT_DRAIN_MS = 2000;
+/** Most worker threads a run may use. */
+export const MAX_WORKERS = 16;
 /**
  * Default limit on connecting and signing in every client: 15 s, or 100 ms per
  * client when more (ncat --chat takes about 80 ms to accept each one).
@@ -43,21 +60,6 @@ export const DEFAULT_DRAIN_MS = 2000;
 export function defaultReadyTimeoutMs(clients: number): number {
   return Math.max(15_000, clients * 100);
 }
-/**
- * Bytes each client reads at a time. 16, 32 and 64 KiB cost the same CPU per
- * delivery; 256 KiB cost a third more (200 clients' buffers no longer fit
- * the caches).
- */
-const READ_SIZE = 64 * 1024;
-/** How often the sender wakes up to send what is due. */
-const SEND_TICK_MS = 5;
-/**
- * Clients connecting at the same time, per dialect. A connection beyond the
- * server's accept queue looks established to the client but may never be
- * accepted: ncat --chat loses half of 200 clients in batches of 64 (its queue
- * is short and it accepts slowly), none in batches of 10.
- */
-const CONNECT_BATCH: Record<ChatDialect, number> = { socklab: 64, ncat: 10 };
 
 /** Options of {@linkcode runChatLoad}. */
 export interface ChatLoadOptions {
@@ -82,6 +84,12 @@ export interface ChatLoadOptions {
   drainMs?: number;
   /** Limit on connecting and signing in every client (default {@linkcode defaultReadyTimeoutMs}). */
   readyTimeoutMs?: number;
+  /**
+   * Threads that run the clients (default 1: in this thread). Each worker
+   * thread reads its share of the copies, so the generator can use more
+   * than one core.
+   */
+  workers?: number;
   /** Ends the run early (Ctrl-C). */
   signal?: AbortSignal;
   /** Called once every client is connected and has seen a probe (before any load). */
@@ -116,476 +124,253 @@ export interface ChatLoadResult extends ChatLoadCounters {
   interrupted: boolean;
   /** `Date.now()` when the measurement ended, before the clients left. */
   endedAt: number;
+  /** Threads that ran the clients. */
+  workers: number;
 }
 
-const encoder = new TextEncoder();
-const BENCH_MARK = "~b~";
-const PROBE_MARK = "~p~";
-
-/** The text of a load message sent at `sentUs`, padded to `size` bytes. */
-export function messageText(sentUs: number, size: number): string {
-  const head = `${BENCH_MARK}${Math.round(sentUs)}~`;
-  return head + "x".repeat(Math.max(0, size - head.length));
+/** The clients of one thread, as the coordinator sees them (in this thread or a worker). */
+interface PartHandle {
+  readonly spec: PartSpec;
+  live(): PartCounters;
+  join(): Promise<void>;
+  probe(): Promise<void>;
+  send(schedule: Schedule): Promise<number>;
+  drain(expected: number, untilUs: number): Promise<void>;
+  report(): Promise<PartReport>;
+  close(): Promise<void>;
+  abort(): void;
 }
 
-/** The send time (µs) carried by a delivered line, or undefined when it carries none. */
-export function sentTimeOf(line: string): number | undefined {
-  const at = line.indexOf(BENCH_MARK);
-  if (at < 0) return undefined;
-  const end = line.indexOf("~", at + BENCH_MARK.length);
-  if (end < 0) return undefined;
-  const t = Number(line.slice(at + BENCH_MARK.length, end));
-  return Number.isFinite(t) && end > at + BENCH_MARK.length ? t : undefined;
-}
+/** A part in this thread. */
+class LocalPart implements PartHandle {
+  readonly #part: ChatLoadPart;
 
-/** The probe id a line carries, or undefined. */
-export function probeOf(line: string): number | undefined {
-  const m = /~p~(\d+)~/.exec(line);
-  return m ? Number(m[1]) : undefined;
-}
-
-/** What {@linkcode scanLines} reports. */
-export interface LineVisitor {
-  /** A load message delivered, with the send time it carries (µs). */
-  delivery(sentUs: number): void;
-  /** Any other whole line (CR LF stripped). */
-  line(text: string): void;
-}
-
-/** Longest line a client keeps while waiting for its end. */
-export const MAX_LINE = 64 * 1024;
-
-const NL = 10;
-const CR = 13;
-const TILDE = 126;
-const DIGIT_0 = 48;
-/** Send times of up to this many digits are exact integers when parsed digit by digit. */
-const MAX_FAST_DIGITS = 15;
-/** Decodes whole lines; a BOM is kept, as in the middle of a stream. */
-const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
-
-/**
- * The send time (µs) written in `text` from `from` up to the first `~` before
- * `nl`, or NaN when there is none, as {@linkcode sentTimeOf} reads it. When
- * `bytes` holds the same characters as bytes from `offset` (the text is
- * ASCII), plain digits are parsed from the bytes by hand, else (or for
- * anything but plain digits) through `Number()`.
- */
-function sentTimeIn(
-  text: string,
-  from: number,
-  nl: number,
-  bytes: Uint8Array | undefined,
-  offset: number,
-): number {
-  if (bytes) {
-    const first = offset + from;
-    const stop = offset + nl;
-    let v = 0;
-    let i = first;
-    for (; i < stop; i++) {
-      const d = bytes[i] - DIGIT_0;
-      if (d < 0 || d > 9) break;
-      v = v * 10 + d;
-    }
-    if (i < stop && bytes[i] === TILDE && i > first && i - first <= MAX_FAST_DIGITS) return v;
-  }
-  const end = text.indexOf("~", from);
-  if (end <= from || end >= nl) return NaN;
-  const t = Number(text.slice(from, end));
-  return Number.isFinite(t) ? t : NaN;
-}
-
-/**
- * Reports every whole line of `bytes[from, end)` to `visitor` and returns
- * where the unfinished rest starts (`end` when there is none).
- *
- * The whole lines are decoded together into one string, because in V8 a
- * string's `indexOf` (memchr) finds a line end or the marker several times
- * faster than a byte loop or `Uint8Array.prototype.indexOf` (a runtime call
- * of about 40 ns). No string is made per load message: when the lines are
- * ASCII (they are, from either server) the send time's digits are read from
- * the bytes, at the same index. Only other lines are sliced out.
- */
-export function scanLines(
-  bytes: Uint8Array,
-  visitor: LineVisitor,
-  from = 0,
-  end = bytes.length,
-): number {
-  const last = end > from ? bytes.lastIndexOf(NL, end - 1) : -1;
-  if (last < from) return from;
-  const text = utf8.decode(bytes.subarray(from, last + 1));
-  // Same length and no U+FFFD: every byte was one ASCII character.
-  const ascii = text.length === last + 1 - from && text.indexOf("\uFFFD") < 0;
-  scanText(text, visitor, ascii ? bytes : undefined, from);
-  return last + 1;
-}
-
-/** Reports the lines of `text`, which ends with a line end. */
-function scanText(
-  text: string,
-  visitor: LineVisitor,
-  bytes: Uint8Array | undefined,
-  offset: number,
-): void {
-  let start = 0;
-  let mark = text.indexOf(BENCH_MARK);
-  for (let nl = text.indexOf("\n"); nl >= 0; start = nl + 1, nl = text.indexOf("\n", start)) {
-    if (mark >= 0 && mark < start) mark = text.indexOf(BENCH_MARK, start);
-    if (mark >= 0 && mark < nl) {
-      const t = sentTimeIn(text, mark + BENCH_MARK.length, nl, bytes, offset);
-      if (t === t) { // not NaN
-        visitor.delivery(t);
-        continue;
-      }
-    }
-    visitor.line(text.slice(start, nl > start && text.charCodeAt(nl - 1) === CR ? nl - 1 : nl));
-  }
-}
-
-/**
- * A client's receive buffer: reads go straight into {@linkcode space}, then
- * {@linkcode filled} reports the whole lines and keeps the unfinished one at
- * the front for the next read. A line longer than {@linkcode MAX_LINE} is
- * dropped up to its end, not buffered.
- */
-export class LineBuffer {
-  readonly #buf: Uint8Array;
-  /** Bytes of an unfinished line at the front of #buf. */
-  #kept = 0;
-  /** Inside a runaway line: skip up to its end. */
-  #dropping = false;
-
-  /** `readSize`: room for each read, beside up to {@linkcode MAX_LINE} kept bytes. */
-  constructor(readSize = 64 * 1024) {
-    this.#buf = new Uint8Array(readSize + MAX_LINE);
+  constructor(readonly spec: PartSpec) {
+    this.#part = new ChatLoadPart(spec);
   }
 
-  /** Where the next read goes. */
-  space(): Uint8Array {
-    return this.#buf.subarray(this.#kept);
-  }
-
-  /** Reports the lines completed by the `n` bytes just read into {@linkcode space}. */
-  filled(n: number, visitor: LineVisitor): void {
-    const buf = this.#buf;
-    const end = this.#kept + n;
-    let from = 0;
-    if (this.#dropping) {
-      const nl = buf.indexOf(NL, this.#kept);
-      if (nl < 0 || nl >= end) {
-        this.#kept = 0;
-        return;
-      }
-      this.#dropping = false;
-      from = nl + 1;
-    }
-    const rest = scanLines(buf, visitor, from, end);
-    const kept = end - rest;
-    if (kept > MAX_LINE) {
-      this.#kept = 0;
-      this.#dropping = true;
-    } else {
-      if (rest > 0 && kept > 0) buf.copyWithin(0, rest, end);
-      this.#kept = kept;
-    }
-  }
+  live = () => this.#part.live();
+  join = () => this.#part.join();
+  probe = () => this.#part.probe();
+  send = (s: Schedule) => this.#part.send(s);
+  drain = (expected: number, untilUs: number) => this.#part.drain(expected, untilUs);
+  report = () => Promise.resolve(this.#part.report());
+  close = () => this.#part.close();
+  abort = () => this.#part.abort();
 }
 
-/** The line a client sends to say `text` in `dialect`. */
-export function chatLine(dialect: ChatDialect, text: string): string {
-  return dialect === "socklab" ? `chat ${text}\n` : `${text}\n`;
-}
+/** A part in a worker thread, driven by messages (chat_worker.ts). */
+class WorkerPart implements PartHandle {
+  readonly #worker: Worker;
+  readonly #calls = new Map<number, { resolve(v: unknown): void; reject(e: unknown): void }>();
+  #id = 0;
+  #live: PartCounters = { connected: 0, messages: 0, deliveries: 0 };
 
-/** One connected client: a batching writer and a reader that counts deliveries. */
-class LoadClient {
-  readonly conn: Deno.TcpConn;
-  readonly name: string;
-  sawProbe = false;
-  #pending = "";
-  #writing = false;
-  #failed: unknown;
-  #waiter: ((line: string) => void) | undefined;
-  /** When the chunk being scanned arrived (µs). */
-  #nowUs = 0;
-  reading: Promise<void> = Promise.resolve();
-
-  constructor(conn: Deno.TcpConn, name: string) {
-    this.conn = conn;
-    this.name = name;
-  }
-
-  /**
-   * Reads until EOF, counting deliveries into `run`. The hot path of the
-   * generator (millions of lines a second): reads land in a {@linkcode LineBuffer}
-   * (no string concatenation for a line split across reads), the whole lines
-   * of a read are decoded once and scanned in place, a load message costs a
-   * marker search and a digit loop (no string of its own), and all lines of a
-   * read share one clock reading. A framer yielding a decoded string per line
-   * cost 4-8 times as much CPU here and delayed the very copies it timed.
-   */
-  startReading(run: { counters: ChatLoadCounters; latency: LatencyHistogram; lastAt: number }) {
-    const { counters, latency } = run;
-    const visitor: LineVisitor = {
-      delivery: (sentUs) => {
-        latency.record(this.#nowUs - sentUs);
-        counters.deliveries++;
-      },
-      line: (line) => {
-        if (probeOf(line) !== undefined) this.sawProbe = true;
-        else this.#waiter?.(line);
-      },
-    };
-    this.reading = (async () => {
-      const lines = new LineBuffer(READ_SIZE);
-      while (true) {
-        let n: number | null;
-        try {
-          n = await this.conn.read(lines.space());
-        } catch (err) {
-          if (isGone(err)) break;
-          throw err;
-        }
-        if (n === null) break;
-        const now = performance.now();
-        this.#nowUs = now * 1000;
-        const before = counters.deliveries;
-        lines.filled(n, visitor);
-        if (counters.deliveries !== before) run.lastAt = now;
-      }
-    })().catch(() => {});
-  }
-
-  /** Queues `line`; queued lines go out together in one write. */
-  send(line: string): void {
-    if (this.#failed) return;
-    this.#pending += line;
-    if (!this.#writing) this.#flush();
-  }
-
-  async #flush(): Promise<void> {
-    this.#writing = true;
-    try {
-      while (this.#pending !== "") {
-        const data = encoder.encode(this.#pending);
-        this.#pending = "";
-        await writeAll(this.conn, data);
-      }
-    } catch (err) {
-      this.#failed = err;
-      this.#pending = "";
-    } finally {
-      this.#writing = false;
-    }
-  }
-
-  /**
-   * The first line (other than a load message or probe) that `accept` takes,
-   * or `"(connection closed)"` / `"(no reply)"` after `timeoutMs`.
-   */
-  async waitForLine(accept: (line: string) => boolean, timeoutMs: number): Promise<string> {
-    const got = new Promise<string>((resolve) => {
-      this.#waiter = (line) => {
-        if (accept(line)) resolve(line);
-      };
+  constructor(readonly spec: PartSpec) {
+    this.#worker = new Worker(new URL("./chat_worker.ts", import.meta.url).href, {
+      type: "module",
     });
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const line = await Promise.race([
-      got,
-      this.reading.then(() => "(connection closed)"),
-      new Promise<string>((
-        resolve,
-      ) => (timer = setTimeout(() => resolve("(no reply)"), timeoutMs))),
-    ]);
-    clearTimeout(timer);
-    this.#waiter = undefined;
-    return line;
+    this.#worker.onmessage = (e: MessageEvent) => this.#receive(e.data);
+    this.#worker.onerror = (e: ErrorEvent) => {
+      e.preventDefault();
+      for (const c of this.#calls.values()) c.reject(new Error(`chat worker failed: ${e.message}`));
+      this.#calls.clear();
+    };
+    this.#call("init", spec);
   }
 
-  /** Sends `signin NAME` and waits for `OK signed in as NAME`; throws FailError on ERR. */
-  async signIn(timeoutMs: number, label: string): Promise<void> {
-    const reply = this.waitForLine(
-      (line) => line.startsWith("OK signed in as ") || line.startsWith("ERR "),
-      timeoutMs,
-    );
-    this.send(`signin ${this.name}\n`);
-    const line = await reply;
-    if (line !== `OK signed in as ${this.name}`) {
-      throw new FailError(`${label} did not sign ${this.name} in: ${printableText(line)}`);
+  #receive(
+    data: {
+      id?: number;
+      result?: unknown;
+      error?: { message: string; fail: boolean };
+      live?: PartCounters;
+    },
+  ) {
+    if (data.live) {
+      this.#live = data.live;
+      return;
     }
+    const call = this.#calls.get(data.id!);
+    this.#calls.delete(data.id!);
+    if (!call) return;
+    if (!data.error) call.resolve(data.result);
+    else {call.reject(
+        data.error.fail ? new FailError(data.error.message) : new Error(data.error.message),
+      );}
   }
 
-  /** Waits for ncat's greeting (`<announce> ... is connected as <userN>.`): it has accepted us. */
-  async greeted(timeoutMs: number, label: string): Promise<void> {
-    const line = await this.waitForLine(() => true, timeoutMs);
-    if (line === "(connection closed)" || line === "(no reply)") {
-      throw new FailError(`${label} did not accept client ${this.name}: ${line}`);
+  #call<T>(method: string, ...args: unknown[]): Promise<T> {
+    const id = ++this.#id;
+    return new Promise<T>((resolve, reject) => {
+      this.#calls.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.#worker.postMessage({ id, method, args });
+    });
+  }
+
+  live = () => this.#live;
+  join = () => this.#call<void>("join");
+  probe = () => this.#call<void>("probe");
+  send = (s: Schedule) => this.#call<number>("send", s);
+  drain = (expected: number, untilUs: number) => this.#call<void>("drain", expected, untilUs);
+  report = () => this.#call<PartReport>("report");
+  abort = () => this.#worker.postMessage({ method: "abort" });
+  close = async () => {
+    try {
+      await this.#call<void>("close");
+    } finally {
+      this.#worker.terminate();
     }
-  }
+  };
+}
 
-  close(): void {
-    closeQuietly(this.conn);
-  }
+/** The parts of a run: `workers` threads (1: this one), clients split evenly, in order. */
+function planParts(
+  targets: readonly HostPort[],
+  options: ChatLoadOptions,
+  epochMs: number,
+): PartSpec[] {
+  const clients = options.clients;
+  const threads = Math.max(1, Math.min(options.workers ?? 1, MAX_WORKERS, clients));
+  const readyByUs = (options.readyTimeoutMs ?? defaultReadyTimeoutMs(clients)) * 1000;
+  return Array.from({ length: threads }, (_, t) => {
+    const first = Math.floor((clients * t) / threads);
+    return {
+      targets: [...targets],
+      first,
+      count: Math.floor((clients * (t + 1)) / threads) - first,
+      totalClients: clients,
+      dialect: options.dialect ?? "socklab",
+      size: options.size ?? DEFAULT_MESSAGE_SIZE,
+      namePrefix: options.namePrefix ?? "bench",
+      epochMs,
+      readyByUs,
+    };
+  });
+}
+
+/** Copies each part's clients should get when the run sent `total` messages. */
+function expectedFor(spec: PartSpec, total: number, ownMessages: number): number {
+  return spec.dialect === "socklab" ? total * spec.count : total * spec.count - ownMessages;
 }
 
 /**
- * Runs the load against `target`. Throws FailError when a client cannot
- * connect or sign in, or the clients do not all hear each other in time.
+ * Runs the load against `target` (or several servers). Throws FailError when
+ * a client cannot connect or sign in, or the clients do not all hear each
+ * other in time.
  */
 export async function runChatLoad(
-  target: HostPort,
+  target: HostPort | readonly HostPort[],
   options: ChatLoadOptions,
   counters: ChatLoadCounters = { connected: 0, messages: 0, deliveries: 0 },
 ): Promise<ChatLoadResult> {
-  const dialect = options.dialect ?? "socklab";
-  const label = `chat server ${formatHostPort(target.hostname, target.port)}`;
-  const prefix = options.namePrefix ?? "bench";
-  const size = options.size ?? DEFAULT_MESSAGE_SIZE;
-  const readyTimeoutMs = options.readyTimeoutMs ?? defaultReadyTimeoutMs(options.clients);
-  const { signal } = options;
-  const run = { counters, latency: new LatencyHistogram(), lastAt: 0 };
-  const clients: LoadClient[] = [];
-  const readyStart = performance.now();
-  const readyBy = readyStart + readyTimeoutMs;
+  const targets = Array.isArray(target) ? target : [target as HostPort];
+  const epochMs = performance.timeOrigin + performance.now();
+  const specs = planParts(targets, options, epochMs);
+  const parts: PartHandle[] = specs.map((s) =>
+    specs.length > 1 ? new WorkerPart(s) : new LocalPart(s)
+  );
+  const sum = () => {
+    const all = parts.map((p) => p.live());
+    counters.connected = all.reduce((a, c) => a + c.connected, 0);
+    counters.messages = all.reduce((a, c) => a + c.messages, 0);
+    counters.deliveries = all.reduce((a, c) => a + c.deliveries, 0);
+  };
+  const ticker = setInterval(sum, 100);
+  const onAbort = () => parts.forEach((p) => p.abort());
+  options.signal?.addEventListener("abort", onAbort, { once: true });
+  if (options.signal?.aborted) onAbort();
+  const run = new ChatRun(parts, options, epochMs);
   try {
-    // Connect (and sign in) in batches: a burst of thousands would overflow the backlog.
-    const batch = CONNECT_BATCH[dialect];
-    for (let i = 0; i < options.clients && !signal?.aborted; i += batch) {
-      const joins = await Promise.allSettled(
-        Array.from(
-          { length: Math.min(batch, options.clients - i) },
-          (_, k) => joinOne(i + k),
-        ),
-      );
-      const failed = joins.find((j) => j.status === "rejected");
-      if (failed) throw (failed as PromiseRejectedResult).reason;
-    }
-    await probeAll();
-    const readyMs = performance.now() - readyStart;
-    await options.onReady?.();
-
-    return await load(readyMs);
+    const result = await run.measure();
+    sum();
+    return result;
   } finally {
-    if (dialect === "socklab") { for (const c of clients) c.send(`signout ${c.name}\n`); }
-    for (const c of clients) c.close();
-    await Promise.all(clients.map((c) => c.reading));
-  }
-
-  async function joinOne(index: number): Promise<void> {
-    const conn = await connectTcp(target, label);
-    conn.setNoDelay(true); // chat lines are small: no Nagle delay in the latency
-    const client = new LoadClient(conn, `${prefix}${index}`);
-    clients.push(client);
-    client.startReading(run);
-    // Joined = the server answered: socklab signs us in, ncat greets every client it accepts.
-    const left = Math.max(1, readyBy - performance.now());
-    if (dialect === "socklab") await client.signIn(left, label);
-    else await client.greeted(left, label);
-    counters.connected++;
-  }
-
-  /** Sends probes from client 0 until every client that should has heard one. */
-  async function probeAll(): Promise<void> {
-    if (clients.length === 0 || signal?.aborted) return;
-    const listeners = dialect === "socklab" ? clients : clients.slice(1);
-    for (let id = 1; listeners.some((c) => !c.sawProbe); id++) {
-      if (performance.now() > readyBy || signal?.aborted) {
-        const deaf = listeners.filter((c) => !c.sawProbe).length;
-        if (signal?.aborted) return;
-        throw new FailError(
-          `${label}: ${deaf} of ${listeners.length} clients got no message within ${readyTimeoutMs} ms`,
-        );
-      }
-      clients[0].send(chatLine(dialect, `${PROBE_MARK}${id}~`));
-      await delay(100, signal);
-    }
-  }
-
-  async function load(readyMs: number): Promise<ChatLoadResult> {
-    const fanout = dialect === "socklab" ? clients.length : clients.length - 1;
-    const started = performance.now();
-    let sendEnd = started;
-    const together = options.perClientRate !== undefined;
-    if (
-      (together ? options.perClientRate! : options.rate) > 0 && clients.length > 0 &&
-      !signal?.aborted
-    ) {
-      const text = () => chatLine(dialect, messageText(performance.now() * 1000, size));
-      const sentBy = new Array<number>(clients.length).fill(0);
-      let next = 0;
-      // Spread: `rate` messages/s in all, one client after the other.
-      const spread = (elapsed: number) => {
-        const due = Math.floor((options.rate * elapsed) / 1000) - counters.messages;
-        for (let k = 0; k < due; k++) {
-          clients[next].send(text());
-          next = (next + 1) % clients.length;
-          counters.messages++;
-        }
-      };
-      // Together: every client sends what it owes at `perClientRate` on the same tick
-      // (its first line at once), its lines of one tick in one write.
-      const burst = (elapsed: number) => {
-        const due = Math.floor((elapsed / 1000) * options.perClientRate!) + 1;
-        clients.forEach((c, i) => {
-          let lines = "";
-          for (; sentBy[i] < due; sentBy[i]++, counters.messages++) lines += text();
-          if (lines) c.send(lines);
-        });
-      };
-      await new Promise<void>((resolve) => {
-        const tick = () => {
-          const elapsed = performance.now() - started;
-          const over = elapsed >= options.durationMs || signal?.aborted;
-          if (!together) spread(Math.min(elapsed, options.durationMs));
-          else if (!over) burst(elapsed);
-          if (over) {
-            clearInterval(timer);
-            signal?.removeEventListener("abort", onAbort);
-            resolve();
-          }
-        };
-        const onAbort = () => tick();
-        const timer = setInterval(tick, SEND_TICK_MS);
-        signal?.addEventListener("abort", onAbort, { once: true });
-        tick();
-      });
-      sendEnd = performance.now();
-      // Late copies still count: wait until all arrived or the drain time is up.
-      const expected = counters.messages * fanout;
-      const drainBy = sendEnd + (options.drainMs ?? DEFAULT_DRAIN_MS);
-      while (counters.deliveries < expected && performance.now() < drainBy && !signal?.aborted) {
-        await delay(10, signal);
-      }
-    } else if (!signal?.aborted) {
-      await delay(options.durationMs, signal);
-      sendEnd = performance.now();
-    }
-    const expected = counters.messages * fanout;
-    const end = Math.max(sendEnd, run.lastAt);
-    const endedAt = Date.now();
-    return {
-      endedAt,
-      ...counters,
-      fanout,
-      expected,
-      lost: Math.max(0, expected - counters.deliveries),
-      readyMs,
-      elapsedMs: end - started,
-      latency: run.latency,
-      interrupted: signal?.aborted ?? false,
-    };
+    clearInterval(ticker);
+    options.signal?.removeEventListener("abort", onAbort);
+    await Promise.allSettled(parts.map((p) => p.close()));
   }
 }
 
-function delay(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
+/** The steps of one run over its parts: join, probe, send, drain, report. */
+class ChatRun {
+  constructor(
+    readonly parts: PartHandle[],
+    readonly options: ChatLoadOptions,
+    readonly epochMs: number,
+  ) {}
+
+  /** The run's clock in µs (0 when it began). */
+  now(): number {
+    return (performance.timeOrigin + performance.now() - this.epochMs) * 1000;
+  }
+
+  get aborted(): boolean {
+    return this.options.signal?.aborted ?? false;
+  }
+
+  async measure(): Promise<ChatLoadResult> {
+    await Promise.all(this.parts.map((p) => p.join()));
+    if (!this.aborted) await Promise.all(this.parts.map((p) => p.probe()));
+    const readyMs = this.now() / 1000;
+    await this.options.onReady?.();
+    const offered = this.options.perClientRate ?? this.options.rate;
+    let window: { startUs: number; endUs: number };
+    if (offered > 0 && !this.aborted) {
+      window = await this.#load();
+    } else {
+      const startUs = this.now();
+      if (!this.aborted) await delay(this.options.durationMs, this.options.signal);
+      window = { startUs, endUs: this.now() };
+    }
+    const reports = await Promise.all(this.parts.map((p) => p.report()));
+    return this.#result(reports, readyMs, window);
+  }
+
+  /** Sends on one schedule in every part, then waits for the copies still due. */
+  async #load(): Promise<{ startUs: number; endUs: number }> {
+    const startUs = this.now() + 20_000; // every thread hears the schedule before it starts
+    const schedule: Schedule = {
+      startAtUs: startUs,
+      durationMs: this.options.durationMs,
+      rate: this.options.rate,
+      perClientRate: this.options.perClientRate,
     };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener("abort", done, { once: true });
-  });
+    const sent = await Promise.all(this.parts.map((p) => p.send(schedule)));
+    const total = sent.reduce((a, n) => a + n, 0);
+    const endUs = this.now();
+    const drainUs = endUs + (this.options.drainMs ?? DEFAULT_DRAIN_MS) * 1000;
+    await Promise.all(
+      this.parts.map((p, i) => p.drain(expectedFor(p.spec, total, sent[i]), drainUs)),
+    );
+    return { startUs, endUs };
+  }
+
+  #result(
+    reports: PartReport[],
+    readyMs: number,
+    window: { startUs: number; endUs: number },
+  ): ChatLoadResult {
+    const latency = new LatencyHistogram();
+    for (const r of reports) latency.merge(LatencyHistogram.from(r.latency));
+    const messages = reports.reduce((a, r) => a + r.messages, 0);
+    const deliveries = reports.reduce((a, r) => a + r.deliveries, 0);
+    const clients = this.parts.reduce((a, p) => a + p.spec.count, 0);
+    const fanout = (this.options.dialect ?? "socklab") === "socklab" ? clients : clients - 1;
+    const lastUs = Math.max(window.endUs, ...reports.map((r) => r.lastAtUs));
+    return {
+      endedAt: Date.now(),
+      connected: reports.reduce((a, r) => a + r.connected, 0),
+      messages,
+      deliveries,
+      fanout,
+      expected: messages * fanout,
+      lost: Math.max(0, messages * fanout - deliveries),
+      readyMs,
+      elapsedMs: (lastUs - window.startUs) / 1000,
+      latency,
+      interrupted: this.aborted,
+      workers: this.parts.length,
+    };
+  }
 }
