@@ -160,7 +160,7 @@ export async function runUdpLoad(
     try {
       await batchedLoop(run, batched);
     } finally {
-      await batched.close();
+      batched.close();
     }
     return run.result("batched");
   }
@@ -184,17 +184,32 @@ function refill(run: UdpLoadRun, sock: BatchedUdp, now: number): number {
   return now;
 }
 
-/** One `recvmmsg` wake-up per batch of replies, one `sendmmsg` per batch of requests. */
+/** One wake-up and `recvmmsg` per batch of replies, one `sendmmsg` per batch of requests. */
 async function batchedLoop(run: UdpLoadRun, sock: BatchedUdp): Promise<void> {
-  refill(run, sock, performance.now());
-  while (true) {
-    const n = await sock.receive();
-    const t = run.meter.mark();
-    for (let i = 0; i < n; i++) run.reply(t);
-    run.expire(t);
-    run.meter.received(t);
-    if (run.over(t)) break;
-    refill(run, sock, t); // the replies' arrival time is the new requests' send time
+  const { options } = run;
+  const stop = () => sock.close(); // the pending receive resolves to null
+  const endTimer = setTimeout(stop, options.durationMs);
+  // A request older than the time-out is lost; its slot gets a new request.
+  const lossTimer = setInterval(() => {
+    const now = performance.now();
+    if (run.expire(now) > 0 && !run.over(now)) refill(run, sock, now);
+  }, Math.max(5, Math.min(250, run.timeoutMs / 4)));
+  options.signal?.addEventListener("abort", stop, { once: true });
+  try {
+    if (!options.signal?.aborted) refill(run, sock, performance.now());
+    while (true) {
+      const n = await sock.receive();
+      if (n === null) break;
+      const t = run.meter.mark();
+      for (let i = 0; i < n; i++) run.reply(t);
+      run.meter.received(t);
+      if (run.over(t)) break;
+      refill(run, sock, t); // the replies' arrival time is the new requests' send time
+    }
+  } finally {
+    clearTimeout(endTimer);
+    clearInterval(lossTimer);
+    options.signal?.removeEventListener("abort", stop);
   }
 }
 

@@ -1,10 +1,11 @@
 /**
- * The generator side of batched UDP on Linux: a connected socket of our own,
- * opened through libc by FFI, that sends N copies of one pre-encoded request
- * with one `sendmmsg(2)` and waits for replies with one `recvmmsg(2)` per
- * wake-up (MSG_WAITFORONE: block for the first, take what else is queued).
- * The wait runs as a non-blocking FFI call on Deno's blocking thread pool, so
- * the event loop (progress and interval timers) keeps running meanwhile.
+ * The generator side of batched UDP on Linux: a Deno socket whose descriptor
+ * (a `dup(2)`, found through /proc as lib/net/udp_fast.ts does) is connected
+ * to the target, so that N copies of one pre-encoded request leave with one
+ * `sendmmsg(2)` through FFI. Deno's own receive is only the wake-up; what else
+ * is queued is read with `recvmmsg(2)` (MSG_DONTWAIT). A blocking `recvmmsg`
+ * on Deno's thread pool (a non-blocking FFI call) cost a thread hand-over per
+ * wake-up and a whole core at 160k replies/s; this costs one op.
  *
  * Deno's `DatagramConn` costs one async op per datagram each way, which made
  * `socklab bench udp` the bottleneck against a C echo (0.28-0.41× the C
@@ -19,19 +20,17 @@
  * const sock = openBatchedUdp({ hostname: "127.0.0.1", port: 1502 }, new TextEncoder().encode("USD"));
  * if (sock) {
  *   sock.send(8); // 8 requests
- *   const replies = await sock.receive(); // 1 to 64 replies, or 0 after the wait time
+ *   const replies = await sock.receive(); // 1 or more; 0 after an ICMP error; null once closed
  *   sock.close();
  * }
  * ```
  * @module
  */
 import type { HostPort } from "../net/address.ts";
-import { parseIpBytes } from "../net/udp_fast.ts";
+import { findSocketFd, parseIpBytes } from "../net/udp_fast.ts";
 
 /** Datagrams per system call, each way. */
 export const BATCH = 64;
-/** How long one receive waits before it returns 0 (the loop then checks its clock). */
-export const WAIT_MS = 10;
 /** Bytes kept of each reply (its content is not looked at; longer ones are cut). */
 const SLOT = 2048;
 /** `struct mmsghdr` on LP64 Linux: msghdr (56) + msg_len (4) + padding (4). */
@@ -43,19 +42,15 @@ const SOCK_DGRAM = 2;
 const SOL_SOCKET = 1;
 const SO_SNDBUF = 7;
 const SO_RCVBUF = 8;
-const SO_RCVTIMEO = 20;
-const MSG_WAITFORONE = 0x10000;
+const MSG_DONTWAIT = 0x40;
 
 const SYMBOLS = {
   socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
   connect: { parameters: ["i32", "buffer", "u32"], result: "i32" },
   setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
   sendmmsg: { parameters: ["i32", "buffer", "u32", "i32"], result: "i32" },
-  recvmmsg: {
-    parameters: ["i32", "pointer", "u32", "i32", "pointer"],
-    result: "i32",
-    nonblocking: true,
-  },
+  recvmmsg: { parameters: ["i32", "pointer", "u32", "i32", "pointer"], result: "i32" },
+  dup: { parameters: ["i32"], result: "i32" },
   close: { parameters: ["i32"], result: "i32" },
 } as const;
 
@@ -101,18 +96,10 @@ export function sockaddrOf(target: HostPort): Uint8Array | undefined {
   return name;
 }
 
-/** An `int` or `struct timeval` option value. */
+/** An `int` option value. */
 function intOption(value: number): Uint8Array {
   const b = new Uint8Array(4);
   new DataView(b.buffer).setInt32(0, value, true);
-  return b;
-}
-
-function timeval(ms: number): Uint8Array {
-  const b = new Uint8Array(16);
-  const view = new DataView(b.buffer);
-  view.setBigInt64(0, BigInt(Math.floor(ms / 1000)), true);
-  view.setBigInt64(8, BigInt((ms % 1000) * 1000), true);
   return b;
 }
 
@@ -121,19 +108,23 @@ const address = (b: Uint8Array) => BigInt(Deno.UnsafePointer.value(Deno.UnsafePo
 /** A connected UDP socket that sends and receives in batches. */
 export class BatchedUdp {
   readonly #lib: Libc;
+  /** A duplicate of the Deno socket's descriptor, connected to the target. */
   readonly #fd: number;
+  /** Deno's socket: its receive is the wake-up (one op per batch, no thread hop). */
+  readonly #conn: Deno.DatagramConn;
+  readonly #first = new Uint8Array(SLOT);
   /** BATCH identical headers, each one copy of the payload (a connected socket: no name). */
   readonly #sendHdr: Uint8Array;
   readonly #recvHdr: Uint8Array;
   readonly #recvPtr: Deno.PointerValue;
   /** Every buffer the kernel reaches by raw pointer, kept reachable while the socket lives. */
   readonly #pinned: Uint8Array[];
-  #waiting: Promise<number> | undefined;
   #closed = false;
 
-  constructor(lib: Libc, fd: number, payload: Uint8Array) {
+  constructor(lib: Libc, fd: number, conn: Deno.DatagramConn, payload: Uint8Array) {
     this.#lib = lib;
     this.#fd = fd;
+    this.#conn = conn;
     const body = payload.slice();
     const sendIov = new Uint8Array(IOVEC);
     const sIov = new DataView(sendIov.buffer);
@@ -166,21 +157,34 @@ export class BatchedUdp {
   }
 
   /**
-   * Waits up to {@linkcode WAIT_MS} for replies; resolves to how many arrived
-   * (0 to {@linkcode BATCH}; 0 also after an ICMP error, which is reported once).
+   * Waits for a reply, then takes every other one already queued; resolves to
+   * how many (0 after an ICMP error, which is reported once), or null once
+   * the socket is closed.
    */
-  receive(): Promise<number> {
-    if (this.#closed) return Promise.resolve(0);
-    this.#waiting = this.#lib.recvmmsg(this.#fd, this.#recvPtr, BATCH, MSG_WAITFORONE, null)
-      .then((n) => (n > 0 ? n : 0));
-    return this.#waiting;
+  async receive(): Promise<number | null> {
+    try {
+      await this.#conn.receive(this.#first);
+    } catch {
+      return this.#closed ? null : 0;
+    }
+    let n = 1;
+    while (!this.#closed) {
+      const got = this.#lib.recvmmsg(this.#fd, this.#recvPtr, BATCH, MSG_DONTWAIT, null);
+      if (got > 0) n += got;
+      if (got < BATCH) break;
+    }
+    return n;
   }
 
-  /** Closes the socket once a receive in progress has returned (within {@linkcode WAIT_MS}). */
-  async close(): Promise<void> {
+  /** Closes the socket; a receive in progress resolves to null. */
+  close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#waiting;
+    try {
+      this.#conn.close();
+    } catch {
+      // already closed
+    }
     this.#lib.close(this.#fd);
     this.#pinned.length = 0;
   }
@@ -194,15 +198,19 @@ export function openBatchedUdp(target: HostPort, payload: Uint8Array): BatchedUd
   const lib = loadLibc();
   const name = sockaddrOf(target);
   if (!lib || !name) return undefined;
-  const fd = lib.socket(name.length === 28 ? AF_INET6 : AF_INET, SOCK_DGRAM, 0);
-  if (fd < 0) return undefined;
+  const v6 = name.length === 28;
+  const conn = Deno.listenDatagram({ transport: "udp", hostname: v6 ? "::" : "0.0.0.0", port: 0 });
+  const found = findSocketFd(conn);
+  const fd = found === undefined ? -1 : lib.dup(found);
   const buf = intOption(4 << 20);
-  lib.setsockopt(fd, SOL_SOCKET, SO_RCVBUF, buf, 4);
-  lib.setsockopt(fd, SOL_SOCKET, SO_SNDBUF, buf, 4);
-  lib.setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, timeval(WAIT_MS), 16);
-  if (lib.connect(fd, name, name.length) !== 0) {
-    lib.close(fd);
+  if (
+    fd < 0 || lib.setsockopt(fd, SOL_SOCKET, SO_RCVBUF, buf, 4) !== 0 ||
+    lib.setsockopt(fd, SOL_SOCKET, SO_SNDBUF, buf, 4) !== 0 ||
+    lib.connect(fd, name, name.length) !== 0
+  ) {
+    if (fd >= 0) lib.close(fd);
+    conn.close();
     return undefined;
   }
-  return new BatchedUdp(lib, fd, payload);
+  return new BatchedUdp(lib, fd, conn, payload);
 }
