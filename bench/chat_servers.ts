@@ -131,8 +131,14 @@ export async function scaleOutMissing(): Promise<string | undefined> {
 /** The load of one `socklab bench chat` run. */
 export interface ChatLoad {
   clients: number;
-  /** Lines per second from each client; spread evenly (client i sends i/N of a period later). */
+  /** Lines per second from each client. */
   perClient: number;
+  /**
+   * `"spread"` (default): client i sends i/N of a period after client 0, as
+   * independent people would; `"burst"`: every client sends on the same tick
+   * (the server can coalesce a tick's lines into one write per client).
+   */
+  shape?: "spread" | "burst";
   seconds: number;
   /** Generator threads (default 2). */
   workers?: number;
@@ -170,8 +176,9 @@ export async function chatLoad(
     servers.map((s) => `127.0.0.1:${s.port}`).join(","),
     "--clients",
     String(load.clients),
-    "--rate",
-    String(load.perClient * load.clients),
+    ...(load.shape === "burst"
+      ? ["--per-client", String(load.perClient)]
+      : ["--rate", String(load.perClient * load.clients)]),
     "--duration",
     String(load.seconds),
     "--workers",

@@ -32,6 +32,7 @@ import {
   type ChatLoadCounters,
   type ChatLoadResult,
   DEFAULT_MESSAGE_SIZE,
+  defaultReadyTimeoutMs,
   MAX_WORKERS,
   runChatLoad,
 } from "./chat.ts";
@@ -42,7 +43,7 @@ import { LiveProgress } from "./progress.ts";
 
 /** The usage line. */
 export const CHAT_USAGE =
-  "usage: socklab bench chat HOST:PORT | --servers HOST:PORT,... [--clients N] [--rate R | --per-client R] [--duration S] [--size BYTES] [--workers N] [--ncat] [--interval S] [--json]";
+  "usage: socklab bench chat HOST:PORT | --servers HOST:PORT,... [--clients N] [--rate R | --per-client R] [--duration S] [--size BYTES] [--workers N] [--ready-timeout S] [--ncat] [--interval S] [--json]";
 
 /** `bench chat --help`. */
 export const CHAT_HELP =
@@ -62,6 +63,8 @@ every message, whichever server its sender is on.
   --size BYTES     text bytes per message (default ${DEFAULT_MESSAGE_SIZE}, 16-4000)
   --workers N      threads that run the clients (default 1, at most ${MAX_WORKERS}): more
                    than one when a single thread cannot read every copy
+  --ready-timeout S  limit on joining every client and hearing a probe (default 15,
+                   or 0.1 per client when more)
   --ncat           the server is ncat --chat: plain lines, no signin, no echo to the sender
   -i, --interval S a report line every S seconds (default ${DEFAULT_INTERVAL_S}; 0 = none)
   --json           print one JSON document instead of the lines and table
@@ -76,6 +79,7 @@ interface ChatRunFlags {
   size: number;
   workers: number;
   durationS: number;
+  readyS: number;
   intervalS: number;
   dialect: "socklab" | "ncat";
   json: boolean;
@@ -103,6 +107,7 @@ async function parseChat(args: string[]): Promise<ChatRunFlags> {
       duration: { type: "string" },
       size: { type: "string" },
       workers: { type: "string" },
+      "ready-timeout": { type: "string" },
       ncat: { type: "boolean" },
       interval: { type: "string", short: "i" },
       json: { type: "boolean" },
@@ -129,9 +134,16 @@ async function parseChat(args: string[]): Promise<ChatRunFlags> {
     );
   }
   const durationS = seconds(values.duration, "duration", MAX_DURATION_S, 5, CHAT_USAGE);
+  const readyS = seconds(
+    values["ready-timeout"],
+    "ready-timeout",
+    MAX_DURATION_S,
+    defaultReadyTimeoutMs(n.clients) / 1000,
+    CHAT_USAGE,
+  );
   const intervalS = intervalSeconds(values.interval, DEFAULT_INTERVAL_S, CHAT_USAGE);
   const to = await targets(list, CHAT_USAGE);
-  return { to, ...n, durationS, intervalS, dialect, json: !!values.json };
+  return { to, ...n, durationS, readyS, intervalS, dialect, json: !!values.json };
 }
 
 /** One interval's figures. */
@@ -195,6 +207,7 @@ async function measureChat(run: ChatRunFlags, ctx: CommandContext) {
       size: run.size,
       dialect: run.dialect,
       workers: run.workers,
+      readyTimeoutMs: run.readyS * 1000,
       signal: ctx.signal,
       onReady: () => {
         meter = Headroom.start();

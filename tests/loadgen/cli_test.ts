@@ -101,8 +101,16 @@ const USAGE_CASES: [string, string[], RegExp][] = [
     ["tcp", "127.0.0.1:1", "--duration", "3600"],
     /--duration "3600": must be between 0.1 and 600/,
   ],
-  ["udp with a negative interval", ["udp", "127.0.0.1:1", "--payload", "x", "-i", "-1"], /interval/],
-  ["chat with a target and --servers", ["chat", "127.0.0.1:1", "--servers", "127.0.0.1:2"], /not both/],
+  [
+    "udp with a negative interval",
+    ["udp", "127.0.0.1:1", "--payload", "x", "-i", "-1"],
+    /interval/,
+  ],
+  [
+    "chat with a target and --servers",
+    ["chat", "127.0.0.1:1", "--servers", "127.0.0.1:2"],
+    /not both/,
+  ],
   ["chat without a server", ["chat"], /Missing HOST:PORT \(or --servers\)/],
   [
     "chat with --rate and --per-client",
