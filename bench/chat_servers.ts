@@ -18,6 +18,7 @@
 import { type CliProcess, freePort, portOf, spawnCli, spawnProgram } from "../tests/helpers/cli.ts";
 import { rssBytes } from "../tests/helpers/procfs.ts";
 import { which } from "../tests/helpers/peers.ts";
+import { RedisServer } from "../tests/helpers/redis.ts";
 
 /** Which chat server. */
 export type ChatKind = "socklab" | "ncat";
@@ -97,22 +98,15 @@ export function startChatServer(kind: ChatKind): Promise<BenchProcess> {
   return kind === "socklab" ? startSocklabChat() : startNcat();
 }
 
-/** A private redis-server on a free loopback port, without persistence. */
+/** A private redis-server on a free loopback port, without persistence (tests/helpers/redis.ts). */
 export async function startRedis(): Promise<BenchProcess> {
-  const port = freePort();
-  const proc = spawnProgram([
-    "redis-server",
-    "--port",
-    String(port),
-    "--bind",
-    "127.0.0.1",
-    "--save",
-    "",
-    "--appendonly",
-    "no",
-  ], { stdin: false });
-  await accepting(port, "redis-server");
-  return { kind: "redis", port, pid: proc.child.pid, stop: stopper(proc) };
+  const redis = await RedisServer.start();
+  return {
+    kind: "redis",
+    port: redis.port,
+    pid: redis.pid!,
+    stop: () => redis[Symbol.asyncDispose](),
+  };
 }
 
 /**
