@@ -38,7 +38,6 @@ const MMSGHDR = 64;
 const IOVEC = 16;
 const AF_INET = 2;
 const AF_INET6 = 10;
-const SOCK_DGRAM = 2;
 const SOL_SOCKET = 1;
 const SO_SNDBUF = 7;
 const SO_RCVBUF = 8;

@@ -13,7 +13,7 @@ import {
 import { peerPath, peerTest } from "../helpers/peers.ts";
 
 /** An interval line: `    0.00-0.25 s  ...`. */
-const INTERVAL = /^ +\d+\.\d\d-\d+\.\d\d s  /;
+const INTERVAL = /^ +\d+\.\d\d-\d+\.\d\d s {2}/;
 
 /** socat listening on a free port with `fork` (one child per stream), `address` the other side. */
 async function socat(args: string[]): Promise<{ port: number; proc: CliProcess }> {
@@ -111,7 +111,7 @@ peerTest("bench tcp prints a line per interval when piped, and sends until --dur
   assertEquals(code, 0, stderr);
   const intervals = stdout.split("\n").filter((l) => INTERVAL.test(l));
   assertOk(intervals.length >= 3, stdout);
-  assertMatch(intervals[0], /^ +0\.00-0\.2\d s  [\d.]+ [KMG]iB sent \([\d,.]+ MB\/s/);
+  assertMatch(intervals[0], /^ +0\.00-0\.2\d s {2}[\d.]+ [KMG]iB sent \([\d,.]+ MB\/s/);
   assertMatch(
     stdout,
     /^sent +[\d.]+ [KMG]iB \([\d,]+ bytes\) in 1\.\d\d s, stopped by the time limit$/m,
