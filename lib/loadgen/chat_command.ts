@@ -38,7 +38,13 @@ import {
 } from "./chat.ts";
 import { formatCount, formatPercent } from "./format.ts";
 import { Headroom, type HeadroomReport } from "./headroom.ts";
-import { DEFAULT_INTERVAL_S, IntervalClock, intervalLabel } from "./interval.ts";
+import {
+  countsSampler,
+  DEFAULT_INTERVAL_S,
+  IntervalClock,
+  type IntervalCounts,
+  intervalLabel,
+} from "./interval.ts";
 import { LiveProgress } from "./progress.ts";
 
 /** The usage line. */
@@ -147,32 +153,7 @@ async function parseChat(args: string[]): Promise<ChatRunFlags> {
 }
 
 /** One interval's figures. */
-interface ChatInterval {
-  fromS: number;
-  toS: number;
-  messages: number;
-  deliveries: number;
-  deliveriesPerSecond: number;
-}
-
-function chatSampler(counters: ChatLoadCounters) {
-  let messages = 0;
-  let deliveries = 0;
-  return (fromS: number, toS: number): ChatInterval => {
-    const row = {
-      fromS: round(fromS, 2),
-      toS: round(toS, 2),
-      messages: counters.messages - messages,
-      deliveries: counters.deliveries - deliveries,
-      deliveriesPerSecond: Math.round(
-        (counters.deliveries - deliveries) / Math.max(toS - fromS, 1e-6),
-      ),
-    };
-    messages = counters.messages;
-    deliveries = counters.deliveries;
-    return row;
-  };
-}
+type ChatInterval = IntervalCounts<"messages" | "deliveries">;
 
 function intervalLine(r: ChatInterval): string {
   return `${intervalLabel(r.fromS, r.toS)}  ${formatCount(r.messages).padStart(8)} messages, ${
@@ -211,7 +192,11 @@ async function measureChat(run: ChatRunFlags, ctx: CommandContext) {
       signal: ctx.signal,
       onReady: () => {
         meter = Headroom.start();
-        clock = IntervalClock.start(run.intervalS, chatSampler(counters), emit);
+        clock = IntervalClock.start(
+          run.intervalS,
+          countsSampler(counters, ["messages", "deliveries"] as const),
+          emit,
+        );
       },
     }, counters);
     clock?.stop();

@@ -25,7 +25,13 @@ import {
   withUsage,
 } from "./common.ts";
 import { formatBytes, formatCount, formatMs, formatThroughput, parseSize } from "./format.ts";
-import { DEFAULT_INTERVAL_S, IntervalClock, intervalLabel } from "./interval.ts";
+import {
+  countsSampler,
+  DEFAULT_INTERVAL_S,
+  IntervalClock,
+  type IntervalCounts,
+  intervalLabel,
+} from "./interval.ts";
 import { LiveProgress } from "./progress.ts";
 import {
   runTcpStreams,
@@ -117,33 +123,7 @@ async function parseTcp(args: string[]): Promise<TcpRun> {
 }
 
 /** One interval's figures. */
-interface TcpInterval {
-  fromS: number;
-  toS: number;
-  sent: number;
-  received: number;
-  sentPerSecond: number;
-  receivedPerSecond: number;
-}
-
-function tcpSampler(counters: TcpThroughputCounters) {
-  let sent = 0;
-  let received = 0;
-  return (fromS: number, toS: number): TcpInterval => {
-    const s = Math.max(toS - fromS, 1e-6);
-    const row = {
-      fromS: round(fromS, 2),
-      toS: round(toS, 2),
-      sent: counters.sent - sent,
-      received: counters.received - received,
-      sentPerSecond: Math.round((counters.sent - sent) / s),
-      receivedPerSecond: Math.round((counters.received - received) / s),
-    };
-    sent = counters.sent;
-    received = counters.received;
-    return row;
-  };
-}
+type TcpInterval = IntervalCounts<"sent" | "received">;
 
 function intervalLine(r: TcpInterval, direction: TcpDirection): string {
   const sent = `${formatBytes(r.sent)} sent (${formatThroughput(r.sentPerSecond)})`;
@@ -157,7 +137,8 @@ async function measureTcp(run: TcpRun, ctx: CommandContext) {
   const intervals: TcpInterval[] = [];
   const emit = (r: TcpInterval) =>
     run.json ? intervals.push(r) : console.log(intervalLine(r, run.direction));
-  const clock = IntervalClock.start(run.intervalS, tcpSampler(counters), emit);
+  const sampler = countsSampler(counters, ["sent", "received"] as const);
+  const clock = IntervalClock.start(run.intervalS, sampler, emit);
   const t0 = performance.now();
   const progress = LiveProgress.start(() =>
     `bench tcp ${label(run.to)}: ${((performance.now() - t0) / 1000).toFixed(1)} s, ${

@@ -29,7 +29,13 @@ import {
   withUsage,
 } from "./common.ts";
 import { formatBytes, formatCount, formatMs, formatPercent } from "./format.ts";
-import { DEFAULT_INTERVAL_S, IntervalClock, intervalLabel } from "./interval.ts";
+import {
+  countsSampler,
+  DEFAULT_INTERVAL_S,
+  IntervalClock,
+  type IntervalCounts,
+  intervalLabel,
+} from "./interval.ts";
 import { LiveProgress } from "./progress.ts";
 import { LatencyHistogram } from "./stats.ts";
 import {
@@ -102,43 +108,30 @@ async function parseUdp(args: string[]): Promise<UdpRun> {
   return { to, payload, concurrency, durationS, intervalS, timeoutMs, json: !!values.json };
 }
 
-/** One interval's figures. */
-interface UdpInterval {
-  fromS: number;
-  toS: number;
-  replies: number;
-  perSecond: number;
-  lost: number;
+/** One interval's figures: the counts and the interval's own latency percentiles. */
+type UdpInterval = IntervalCounts<"replies" | "lost"> & {
   p50Ms: number | null;
   p99Ms: number | null;
-}
+};
 
 /** Samples the counters and the interval's own histogram (then clears it). */
 function udpSampler(counters: UdpLoadCounters, window: LatencyHistogram) {
-  let replies = 0;
-  let lost = 0;
+  const counts = countsSampler(counters, ["replies", "lost"] as const);
   return (fromS: number, toS: number): UdpInterval => {
     const s = window.count ? window.summaryMs() : undefined;
-    const row = {
-      fromS: round(fromS, 2),
-      toS: round(toS, 2),
-      replies: counters.replies - replies,
-      perSecond: Math.round((counters.replies - replies) / Math.max(toS - fromS, 1e-6)),
-      lost: counters.lost - lost,
+    window.clear();
+    return {
+      ...counts(fromS, toS),
       p50Ms: s ? round(s.p50) : null,
       p99Ms: s ? round(s.p99) : null,
     };
-    replies = counters.replies;
-    lost = counters.lost;
-    window.clear();
-    return row;
   };
 }
 
 function intervalLine(r: UdpInterval): string {
   const lat = r.p50Ms === null ? "" : `, p50 ${formatMs(r.p50Ms)}, p99 ${formatMs(r.p99Ms!)}`;
   return `${intervalLabel(r.fromS, r.toS)}  ${formatCount(r.replies).padStart(10)} replies (${
-    formatCount(r.perSecond)
+    formatCount(r.repliesPerSecond)
   }/s), ${formatCount(r.lost)} lost${lat}`;
 }
 
