@@ -1,14 +1,13 @@
 import { assertEquals, assertMatch, assertOk } from "../helpers/assert.ts";
 import { freePort, portOf, runCli, spawnCli, spawnProgram } from "../helpers/cli.ts";
 import { peerPath, peerTest } from "../helpers/peers.ts";
+import { startUdpEcho } from "./echo.ts";
 
 peerTest("socklab bench udp drives the C udp_echo and prints a summary table", [
   "lecture:udp_echo",
 ], async () => {
-  await using echo = spawnProgram([peerPath("lecture:udp_echo"), "0", "127.0.0.1"], {
-    stdin: false,
-  });
-  const port = portOf(await echo.stdout.waitFor(/listening on UDP port \d+/));
+  await using echo = await startUdpEcho();
+  const port = echo.port;
   const { code, stdout, stderr } = await runCli([
     "bench",
     "udp",
@@ -31,10 +30,8 @@ peerTest("socklab bench udp drives the C udp_echo and prints a summary table", [
 peerTest("socklab bench udp --json prints one document whose counts add up", [
   "lecture:udp_echo",
 ], async () => {
-  await using echo = spawnProgram([peerPath("lecture:udp_echo"), "0", "127.0.0.1"], {
-    stdin: false,
-  });
-  const port = portOf(await echo.stdout.waitFor(/listening on UDP port \d+/));
+  await using echo = await startUdpEcho();
+  const port = echo.port;
   const { code, stdout, stderr } = await runCli([
     "bench",
     "udp",

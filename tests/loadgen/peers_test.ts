@@ -11,6 +11,7 @@ import {
   spawnProgram,
 } from "../helpers/cli.ts";
 import { peerPath, peerTest } from "../helpers/peers.ts";
+import { startUdpEcho } from "./echo.ts";
 
 /** An interval line: `    0.00-0.25 s  ...`. */
 const INTERVAL = /^ +\d+\.\d\d-\d+\.\d\d s {2}/;
@@ -121,10 +122,8 @@ peerTest("bench tcp prints a line per interval when piped, and sends until --dur
 peerTest("bench udp prints interval lines when piped and a histogram that holds every reply", [
   "lecture:udp_echo",
 ], async () => {
-  await using echo = spawnProgram([peerPath("lecture:udp_echo"), "0", "127.0.0.1"], {
-    stdin: false,
-  });
-  const port = portOf(await echo.stdout.waitFor(/listening on UDP port \d+/));
+  await using echo = await startUdpEcho();
+  const port = echo.port;
   const target = `127.0.0.1:${port}`;
   const text = await runCli([
     "bench",
