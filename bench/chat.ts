@@ -6,8 +6,10 @@
  *
  * - capacity: the highest lines/s per client at which 200 clients get every
  *   copy with a delivery p99 ≤ 100 ms. Clients send spread evenly (client i a
- *   200th of a period after client i−1), up a ladder of rates until one fails,
- *   then two bisection steps between the last pass and the first failure.
+ *   200th of a period after client i−1), up a ladder of rates until one fails
+ *   (a run that fails is repeated once: the better of two counts, as the
+ *   machine is shared), then two bisection steps between the last pass and
+ *   the first failure.
  * - cost: the server's CPU seconds per million copies delivered (over the
  *   whole generator run: joins, load, leaves), at 5, 20, 100 and 200 lines/s
  *   per client, with p50/p99. Here every client sends on the same 5 ms ticks,
@@ -90,8 +92,25 @@ export interface Capacity {
 }
 
 /**
- * Climbs `ladder` with `measure` until a rate fails the bound, then bisects
- * twice between the last pass and the first failure.
+ * A run at `rate`; one that misses the bound is run once more and the better
+ * of the two kept, so one stall of the shared machine does not end a search.
+ */
+async function bestOfTwo(
+  measure: (rate: number) => Promise<ChatLoadReport>,
+  rate: number,
+): Promise<ChatLoadReport> {
+  const first = await measure(rate);
+  if (withinBound(first)) return first;
+  const second = await measure(rate);
+  if (withinBound(second)) return second;
+  return second.lost < first.lost || (second.lost === first.lost && second.p99 < first.p99)
+    ? second
+    : first;
+}
+
+/**
+ * Climbs `ladder` with `measure` until a rate fails the bound (twice), then
+ * bisects twice between the last pass and the first failure.
  */
 export async function searchCapacity(
   measure: (rate: number) => Promise<ChatLoadReport>,
@@ -100,7 +119,7 @@ export async function searchCapacity(
   let pass: Capacity["pass"];
   let fail: Capacity["fail"];
   for (const rate of ladder) {
-    const run = await measure(rate);
+    const run = await bestOfTwo(measure, rate);
     if (!withinBound(run)) {
       fail = { rate, run };
       break;
@@ -110,7 +129,7 @@ export async function searchCapacity(
   for (let step = 0; step < 2 && pass && fail; step++) {
     const mid = Math.round((pass.rate + fail.rate) / 2);
     if (mid === pass.rate || mid === fail.rate) break;
-    const run = await measure(mid);
+    const run = await bestOfTwo(measure, mid);
     if (withinBound(run)) pass = { rate: mid, run };
     else fail = { rate: mid, run };
   }

@@ -19,10 +19,11 @@ function fakeServer(limit: number, tried: number[]) {
   };
 }
 
-Deno.test("searchCapacity() climbs until a rate fails, then bisects twice toward the limit", async () => {
+Deno.test("searchCapacity() climbs until a rate fails twice, then bisects twice toward the limit", async () => {
   const tried: number[] = [];
   const c = await searchCapacity(fakeServer(63, tried), [1, 2, 5, 10, 20, 50, 100, 150]);
-  assertEquals(tried, [1, 2, 5, 10, 20, 50, 100, 75, 63]);
+  // A failing rate is tried twice before it counts as failed.
+  assertEquals(tried, [1, 2, 5, 10, 20, 50, 100, 100, 75, 75, 63]);
   assertEquals([c.rate, c.fail?.rate], [63, 75]);
 });
 
@@ -40,4 +41,15 @@ Deno.test("withinBound() needs every copy delivered as well as the p99", () => {
     false,
     false,
   ]);
+});
+
+Deno.test("searchCapacity() keeps a rate that fails once and passes on the second try", async () => {
+  let stalled = false;
+  const flaky = (rate: number): Promise<ChatLoadReport> => {
+    const stall = rate === 5 && !stalled; // the first run at 5 hits a stall
+    if (stall) stalled = true;
+    return fakeServer(stall ? 0 : 10, [])(rate);
+  };
+  const c = await searchCapacity(flaky, [1, 5, 10, 20]);
+  assertEquals([stalled, c.rate, c.fail?.rate], [true, 10, 13]);
 });
