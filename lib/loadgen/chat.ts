@@ -159,6 +159,24 @@ class LocalPart implements PartHandle {
   abort = () => this.#part.abort();
 }
 
+const WORKER_URL = new URL("./chat_worker.ts", import.meta.url);
+
+/**
+ * Throws FailError when worker threads cannot start here: a bundle has no
+ * chat_worker.ts beside it (Deno would report a missing module from inside
+ * the worker, after the run began).
+ */
+function checkWorkerModule(): void {
+  if (WORKER_URL.protocol !== "file:") return;
+  try {
+    Deno.statSync(WORKER_URL);
+  } catch {
+    throw new FailError(
+      `cannot start worker threads: ${WORKER_URL.pathname} is not here (a bundle runs the clients in one thread: leave out --workers)`,
+    );
+  }
+}
+
 /** A part in a worker thread, driven by messages (chat_worker.ts). */
 class WorkerPart implements PartHandle {
   readonly #worker: Worker;
@@ -176,7 +194,8 @@ class WorkerPart implements PartHandle {
       for (const c of this.#calls.values()) c.reject(new Error(`chat worker failed: ${e.message}`));
       this.#calls.clear();
     };
-    this.#call("init", spec);
+    // A failed init shows in the next call's answer.
+    this.#call("init", spec).catch(() => {});
   }
 
   #receive(
@@ -267,6 +286,7 @@ export async function runChatLoad(
   const targets = Array.isArray(target) ? target : [target as HostPort];
   const epochMs = performance.timeOrigin + performance.now();
   const specs = planParts(targets, options, epochMs);
+  if (specs.length > 1) checkWorkerModule();
   const parts: PartHandle[] = specs.map((s) =>
     specs.length > 1 ? new WorkerPart(s) : new LocalPart(s)
   );
