@@ -215,8 +215,6 @@ export const SERVERS: ServerEntry[] = [
     transport: "udp",
     args: ["chat-server", "--udp"],
     ready: /^socklab chat-server: listening on UDP \S+:\d+$/,
-    amplificationPending: "any address signs in and receives every broadcast until the " +
-      "sign-in challenge (issue 17) lands",
     words: ["signin", "signout", "who", "chat", "SIGNIN", "chat"],
     // The probe's socket is signed in as "probe", so it also receives the
     // fuzzer's chat broadcasts: only its own message counts as the answer.
