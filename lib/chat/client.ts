@@ -257,61 +257,75 @@ export async function runChatClient(
   const kb = options.keyboard;
   const { signal } = options;
   const onAbort = () => void link.close();
-  let me: string | null = null;
   signal?.addEventListener("abort", onAbort, { once: true });
   try {
-    me = await signIn(link, name, kb, signal);
+    const me = await signIn(link, name, kb, signal);
     if (me === null) return;
     signal?.removeEventListener("abort", onAbort);
     kb.note(`socklab chat-client: signed in as ${me} at ${link.label}; ${TYPED_HELP}`);
     kb.setPrompt(`${me}> `);
-    let quitting = false;
-    const reader = (async () => {
-      while (true) {
-        const line = await link.receive();
-        if (line === null) return "lost" as const;
-        if (quitting && parseServerLine(line).kind === "signedOut") return "done" as const;
-        kb.show(printableText(line));
-      }
-    })();
-    const typer = (async () => {
-      while (true) {
-        const line = await kb.next();
-        if (line === null) return "quit" as const;
-        const typed = interpretTyped(line, me!);
-        if (typed.kind === "quit") return "quit" as const;
-        if (typed.kind === "help") kb.note(typed.text);
-        if (typed.kind !== "send") continue;
-        try {
-          await link.send(typed.line);
-        } catch {
-          return "lost" as const;
-        }
-      }
-    })();
-    const stop = signal
-      ? aborted(signal).then(() => "quit" as const)
-      : new Promise<never>(() => {});
-    const first = await Promise.race([reader, typer, stop]);
-    if (first === "lost") throw new FailError(link.lostReason);
-    if (first === "done") return;
-    // Sign out, and keep showing what is on its way until the server confirms.
-    quitting = true;
-    try {
-      await link.send(`signout ${me}`);
-    } catch {
-      return;
-    }
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      reader,
-      new Promise((resolve) => (timer = setTimeout(resolve, options.quitWaitMs ?? 2000))),
-    ]);
-    clearTimeout(timer);
+    await chat(link, me, options);
   } finally {
     signal?.removeEventListener("abort", onAbort);
     kb.close();
     await link.close();
+  }
+}
+
+/** The two tasks at once until one ends; then, unless the server is gone, sign out. */
+async function chat(link: ChatLink, me: string, options: ChatClientOptions): Promise<void> {
+  const state = { quitting: false };
+  const reader = showServerLines(link, options.keyboard, state);
+  const typer = sendTypedLines(link, options.keyboard, me);
+  const stop = options.signal
+    ? aborted(options.signal).then(() => "quit" as const)
+    : new Promise<never>(() => {});
+  const first = await Promise.race([reader, typer, stop]);
+  if (first === "lost") throw new FailError(link.lostReason);
+  if (first === "done") return;
+  // Sign out, and keep showing what is on its way until the server confirms.
+  state.quitting = true;
+  try {
+    await link.send(`signout ${me}`);
+  } catch {
+    return;
+  }
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    reader,
+    new Promise((resolve) => (timer = setTimeout(resolve, options.quitWaitMs ?? 2000))),
+  ]);
+  clearTimeout(timer);
+}
+
+/** Shows every server line; "done" once a signout is confirmed, "lost" when the server is gone. */
+async function showServerLines(
+  link: ChatLink,
+  kb: Keyboard,
+  state: { quitting: boolean },
+): Promise<"lost" | "done"> {
+  while (true) {
+    const line = await link.receive();
+    if (line === null) return "lost";
+    if (state.quitting && parseServerLine(line).kind === "signedOut") return "done";
+    kb.show(printableText(line));
+  }
+}
+
+/** Sends what is typed; "quit" at /quit or end of input, "lost" when a send fails. */
+async function sendTypedLines(link: ChatLink, kb: Keyboard, me: string): Promise<"quit" | "lost"> {
+  while (true) {
+    const line = await kb.next();
+    if (line === null) return "quit";
+    const typed = interpretTyped(line, me);
+    if (typed.kind === "quit") return "quit";
+    if (typed.kind === "help") kb.note(typed.text);
+    if (typed.kind !== "send") continue;
+    try {
+      await link.send(typed.line);
+    } catch {
+      return "lost";
+    }
   }
 }
 

@@ -94,100 +94,120 @@ const encoder = new TextEncoder();
  * line printed above the input line, which is then redrawn.
  */
 export function terminalKeyboard(): Keyboard {
-  const editor = new LineEditor();
-  const lines = new QueueInput();
-  let prompt = "";
-  let raw = false;
-  let reading = false;
-  let closed = false;
-  const out = (text: string) => writeAllSync(Deno.stdout, encoder.encode(text));
-  const columns = () => {
-    try {
-      return Deno.consoleSize().columns;
-    } catch {
-      return 80;
-    }
-  };
-  const redraw = () => out(inputLine(prompt, editor.buffer, columns()));
+  return new TerminalKeyboard();
+}
 
-  const start = () => {
-    if (reading || closed) return;
-    reading = true;
+/** See {@linkcode terminalKeyboard}. */
+class TerminalKeyboard implements Keyboard {
+  readonly interactive = true;
+  readonly #editor = new LineEditor();
+  readonly #lines = new QueueInput();
+  #prompt = "";
+  #raw = false;
+  #reading = false;
+  #closed = false;
+
+  next(): Promise<string | null> {
+    this.#start();
+    return this.#lines.next();
+  }
+
+  async ask(question: string): Promise<string | null> {
+    const saved = this.#prompt;
+    this.#prompt = question;
+    this.#start();
+    this.#redraw();
+    const answer = await this.#lines.next();
+    this.#prompt = saved;
+    // Keep the question and its answer on screen, like a cooked terminal would.
+    this.#out(`\r\x1b[2K${question}${answer ?? ""}\r\n`);
+    this.#redraw();
+    return answer;
+  }
+
+  setPrompt(prompt: string): void {
+    this.#prompt = prompt;
+    if (this.#reading) this.#redraw();
+  }
+
+  show(line: string): void {
+    if (this.#reading && !this.#closed) {
+      this.#out(aboveInput(line, this.#prompt, this.#editor.buffer, columns()));
+    } else this.#out(`${line}\n`);
+  }
+
+  note(line: string): void {
+    this.show(line);
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#reading) this.#out("\r\x1b[2K");
+    if (!this.#raw) return;
+    try {
+      Deno.stdin.setRaw(false);
+    } catch {
+      // the terminal is gone
+    }
+  }
+
+  /** Raw mode and the reading loop, on first use. */
+  #start(): void {
+    if (this.#reading || this.#closed) return;
+    this.#reading = true;
     try {
       Deno.stdin.setRaw(true, { cbreak: true });
-      raw = true;
+      this.#raw = true;
     } catch {
       // not a terminal after all: plain reads still work
     }
-    redraw();
-    (async () => {
-      const decoder = new TextDecoder();
-      const buf = new Uint8Array(1024);
-      while (!closed) {
-        let n: number | null;
-        try {
-          n = await Deno.stdin.read(buf);
-        } catch {
-          n = null;
-        }
-        if (n === null) {
-          lines.end();
-          return;
-        }
-        for (const action of editor.feed(decoder.decode(buf.subarray(0, n), { stream: true }))) {
-          if (action.kind === "submit") {
-            lines.push(action.line);
-            redraw();
-          } else if (action.kind === "eof" || action.kind === "interrupt") {
-            lines.end();
-          } else {
-            redraw();
-          }
-        }
-      }
-    })();
-  };
+    this.#redraw();
+    void this.#read();
+  }
 
-  return {
-    interactive: true,
-    next() {
-      start();
-      return lines.next();
-    },
-    async ask(question) {
-      const saved = prompt;
-      prompt = question;
-      start();
-      redraw();
-      const answer = await lines.next();
-      prompt = saved;
-      // Keep the question and its answer on screen, like a cooked terminal would.
-      out(`\r\x1b[2K${question}${answer ?? ""}\r\n`);
-      redraw();
-      return answer;
-    },
-    setPrompt(p) {
-      prompt = p;
-      if (reading) redraw();
-    },
-    show(line) {
-      if (reading && !closed) out(aboveInput(line, prompt, editor.buffer, columns()));
-      else out(`${line}\n`);
-    },
-    note(line) {
-      this.show(line);
-    },
-    close() {
-      if (closed) return;
-      closed = true;
-      if (reading) out("\r\x1b[2K");
-      if (raw) {
-        try {
-          Deno.stdin.setRaw(false);
-        } catch {
-          // the terminal is gone
-        }
+  async #read(): Promise<void> {
+    const decoder = new TextDecoder();
+    const buf = new Uint8Array(1024);
+    while (!this.#closed) {
+      let n: number | null;
+      try {
+        n = await Deno.stdin.read(buf);
+      } catch {
+        n = null;
       }
-    },
-  };
+      if (n === null) return this.#lines.end();
+      this.#typed(decoder.decode(buf.subarray(0, n), { stream: true }));
+    }
+  }
+
+  /** What was typed: a submitted line, the end of input, or an edit to show. */
+  #typed(text: string): void {
+    for (const action of this.#editor.feed(text)) {
+      if (action.kind === "submit") {
+        this.#lines.push(action.line);
+        this.#redraw();
+      } else if (action.kind === "eof" || action.kind === "interrupt") {
+        this.#lines.end();
+      } else {
+        this.#redraw();
+      }
+    }
+  }
+
+  #redraw(): void {
+    this.#out(inputLine(this.#prompt, this.#editor.buffer, columns()));
+  }
+
+  #out(text: string): void {
+    writeAllSync(Deno.stdout, encoder.encode(text));
+  }
+}
+
+function columns(): number {
+  try {
+    return Deno.consoleSize().columns;
+  } catch {
+    return 80;
+  }
 }
