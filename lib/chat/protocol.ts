@@ -99,6 +99,11 @@ const PARSERS: Record<string, Parser> = {
  * command word when it was a known one.
  */
 export function parseRequest(line: string): Request {
+  // Most lines are chat lines: take them without the general parse below.
+  if (line.startsWith("chat ")) {
+    const text = chatText(line);
+    if (text !== "") return { kind: "chat", text: CONTROL.test(text) ? printableText(text) : text };
+  }
   const text = line.replace(/\r?\n$/, "");
   if (text.trim() === "") return { kind: "empty" };
   const m = /^\s*(\S+)(?:[ \t]+(.*))?$/s.exec(text);
@@ -113,6 +118,18 @@ export function parseRequest(line: string): Request {
     };
   }
   return parser(rest);
+}
+
+// deno-lint-ignore no-control-regex
+const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/;
+
+/** What follows `chat ` in `line`: blanks after the word and a line end removed, as below. */
+function chatText(line: string): string {
+  let start = 5;
+  while (line[start] === " " || line[start] === "\t") start++;
+  let end = line.length;
+  if (line[end - 1] === "\n") end -= line[end - 2] === "\r" ? 2 : 1;
+  return line.slice(start, end);
 }
 
 /** The line a client sends for `req` (the inverse of {@linkcode parseRequest}). */

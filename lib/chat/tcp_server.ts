@@ -31,6 +31,9 @@ import {
 } from "./protocol.ts";
 import { Room, type RoomOutput, type Seat } from "./room.ts";
 import { DEFAULT_FLUSH_INTERVAL_MS, TcpFanout } from "./tcp_fanout.ts";
+import { FastConn, FastListener, openFastTcp } from "./fast_tcp.ts";
+import { feedLines } from "./line_feed.ts";
+import type { Frame, LineFramer } from "../net/framing.ts";
 
 export { DEFAULT_FLUSH_INTERVAL_MS };
 
@@ -44,9 +47,10 @@ export const DEFAULT_MAX_QUEUE = 256 * 1024;
  */
 export const DEFAULT_SIGNIN_TIMEOUT_MS = 60_000;
 /**
- * Read buffer per connection. Every idle client holds one in its pending read,
- * so it is small (measured: 1 KiB cost 1.5 KiB more RSS per client than 256 B);
- * chat lines are short and longer ones arrive in pieces.
+ * Read buffer per connection on Deno's sockets (the fast path reads every
+ * connection into one shared buffer). Every idle client holds one in its
+ * pending read, so it is small (measured: 1 KiB cost 1.5 KiB more RSS per
+ * client than 256 B); chat lines are short and longer ones arrive in pieces.
  */
 const READ_BUFFER = 256;
 
@@ -83,9 +87,12 @@ export interface ChatServerOptions {
 
 const encoder = new TextEncoder();
 
+/** A client's connection: Deno's, or the fast path's (fast_tcp.ts). */
+type ChatConn = Deno.TcpConn | FastConn;
+
 /** One connected client (signed in or not). */
 class TcpSeat implements Seat {
-  readonly conn: Deno.TcpConn;
+  readonly conn: ChatConn;
   readonly peer: string;
   readonly host: string;
   readonly out: Outbox<TcpSeat>;
@@ -94,8 +101,12 @@ class TcpSeat implements Seat {
   hinted = false;
   /** Closes the connection if it has not signed in in time. */
   signinTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Fast path: the partial line pending (see line_feed.ts). */
+  framer: LineFramer | undefined;
+  /** Fast path: a line waits for the room (the connection is paused meanwhile). */
+  waiting = false;
 
-  constructor(conn: Deno.TcpConn, shared: OutboxShared<TcpSeat>) {
+  constructor(conn: ChatConn, shared: OutboxShared<TcpSeat>) {
     this.conn = conn;
     this.host = conn.remoteAddr.hostname;
     this.peer = formatAddr(conn.remoteAddr);
@@ -106,7 +117,7 @@ class TcpSeat implements Seat {
 /** The TCP chat server's state: its listener, room, fan-out and limits. */
 export class TcpChatServer implements RoomOutput<TcpSeat> {
   readonly room: Room<TcpSeat>;
-  readonly #listener: Deno.TcpListener;
+  readonly #listener: Deno.TcpListener | FastListener;
   readonly #signal: AbortSignal;
   readonly #log: (line: string) => void;
   readonly #fanout: TcpFanout<TcpSeat>;
@@ -118,7 +129,9 @@ export class TcpChatServer implements RoomOutput<TcpSeat> {
   readonly #tasks = new Set<Promise<void>>();
 
   constructor(listener: Deno.TcpListener, options: ChatServerOptions) {
-    this.#listener = listener;
+    // Linux: epoll and plain system calls through FFI (fast_tcp.ts); elsewhere Deno's sockets.
+    const fast = openFastTcp(listener);
+    this.#listener = fast ?? listener;
     this.#signal = options.signal;
     this.#log = options.log ?? console.log;
     this.#maxClients = options.maxClients ?? DEFAULT_MAX_CLIENTS;
@@ -137,6 +150,7 @@ export class TcpChatServer implements RoomOutput<TcpSeat> {
     // A lagging reader pauses everyone's input, the room's lines from other instances too.
     bus.holdWhile?.(() => this.#fanout.gate.whenOpen());
     this.room = new Room(bus, this, { monitor: options.monitor });
+    fast?.holdReadsWhile(() => this.#fanout.gate.whenOpen());
   }
 
   /** Accepts and serves clients until the signal aborts; then closes everything. */
@@ -155,6 +169,7 @@ export class TcpChatServer implements RoomOutput<TcpSeat> {
       signal.removeEventListener("abort", onAbort);
       this.#close();
       await Promise.allSettled([...this.#tasks]);
+      if (this.#listener instanceof FastListener) await this.#listener.done;
     }
   }
 
@@ -181,7 +196,7 @@ export class TcpChatServer implements RoomOutput<TcpSeat> {
   }
 
   broadcast(line: string, except: TcpSeat | undefined): void {
-    this.#fanout.broadcast(encoder.encode(`${line}\n`), except);
+    this.#fanout.broadcast(line, except);
   }
 
   joined(c: TcpSeat): void {
@@ -201,9 +216,9 @@ export class TcpChatServer implements RoomOutput<TcpSeat> {
   }
 
   /** The next connection; undefined after a failure already handled; "stop" at shutdown. */
-  async #accept(): Promise<Deno.TcpConn | undefined | "stop"> {
+  async #accept(): Promise<ChatConn | undefined | "stop"> {
     const signal = this.#signal;
-    let conn: Deno.TcpConn;
+    let conn: ChatConn;
     try {
       conn = await this.#listener.accept();
     } catch (err) {
@@ -219,7 +234,7 @@ export class TcpChatServer implements RoomOutput<TcpSeat> {
   }
 
   /** Takes a new connection in, or turns it away when the server or its source is full. */
-  #admit(conn: Deno.TcpConn): void {
+  #admit(conn: ChatConn): void {
     const host = conn.remoteAddr.hostname;
     const refusal = this.#fanout.clients.size >= this.#maxClients
       ? serverFullLine(this.#maxClients)
@@ -239,18 +254,60 @@ export class TcpChatServer implements RoomOutput<TcpSeat> {
     const c = new TcpSeat(conn, this.#fanout.shared);
     this.#fanout.clients.add(c);
     this.#armSigninTimer(c);
+    if (conn instanceof FastConn) return this.#feed(c, conn);
     const task = this.#serve(c);
     this.#tasks.add(task);
     task.finally(() => this.#tasks.delete(task));
   }
 
+  /** The fast path: chunks as they arrive, into lines, into the room. */
+  #feed(c: TcpSeat, conn: FastConn): void {
+    conn.start({
+      data: (bytes) => {
+        if (c.gone) return;
+        const frames: Frame[] = [];
+        c.framer = feedLines(c.framer, bytes, this.#maxLine, frames);
+        this.#process(c, conn, frames, 0);
+      },
+      end: (err) => {
+        const last = err ? undefined : c.framer?.end();
+        const r = last && !c.gone ? this.#frame(c, last) : undefined;
+        const why: LeaveReason = err ? { kind: "failed", reason: reason(err) } : { kind: "closed" };
+        if (r instanceof Promise) r.then(() => this.drop(c, why));
+        else this.drop(c, why);
+      },
+    });
+  }
+
+  /** Hands `frames` to the room in order; a line that waits for the room pauses the rest. */
+  #process(c: TcpSeat, conn: FastConn, frames: Frame[], from: number): void {
+    for (let i = from; i < frames.length; i++) {
+      if (c.gone) return;
+      const r = this.#frame(c, frames[i]);
+      if (!(r instanceof Promise)) continue;
+      c.waiting = true;
+      conn.pause();
+      r.then(() => {
+        c.waiting = false;
+        this.#process(c, conn, frames, i + 1);
+        if (!c.waiting && !c.gone) conn.resume();
+      });
+      return;
+    }
+  }
+
+  /** One frame from `c`: a line for the room, or a line too long. */
+  #frame(c: TcpSeat, frame: Frame): void | Promise<void> {
+    if (frame.kind === "overflow") return this.room.reject(c, this.#tooLong);
+    return this.room.handle(c, parseRequest(frame.text));
+  }
+
   /** Reads `c`'s lines into the room until it closes. */
   async #serve(c: TcpSeat): Promise<void> {
     try {
-      await forEachLine(this.#fanout.gate.guard(c.conn), (frame) => {
+      await forEachLine(this.#fanout.gate.guard(c.conn as Deno.TcpConn), (frame) => {
         if (c.gone) return false;
-        if (frame.kind === "overflow") return this.room.reject(c, this.#tooLong);
-        return this.room.handle(c, parseRequest(frame.text));
+        return this.#frame(c, frame);
       }, { maxLine: this.#maxLine, bufferSize: READ_BUFFER });
       this.drop(c, { kind: "closed" });
     } catch (err) {

@@ -34,7 +34,15 @@
 export interface ByteSink {
   /** Writes some of `p` and resolves how many bytes were written. */
   write(p: Uint8Array): Promise<number>;
+  /**
+   * Writes some of `p` now if that needs no wait: the bytes written, or
+   * undefined when there is no room (then `write` is used); throws on failure.
+   * A sink that offers it saves a promise per write.
+   */
+  tryWrite?(p: Uint8Array): number | undefined;
 }
+
+const encoder = new TextEncoder();
 
 /** Bytes per log chunk: a write never spans two chunks, so this is also the largest write. */
 export const LOG_CHUNK = 64 * 1024;
@@ -72,6 +80,23 @@ export class FanoutLog {
   /** Position of the first byte still kept (`head` when nothing is). */
   get tail(): number {
     return this.#chunks.length > 0 ? this.#chunks[0].start : this.#head;
+  }
+
+  /**
+   * Appends `text` (as UTF-8) and a line feed, encoded straight into the
+   * last chunk when it has room (no buffer of its own first, no copy).
+   */
+  appendLine(text: string): void {
+    const last = this.#chunks.at(-1);
+    // UTF-8 takes at most 3 bytes per UTF-16 code unit.
+    if (last !== undefined && last.bytes.length - last.used > text.length * 3) {
+      const { written } = encoder.encodeInto(text, last.bytes.subarray(last.used));
+      last.bytes[last.used + written] = 0x0a;
+      last.used += written + 1;
+      this.#head += written + 1;
+      return;
+    }
+    this.append(encoder.encode(`${text}\n`));
   }
 
   /** Appends a copy of `data` (a piece larger than a chunk is kept by reference). */
@@ -264,12 +289,28 @@ export class Outbox<T = unknown> implements Flushable {
     this.#kick();
   }
 
-  /** Starts a write if there is something to write and no write in flight. */
+  /**
+   * Starts a write if there is something to write and no write in flight:
+   * at once when the sink can write without waiting ({@linkcode ByteSink.tryWrite}),
+   * else a write that waits for room.
+   */
   flush(): void {
     this.#scheduled = false;
     if (this.#busy || this.#closed) return;
     const data = this.#next();
     if (data === undefined) return this.#wake();
+    if (this.#sink.tryWrite !== undefined) {
+      let n: number | undefined;
+      try {
+        n = this.#sink.tryWrite(data);
+      } catch (err) {
+        return this.#failed(err);
+      }
+      if (n !== undefined) {
+        this.#writes++;
+        return this.#advance(n);
+      }
+    }
     this.#busy = true;
     this.#writeStartedAt = performance.now();
     this.#write(data);
@@ -315,14 +356,21 @@ export class Outbox<T = unknown> implements Flushable {
       n = await this.#sink.write(data);
     } catch (err) {
       this.#busy = false;
-      if (!this.#closed) {
-        this.close();
-        this.#shared.onError?.(this.owner, err);
-      }
-      return;
+      return this.#failed(err);
     }
     this.#busy = false;
+    if (!this.#closed) this.#advance(n);
+  }
+
+  /** Tells the owner once that a write failed; the outbox then holds nothing. */
+  #failed(err: unknown): void {
     if (this.#closed) return;
+    this.close();
+    this.#shared.onError?.(this.owner, err);
+  }
+
+  /** After `n` bytes from the front were written: on to the rest. */
+  #advance(n: number): void {
     const queue = this.#queue;
     if (queue !== null && queue.length > 0) {
       // An unfollow or a reply during the write put the range written from

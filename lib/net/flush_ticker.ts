@@ -6,7 +6,9 @@
  * piled up since the last one, so the number of writes stays bounded by
  * connections × ticks while the bytes per write grow with the load. When the
  * server is idle the first start runs at once (no added latency for a lone
- * interactive line).
+ * interactive line). While its owner says it is {@linkcode FlushTicker.busy}
+ * (much to write on each tick), ticks come at most every `busyIntervalMs`:
+ * fewer, larger writes, for a few ms more latency.
  *
  * @example
  * ```ts
@@ -28,19 +30,25 @@ export type Task = (() => void) | { flush(): void };
 export class FlushTicker {
   /** Least time between two ticks, in ms. */
   readonly intervalMs: number;
+  /** Least time between two ticks while {@linkcode busy}, in ms. */
+  readonly busyIntervalMs: number;
+  /** Set by the owner: true while each tick has much to write (see the module doc). */
+  busy = false;
   #due: Task[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
   #last = -Infinity;
 
-  constructor(intervalMs: number) {
+  constructor(intervalMs: number, busyIntervalMs = intervalMs) {
     this.intervalMs = intervalMs;
+    this.busyIntervalMs = busyIntervalMs;
   }
 
   /** Runs `task` on the next tick: at once (in a macrotask) when the last tick is old enough. */
   readonly schedule = (task: Task): void => {
     this.#due.push(task);
     if (this.#timer !== undefined) return;
-    const wait = Math.max(0, this.#last + this.intervalMs - performance.now());
+    const interval = this.busy ? this.busyIntervalMs : this.intervalMs;
+    const wait = Math.max(0, this.#last + interval - performance.now());
     this.#timer = setTimeout(this.#tick, wait);
   };
 

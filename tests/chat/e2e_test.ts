@@ -5,10 +5,28 @@ import { messagesFrom, numbered, TcpPeer, UdpPeer } from "./peers.ts";
 
 const LISTENING = /^socklab chat-server: listening on (TCP|UDP) 127\.0\.0\.1:(\d+)$/;
 
-async function startServer(...flags: string[]): Promise<{ server: CliProcess; port: number }> {
-  const server = spawnCli(["chat-server", "--port", "0", "--bind", "127.0.0.1", ...flags]);
-  const port = portOf(await server.stdout.waitFor(LISTENING));
-  return { server, port };
+type Start = (...flags: string[]) => Promise<{ server: CliProcess; port: number }>;
+
+function starter(env: Record<string, string> = {}): Start {
+  return async (...flags) => {
+    const server = spawnCli(["chat-server", "--port", "0", "--bind", "127.0.0.1", ...flags], {
+      env,
+    });
+    const port = portOf(await server.stdout.waitFor(LISTENING));
+    return { server, port };
+  };
+}
+
+const startServer = starter();
+
+/**
+ * A TCP test run twice: on the Linux fast path (epoll through FFI, the
+ * default) and on Deno's own sockets (`SOCKLAB_TCP=portable`, what other
+ * systems get), so both keep every behaviour.
+ */
+function tcpTest(name: string, fn: (startServer: Start) => Promise<void>): void {
+  Deno.test(name, () => fn(startServer));
+  Deno.test(`${name} (Deno's sockets)`, () => fn(starter({ SOCKLAB_TCP: "portable" })));
 }
 
 async function startClient(port: number, name: string, ...flags: string[]): Promise<CliProcess> {
@@ -123,141 +141,153 @@ Deno.test("UDP chat: two of our clients and a late signin each get every message
   await server.stdout.waitFor(/^socklab chat-server: bob left \(127\.0\.0\.1:\d+\)$/);
 });
 
-Deno.test("a stalled TCP client is dropped when its queue fills; the others get all 3,000 messages", async () => {
-  const PER_SENDER = 1500;
-  // Loopback kernel buffers take several MB (7.6 MB here) before the server's
-  // queue even starts to fill: 3,000 messages of 6 KB (18 MB) get past them.
-  const pad = "x".repeat(6000);
-  const KEEP = 80; // the peers keep the first 80 characters of each line
-  const { server, port } = await startServer("--max-queue", "65536", "--max-line", "8192");
-  await using _ = server;
-  await using stalled = await TcpPeer.connect(port, { read: false });
-  await stalled.send("signin stalled");
-  assertEquals(await stalled.readLine(), "OK signed in as stalled");
-  // From here on it never reads again.
-  await using a = await TcpPeer.connect(port, { keep: KEEP });
-  await using b = await TcpPeer.connect(port, { keep: KEEP });
-  await a.send("signin a");
-  await a.log.waitFor("OK signed in as a");
-  await b.send("signin b");
-  await b.log.waitFor("OK signed in as b");
+tcpTest(
+  "a stalled TCP client is dropped when its queue fills; the others get all 3,000 messages",
+  async (startServer) => {
+    const PER_SENDER = 1500;
+    // Loopback kernel buffers take several MB (7.6 MB here) before the server's
+    // queue even starts to fill: 3,000 messages of 6 KB (18 MB) get past them.
+    const pad = "x".repeat(6000);
+    const KEEP = 80; // the peers keep the first 80 characters of each line
+    const { server, port } = await startServer("--max-queue", "65536", "--max-line", "8192");
+    await using _ = server;
+    await using stalled = await TcpPeer.connect(port, { read: false });
+    await stalled.send("signin stalled");
+    assertEquals(await stalled.readLine(), "OK signed in as stalled");
+    // From here on it never reads again.
+    await using a = await TcpPeer.connect(port, { keep: KEEP });
+    await using b = await TcpPeer.connect(port, { keep: KEEP });
+    await a.send("signin a");
+    await a.log.waitFor("OK signed in as a");
+    await b.send("signin b");
+    await b.log.waitFor("OK signed in as b");
 
-  const started = performance.now();
-  const shown = (p: string, i: number) => `Msg ${p} says: ${p} ${i} ${pad}`.slice(0, KEEP);
-  // In rounds of 100 each, the next round once both have heard the last one:
-  // a and b read as they go (never more than ~1 MB behind, far inside their
-  // kernel buffers), while the stalled client's backlog only grows.
-  const ROUND = 100;
-  for (let first = 0; first < PER_SENDER; first += ROUND) {
-    const round = (p: string) =>
-      numbered(`chat ${p}`, first + ROUND).slice(first).map((l) => `${l} ${pad}`);
-    await Promise.all([a.send(...round("a")), b.send(...round("b"))]);
+    const started = performance.now();
+    const shown = (p: string, i: number) => `Msg ${p} says: ${p} ${i} ${pad}`.slice(0, KEEP);
+    // In rounds of 100 each, the next round once both have heard the last one:
+    // a and b read as they go (never more than ~1 MB behind, far inside their
+    // kernel buffers), while the stalled client's backlog only grows.
+    const ROUND = 100;
+    for (let first = 0; first < PER_SENDER; first += ROUND) {
+      const round = (p: string) =>
+        numbered(`chat ${p}`, first + ROUND).slice(first).map((l) => `${l} ${pad}`);
+      await Promise.all([a.send(...round("a")), b.send(...round("b"))]);
+      for (const peer of [a, b]) {
+        await peer.log.waitFor(shown("a", first + ROUND - 1));
+        await peer.log.waitFor(shown("b", first + ROUND - 1));
+      }
+    }
+    const seconds = (performance.now() - started) / 1000;
     for (const peer of [a, b]) {
-      await peer.log.waitFor(shown("a", first + ROUND - 1));
-      await peer.log.waitFor(shown("b", first + ROUND - 1));
+      for (const p of ["a", "b"]) {
+        const got = peer.log.lines.filter((l) => l.startsWith(`Msg ${p} says: `));
+        assertEquals(got, Array.from({ length: PER_SENDER }, (_, i) => shown(p, i)));
+      }
+      await peer.log.waitFor(
+        // (lines are cut at KEEP characters)
+        /^\*\*\* stalled was disconnected \(outgoing queue over \d+ bytes \(client not read/,
+      );
+      assertEquals(peer.log.lines.filter((l) => l.startsWith("ERR")), []);
     }
-  }
-  const seconds = (performance.now() - started) / 1000;
-  for (const peer of [a, b]) {
-    for (const p of ["a", "b"]) {
-      const got = peer.log.lines.filter((l) => l.startsWith(`Msg ${p} says: `));
-      assertEquals(got, Array.from({ length: PER_SENDER }, (_, i) => shown(p, i)));
+    await server.stdout.waitFor(
+      /^socklab chat-server: dropped stalled \(127\.0\.0\.1:\d+\): outgoing queue over \d+ bytes \(client not reading\)$/,
+    );
+    assertOk(seconds < 20, `3,000 messages took ${seconds.toFixed(1)} s`);
+    await a.send("who");
+    await a.log.waitFor("Users: a b");
+  },
+);
+
+tcpTest(
+  "a slow client that keeps reading is never dropped: the sender waits, it gets all 3,000 messages",
+  async (startServer) => {
+    const N = 3000;
+    // 18 MB sent in one go, far more than the kernel buffers and the 64 KB
+    // queue: without flow control the slow reader is dropped as "not reading".
+    const pad = "x".repeat(6000);
+    const KEEP = 80;
+    const { server, port } = await startServer("--max-queue", "65536", "--max-line", "8192");
+    await using _ = server;
+    await using slow = await TcpPeer.connect(port, {
+      keep: KEEP,
+      slow: { bytes: 64 * 1024, pauseMs: 5 },
+    });
+    await using a = await TcpPeer.connect(port, { keep: KEEP });
+    await slow.send("signin slow");
+    await slow.log.waitFor("OK signed in as slow");
+    await a.send("signin a");
+    await a.log.waitFor("OK signed in as a");
+
+    const shown = (i: number) => `Msg a says: a ${i} ${pad}`.slice(0, KEEP);
+    const sending = a.send(...numbered("chat a", N).map((l) => `${l} ${pad}`));
+    await slow.log.waitFor(shown(N - 1), 60_000);
+    await a.log.waitFor(shown(N - 1));
+    await sending;
+    for (const peer of [slow, a]) {
+      assertEquals(
+        peer.log.lines.filter((l) => l.startsWith("Msg a says: ")),
+        Array.from({ length: N }, (_, i) => shown(i)),
+      );
     }
-    await peer.log.waitFor(
-      // (lines are cut at KEEP characters)
-      /^\*\*\* stalled was disconnected \(outgoing queue over \d+ bytes \(client not read/,
+    assertEquals(server.stdout.lines.filter((l) => l.includes("dropped")), []);
+    await a.send("who");
+    await a.log.waitFor("Users: slow a");
+  },
+);
+
+tcpTest(
+  "a client killed with SIGKILL mid-broadcast is removed and no error reaches the others",
+  async (startServer) => {
+    const N = 2000;
+    const { server, port } = await startServer();
+    await using _ = server;
+    await using victim = await startClient(port, "victim");
+    await using a = await TcpPeer.connect(port);
+    await using b = await TcpPeer.connect(port);
+    await a.send("signin a");
+    await a.log.waitFor("OK signed in as a");
+    await b.send("signin b");
+    await b.log.waitFor("OK signed in as b");
+    const sending = a.send(...numbered("chat a", N));
+    await victim.stdout.waitFor("Msg a says: a 100");
+    victim.kill("SIGKILL");
+    await sending;
+    await a.log.waitFor(`Msg a says: a ${N - 1}`);
+    await b.log.waitFor(`Msg a says: a ${N - 1}`);
+    for (const peer of [a, b]) {
+      assertEquals(messagesFrom(peer.log.lines, "a"), numbered("a", N));
+      await peer.log.waitFor(/^\*\*\* victim (left|was disconnected)/);
+      assertEquals(peer.log.lines.filter((l) => l.startsWith("ERR")), []);
+    }
+    await server.stdout.waitFor(/^socklab chat-server: dropped victim \(127\.0\.0\.1:\d+\): /);
+    await a.send("who");
+    await a.log.waitFor("Users: a b");
+    assertEquals((await victim.exit()).signal, "SIGKILL");
+  },
+);
+
+tcpTest(
+  "chat-server answers over-long, binary and unknown lines with ERR and keeps serving",
+  async (startServer) => {
+    const { server, port } = await startServer("--max-line", "64");
+    await using _ = server;
+    await using p = await TcpPeer.connect(port);
+    await p.send("signin alice");
+    await p.log.waitFor("OK signed in as alice");
+    await p.send(`chat ${"y".repeat(200)}`);
+    await p.log.waitFor("ERR line too long (max 64 bytes)");
+    await p.sendBytes(new Uint8Array([0xff, 0x00, 0x1b, 0x0a]));
+    await p.log.waitFor(
+      "ERR unknown command '\ufffd\\x00\\x1b' (use signin, signout, who, chat, help)",
     );
-    assertEquals(peer.log.lines.filter((l) => l.startsWith("ERR")), []);
-  }
-  await server.stdout.waitFor(
-    /^socklab chat-server: dropped stalled \(127\.0\.0\.1:\d+\): outgoing queue over \d+ bytes \(client not reading\)$/,
-  );
-  assertOk(seconds < 20, `3,000 messages took ${seconds.toFixed(1)} s`);
-  await a.send("who");
-  await a.log.waitFor("Users: a b");
-});
-
-Deno.test("a slow client that keeps reading is never dropped: the sender waits, it gets all 3,000 messages", async () => {
-  const N = 3000;
-  // 18 MB sent in one go, far more than the kernel buffers and the 64 KB
-  // queue: without flow control the slow reader is dropped as "not reading".
-  const pad = "x".repeat(6000);
-  const KEEP = 80;
-  const { server, port } = await startServer("--max-queue", "65536", "--max-line", "8192");
-  await using _ = server;
-  await using slow = await TcpPeer.connect(port, {
-    keep: KEEP,
-    slow: { bytes: 64 * 1024, pauseMs: 5 },
-  });
-  await using a = await TcpPeer.connect(port, { keep: KEEP });
-  await slow.send("signin slow");
-  await slow.log.waitFor("OK signed in as slow");
-  await a.send("signin a");
-  await a.log.waitFor("OK signed in as a");
-
-  const shown = (i: number) => `Msg a says: a ${i} ${pad}`.slice(0, KEEP);
-  const sending = a.send(...numbered("chat a", N).map((l) => `${l} ${pad}`));
-  await slow.log.waitFor(shown(N - 1), 60_000);
-  await a.log.waitFor(shown(N - 1));
-  await sending;
-  for (const peer of [slow, a]) {
-    assertEquals(
-      peer.log.lines.filter((l) => l.startsWith("Msg a says: ")),
-      Array.from({ length: N }, (_, i) => shown(i)),
-    );
-  }
-  assertEquals(server.stdout.lines.filter((l) => l.includes("dropped")), []);
-  await a.send("who");
-  await a.log.waitFor("Users: slow a");
-});
-
-Deno.test("a client killed with SIGKILL mid-broadcast is removed and no error reaches the others", async () => {
-  const N = 2000;
-  const { server, port } = await startServer();
-  await using _ = server;
-  await using victim = await startClient(port, "victim");
-  await using a = await TcpPeer.connect(port);
-  await using b = await TcpPeer.connect(port);
-  await a.send("signin a");
-  await a.log.waitFor("OK signed in as a");
-  await b.send("signin b");
-  await b.log.waitFor("OK signed in as b");
-  const sending = a.send(...numbered("chat a", N));
-  await victim.stdout.waitFor("Msg a says: a 100");
-  victim.kill("SIGKILL");
-  await sending;
-  await a.log.waitFor(`Msg a says: a ${N - 1}`);
-  await b.log.waitFor(`Msg a says: a ${N - 1}`);
-  for (const peer of [a, b]) {
-    assertEquals(messagesFrom(peer.log.lines, "a"), numbered("a", N));
-    await peer.log.waitFor(/^\*\*\* victim (left|was disconnected)/);
-    assertEquals(peer.log.lines.filter((l) => l.startsWith("ERR")), []);
-  }
-  await server.stdout.waitFor(/^socklab chat-server: dropped victim \(127\.0\.0\.1:\d+\): /);
-  await a.send("who");
-  await a.log.waitFor("Users: a b");
-  assertEquals((await victim.exit()).signal, "SIGKILL");
-});
-
-Deno.test("chat-server answers over-long, binary and unknown lines with ERR and keeps serving", async () => {
-  const { server, port } = await startServer("--max-line", "64");
-  await using _ = server;
-  await using p = await TcpPeer.connect(port);
-  await p.send("signin alice");
-  await p.log.waitFor("OK signed in as alice");
-  await p.send(`chat ${"y".repeat(200)}`);
-  await p.log.waitFor("ERR line too long (max 64 bytes)");
-  await p.sendBytes(new Uint8Array([0xff, 0x00, 0x1b, 0x0a]));
-  await p.log.waitFor(
-    "ERR unknown command '\ufffd\\x00\\x1b' (use signin, signout, who, chat, help)",
-  );
-  await p.send("", "chat \x1b[31mred", "chat still fine");
-  await p.log.waitFor("Msg alice says: \\x1b[31mred");
-  await p.log.waitFor("Msg alice says: still fine");
-  await p.send("signin alice2", "signout bob");
-  await p.log.waitFor("ERR already signed in as alice");
-  await p.log.waitFor("ERR you are signed in as alice, not bob");
-});
+    await p.send("", "chat \x1b[31mred", "chat still fine");
+    await p.log.waitFor("Msg alice says: \\x1b[31mred");
+    await p.log.waitFor("Msg alice says: still fine");
+    await p.send("signin alice2", "signout bob");
+    await p.log.waitFor("ERR already signed in as alice");
+    await p.log.waitFor("ERR you are signed in as alice, not bob");
+  },
+);
 
 Deno.test("chat-server refuses a second signin with a taken name, and chat-client says so", async () => {
   const { server, port } = await startServer();
@@ -271,20 +301,23 @@ Deno.test("chat-server refuses a second signin with a taken name, and chat-clien
   );
 });
 
-Deno.test("chat-server --max-clients turns away one connection too many with ERR", async () => {
-  const { server, port } = await startServer("--max-clients", "2");
-  await using _ = server;
-  await using p1 = await TcpPeer.connect(port);
-  await using p2 = await TcpPeer.connect(port);
-  await p2.send("signin two");
-  await p2.log.waitFor("OK signed in as two");
-  await using p3 = await TcpPeer.connect(port);
-  await p3.log.ended();
-  assertEquals(p3.log.lines, ["ERR server full (2 clients)"]);
-  await server.stdout.waitFor(/^socklab chat-server: refused 127\.0\.0\.1:\d+: server full/);
-  await p1.send("signin one");
-  await p1.log.waitFor("OK signed in as one");
-});
+tcpTest(
+  "chat-server --max-clients turns away one connection too many with ERR",
+  async (startServer) => {
+    const { server, port } = await startServer("--max-clients", "2");
+    await using _ = server;
+    await using p1 = await TcpPeer.connect(port);
+    await using p2 = await TcpPeer.connect(port);
+    await p2.send("signin two");
+    await p2.log.waitFor("OK signed in as two");
+    await using p3 = await TcpPeer.connect(port);
+    await p3.log.ended();
+    assertEquals(p3.log.lines, ["ERR server full (2 clients)"]);
+    await server.stdout.waitFor(/^socklab chat-server: refused 127\.0\.0\.1:\d+: server full/);
+    await p1.send("signin one");
+    await p1.log.waitFor("OK signed in as one");
+  },
+);
 
 Deno.test("chat-client exits 1 with one line when the server goes away", async () => {
   const { server, port } = await startServer();
@@ -365,22 +398,25 @@ for (const [name, args, pattern] of USAGE_CASES) {
   });
 }
 
-Deno.test("TCP chat closes a connection that does not sign in within --signin-timeout, and keeps members", async () => {
-  const { server, port } = await startServer("--signin-timeout", "1");
-  await using _ = server;
-  await using member = await TcpPeer.connect(port);
-  await member.send("signin dora");
-  await member.log.waitFor("OK signed in as dora");
-  await using idle = await TcpPeer.connect(port);
-  assertEquals(await idle.log.waitFor(/./, 5000), "ERR did not sign in within 1 s");
-  await idle.log.ended();
-  await server.stdout.waitFor(/dropped connection 127\.0\.0\.1:\d+: did not sign in within 1 s$/);
-  // The member signed in before the deadline and is still served.
-  await member.send("who");
-  assertMatch(await member.log.waitFor(/^Users: /), /^Users: dora$/);
-  // Signing out makes it a stranger again, with a deadline again.
-  await member.send("signout");
-  await member.log.waitFor("OK signed out dora");
-  await member.log.waitFor("ERR did not sign in within 1 s", 5000);
-  await member.log.ended();
-});
+tcpTest(
+  "TCP chat closes a connection that does not sign in within --signin-timeout, and keeps members",
+  async (startServer) => {
+    const { server, port } = await startServer("--signin-timeout", "1");
+    await using _ = server;
+    await using member = await TcpPeer.connect(port);
+    await member.send("signin dora");
+    await member.log.waitFor("OK signed in as dora");
+    await using idle = await TcpPeer.connect(port);
+    assertEquals(await idle.log.waitFor(/./, 5000), "ERR did not sign in within 1 s");
+    await idle.log.ended();
+    await server.stdout.waitFor(/dropped connection 127\.0\.0\.1:\d+: did not sign in within 1 s$/);
+    // The member signed in before the deadline and is still served.
+    await member.send("who");
+    assertMatch(await member.log.waitFor(/^Users: /), /^Users: dora$/);
+    // Signing out makes it a stranger again, with a deadline again.
+    await member.send("signout");
+    await member.log.waitFor("OK signed out dora");
+    await member.log.waitFor("ERR did not sign in within 1 s", 5000);
+    await member.log.ended();
+  },
+);

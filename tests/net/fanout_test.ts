@@ -59,6 +59,17 @@ Deno.test("FanoutLog: a piece bigger than a chunk is kept whole", () => {
   assertEquals(text(log.view(12, Infinity)), "c");
 });
 
+Deno.test("FanoutLog: appendLine encodes into the chunk when it surely fits, else copies", () => {
+  const log = new FanoutLog(16);
+  log.appendLine("héllo"); // no chunk yet: through a copy (6 bytes + LF)
+  log.appendLine("x"); // 9 left > 3 × 1 unit: encoded in place
+  log.appendLine("abcdef"); // 7 left < 3 × 6: a copy, which still fits the 7
+  log.appendLine("é"); // the chunk is full: a new one
+  assertEquals(log.head, 7 + 2 + 7 + 3);
+  assertEquals(text(log.view(0, Infinity)), "héllo\nx\nabcdef\n");
+  assertEquals(text(log.view(16, Infinity)), "é\n");
+});
+
 Deno.test("FanoutLog: trim forgets whole chunks before a position, and only those", () => {
   const log = new FanoutLog(4);
   for (const s of ["abcd", "efgh", "ij"]) log.append(bytes(s));
@@ -237,4 +248,58 @@ Deno.test("Outbox: a write from the followed range is credited right when unfoll
   }
   assertEquals(sink.writes.join(""), "abcd!");
   assertEquals(box.held, 0);
+});
+
+/** A sink that can write at once (tryWrite) until told it is full. */
+class SyncSink {
+  sync: string[] = [];
+  waited: string[] = [];
+  full = false;
+  error: Error | undefined;
+  tryWrite(p: Uint8Array): number | undefined {
+    if (this.error) throw this.error;
+    if (this.full) return undefined;
+    this.sync.push(text(p));
+    return p.length;
+  }
+  write(p: Uint8Array): Promise<number> {
+    this.waited.push(text(p));
+    return Promise.resolve(p.length);
+  }
+}
+
+Deno.test("Outbox: a sink with tryWrite is written in flush() itself, with no promise", () => {
+  const log = new FanoutLog();
+  const sink = new SyncSink();
+  const box = new Outbox({ log, schedule: () => {} }, sink, "a");
+  box.follow();
+  log.append(bytes("one\n"));
+  box.send(bytes("reply\n"));
+  box.flush(); // the range before the reply
+  box.flush(); // the reply
+  assertEquals(sink.sync, ["one\n", "reply\n"]);
+  assertEquals([box.held, box.writes, box.stuckFor(performance.now())], [0, 2, 0]);
+});
+
+Deno.test("Outbox: when tryWrite has no room, the write that waits takes over", async () => {
+  const log = new FanoutLog();
+  const sink = new SyncSink();
+  sink.full = true;
+  const box = new Outbox({ log, schedule: () => {} }, sink, "a");
+  box.send(bytes("later\n"));
+  box.flush();
+  await box.flushed();
+  assertEquals([sink.sync, sink.waited], [[], ["later\n"]]);
+});
+
+Deno.test("Outbox: tryWrite failing is told once, like a failed write", () => {
+  const log = new FanoutLog();
+  const sink = new SyncSink();
+  sink.error = new Deno.errors.BrokenPipe("gone");
+  const told: unknown[] = [];
+  const box = new Outbox({ log, schedule: () => {}, onError: (_o, e) => told.push(e) }, sink, "a");
+  box.send(bytes("x\n"));
+  box.flush();
+  box.flush();
+  assertEquals([told.length, box.closed, box.held], [1, true, 0]);
 });
