@@ -44,6 +44,13 @@ export interface ByteSink {
 
 const encoder = new TextEncoder();
 
+/**
+ * Writes one flush makes at most, when the sink writes at once: a range
+ * ending at a chunk boundary and a reply after it need not wait for the next
+ * tick, yet one connection cannot hold a tick for long.
+ */
+export const MAX_WRITES_PER_FLUSH = 8;
+
 /** Bytes per log chunk: a write never spans two chunks, so this is also the largest write. */
 export const LOG_CHUNK = 64 * 1024;
 
@@ -296,21 +303,27 @@ export class Outbox<T = unknown> implements Flushable {
    */
   flush(): void {
     this.#scheduled = false;
-    if (this.#busy || this.#closed) return;
-    const data = this.#next();
-    if (data === undefined) return this.#wake();
-    if (this.#sink.tryWrite !== undefined) {
+    for (let i = 0;; i++) {
+      if (this.#busy || this.#closed) return;
+      const data = this.#next();
+      if (data === undefined) return this.#wake();
+      if (this.#sink.tryWrite === undefined) return this.#startWrite(data);
+      if (i === MAX_WRITES_PER_FLUSH) return this.#kick(); // the rest on the next tick
       let n: number | undefined;
       try {
         n = this.#sink.tryWrite(data);
       } catch (err) {
         return this.#failed(err);
       }
-      if (n !== undefined) {
-        this.#writes++;
-        return this.#advance(n);
-      }
+      if (n === undefined) return this.#startWrite(data); // no room now: a write that waits
+      this.#writes++;
+      this.#advance(n);
+      // A short write means the socket is full: the rest later.
+      if (n < data.length) return this.#settle();
     }
+  }
+
+  #startWrite(data: Uint8Array): void {
     this.#busy = true;
     this.#writeStartedAt = performance.now();
     this.#write(data);
@@ -359,7 +372,9 @@ export class Outbox<T = unknown> implements Flushable {
       return this.#failed(err);
     }
     this.#busy = false;
-    if (!this.#closed) this.#advance(n);
+    if (this.#closed) return;
+    this.#advance(n);
+    this.#settle();
   }
 
   /** Tells the owner once that a write failed; the outbox then holds nothing. */
@@ -383,6 +398,10 @@ export class Outbox<T = unknown> implements Flushable {
       this.#followFrom += n;
     }
     this.#shared.onProgress?.(this.owner);
+  }
+
+  /** After a write: wake those waiting for an empty outbox, or have the rest written later. */
+  #settle(): void {
     if (this.#closed) return;
     if (this.held === 0) this.#wake();
     else this.#kick();

@@ -275,8 +275,7 @@ Deno.test("Outbox: a sink with tryWrite is written in flush() itself, with no pr
   box.follow();
   log.append(bytes("one\n"));
   box.send(bytes("reply\n"));
-  box.flush(); // the range before the reply
-  box.flush(); // the reply
+  box.flush(); // the range before the reply, then the reply: both at once
   assertEquals(sink.sync, ["one\n", "reply\n"]);
   assertEquals([box.held, box.writes, box.stuckFor(performance.now())], [0, 2, 0]);
 });
