@@ -248,6 +248,51 @@ export async function runCli(
   return { code: status.code, stdout: p.stdout.text, stderr: p.stderr.text };
 }
 
+/** What {@linkcode argv} interpolates: one argument, or several (an array). */
+export type ArgValue = string | number | readonly (string | number)[];
+
+/**
+ * A command line written as a template: the literal text is split on blanks,
+ * an interpolated value stays one argument (blanks and all, even when empty)
+ * or joins the text around it, and an interpolated array adds its elements.
+ *
+ * @example
+ * ```ts
+ * import { argv } from "./cli.ts";
+ * const port = 5500;
+ * const extra = ["--ttl", "2"];
+ * const args = argv`exec-client --binder 127.0.0.1:${port} MAX ${"1 "} ${extra}`;
+ * console.assert(args.join("|") === "exec-client|--binder|127.0.0.1:5500|MAX|1 |--ttl|2");
+ * ```
+ */
+export function argv(text: TemplateStringsArray, ...values: ArgValue[]): string[] {
+  const out: string[] = [];
+  let word: string | undefined;
+  const flush = () => {
+    if (word !== undefined) out.push(word);
+    word = undefined;
+  };
+  text.forEach((literal, i) => {
+    if (i > 0 && typeof values[i - 1] === "object" && /^\S/.test(literal)) {
+      throw new Error(`argv: an array must stand alone, before "${literal}"`);
+    }
+    for (const ch of literal) {
+      if (/\s/.test(ch)) flush();
+      else word = (word ?? "") + ch;
+    }
+    if (i >= values.length) return;
+    const value = values[i];
+    if (typeof value !== "object") {
+      word = (word ?? "") + value;
+      return;
+    }
+    if (word !== undefined) throw new Error(`argv: an array must stand alone, after "${word}"`);
+    out.push(...value.map(String));
+  });
+  flush();
+  return out;
+}
+
 /** The port in a server's first line (the last number on it). */
 export function portOf(line: string): number {
   const m = line.match(/(\d+)\D*$/);
