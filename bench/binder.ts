@@ -20,7 +20,7 @@ import {
   startSocklab,
   udpLoad,
 } from "./udp_harness.ts";
-import { type CliProcess, portOf, spawnCli, spawnProgram } from "../tests/helpers/cli.ts";
+import { argv, type CliProcess, portOf, spawnCli, spawnProgram } from "../tests/helpers/cli.ts";
 import { lectureProgram } from "../tests/helpers/peers.ts";
 
 const WINDOW = 64;
@@ -29,15 +29,10 @@ const CALL = "MAX 1 2 3 4";
 
 /** An exec server registered with the binder (its port is where MAX goes). */
 async function startExecServer(binderPort: number): Promise<BenchServer> {
-  const proc: CliProcess = spawnCli([
-    "exec-server",
-    "--binder",
-    `127.0.0.1:${binderPort}`,
-    "--bind",
-    "127.0.0.1",
-    "--commands",
-    "MAX",
-  ], { stdin: false });
+  const proc: CliProcess = spawnCli(
+    argv`exec-server --binder 127.0.0.1:${binderPort} --bind 127.0.0.1 --commands MAX`,
+    { stdin: false },
+  );
   const port = portOf(await proc.stdout.waitFor(/listening on UDP /, 15_000));
   await proc.stdout.waitFor(/ registered /, 15_000);
   return { port, stop: stopper(proc) };

@@ -87,3 +87,21 @@ export async function expectCleanStop(proc: CliProcess): Promise<void> {
   assertEquals((await proc.exit()).code, 0, "exit status after SIGTERM");
   assertEquals(proc.stderr.text, "", "nothing on stderr");
 }
+
+/**
+ * One handle for several servers: disposing it stops them all at once (in
+ * parallel), as `await using` on each would one after another.
+ *
+ * @example
+ * ```ts ignore
+ * const [a, b] = await Promise.all([startBinder(), startBinder()]);
+ * await using _ = disposeTogether(a, b);
+ * ```
+ */
+export function disposeTogether(...servers: AsyncDisposable[]): AsyncDisposable {
+  return {
+    async [Symbol.asyncDispose]() {
+      await Promise.all(servers.map((s) => s[Symbol.asyncDispose]()));
+    },
+  };
+}

@@ -3,6 +3,7 @@
 // histogram, and socklab's chat-server for --workers and --servers.
 import { assertEquals, assertMatch, assertOk } from "../helpers/assert.ts";
 import {
+  argv,
   type CliProcess,
   freePort,
   portOf,
@@ -63,21 +64,11 @@ peerTest("bench tcp -P 3 sends every byte of every stream to socat, each timed t
 peerTest("bench tcp --reverse -P 2 receives what socat sends from /dev/zero, per stream", [
   "socat",
 ], async () => {
-  const { port, proc } = await socat([
-    "-u",
-    "OPEN:/dev/zero",
-    "TCP-LISTEN:PORT,bind=127.0.0.1,reuseaddr,fork",
-  ]);
+  const { port, proc } = await socat(
+    argv`-u OPEN:/dev/zero TCP-LISTEN:PORT,bind=127.0.0.1,reuseaddr,fork`,
+  );
   await using _ = proc;
-  const doc = await benchJson([
-    "tcp",
-    `127.0.0.1:${port}`,
-    "--reverse",
-    "--bytes",
-    "4M",
-    "-P",
-    "2",
-  ]);
+  const doc = await benchJson(argv`tcp 127.0.0.1:${port} --reverse --bytes 4M -P 2`);
   assertEquals([doc.direction, doc.sent, doc.streams.length], ["receive", 0, 2]);
   for (const s of doc.streams) {
     assertOk(s.received >= 4 * MiB && s.received < 4 * MiB + 256 * 1024, `${s.received} bytes`);
@@ -100,15 +91,9 @@ peerTest("bench tcp prints a line per interval when piped, and sends until --dur
 ], async () => {
   const { port, proc } = await socat(SINK);
   await using _ = proc;
-  const { code, stdout, stderr } = await runCli([
-    "bench",
-    "tcp",
-    `127.0.0.1:${port}`,
-    "--duration",
-    "1",
-    "-i",
-    "0.25",
-  ]);
+  const { code, stdout, stderr } = await runCli(
+    argv`bench tcp 127.0.0.1:${port} --duration 1 -i 0.25`,
+  );
   assertEquals(code, 0, stderr);
   const intervals = stdout.split("\n").filter((l) => INTERVAL.test(l));
   assertOk(intervals.length >= 3, stdout);
@@ -125,17 +110,7 @@ peerTest("bench udp prints interval lines when piped and a histogram that holds 
   await using echo = await startUdpEcho();
   const port = echo.port;
   const target = `127.0.0.1:${port}`;
-  const text = await runCli([
-    "bench",
-    "udp",
-    target,
-    "--payload",
-    "x",
-    "--duration",
-    "1",
-    "-i",
-    "0.25",
-  ]);
+  const text = await runCli(argv`bench udp ${target} --payload x --duration 1 -i 0.25`);
   assertEquals(text.code, 0, text.stderr);
   assertOk(text.stdout.split("\n").filter((l) => INTERVAL.test(l)).length >= 3, text.stdout);
   assertMatch(text.stdout, /^latency histogram:\n {2}\S/m);
@@ -157,18 +132,9 @@ async function chatServer(): Promise<{ port: number; proc: CliProcess }> {
 Deno.test("bench chat --workers 2 counts every copy across both threads", async () => {
   const { port, proc } = await chatServer();
   await using _ = proc;
-  const doc = await benchJson([
-    "chat",
-    `127.0.0.1:${port}`,
-    "--clients",
-    "12",
-    "--per-client",
-    "10",
-    "--duration",
-    "0.5",
-    "--workers",
-    "2",
-  ]);
+  const doc = await benchJson(
+    argv`chat 127.0.0.1:${port} --clients 12 --per-client 10 --duration 0.5 --workers 2`,
+  );
   assertEquals([doc.clients, doc.fanout, doc.lost, doc.generator.workers], [12, 12, 0, 2]);
   assertOk(doc.messages >= 12 * 5, `${doc.messages} messages`);
   assertEquals(doc.deliveries, doc.messages * 12);
@@ -178,17 +144,9 @@ Deno.test("bench chat --workers 2 counts every copy across both threads", async 
 Deno.test("bench chat --servers spreads the clients over the servers it names", async () => {
   const { port, proc } = await chatServer();
   await using _ = proc;
-  const doc = await benchJson([
-    "chat",
-    "--servers",
-    `127.0.0.1:${port},localhost:${port}`,
-    "--clients",
-    "6",
-    "--rate",
-    "40",
-    "--duration",
-    "0.4",
-  ]);
+  const doc = await benchJson(
+    argv`chat --servers 127.0.0.1:${port},localhost:${port} --clients 6 --rate 40 --duration 0.4`,
+  );
   assertEquals(doc.servers, [`127.0.0.1:${port}`, `127.0.0.1:${port}`]);
   assertEquals([doc.clients, doc.lost], [6, 0]);
   assertEquals(doc.deliveries, doc.messages * 6);
@@ -200,18 +158,9 @@ Deno.test("bench chat --servers over two rooms that do not share fails in one li
   const b = await chatServer();
   await using _b = b.proc;
   // Each server is its own room: clients on one never hear the other's probe.
-  const { code, stderr } = await runCli([
-    "bench",
-    "chat",
-    "--servers",
-    `127.0.0.1:${a.port},127.0.0.1:${b.port}`,
-    "--clients",
-    "4",
-    "--duration",
-    "0.2",
-    "--ready-timeout",
-    "1",
-  ]);
+  const { code, stderr } = await runCli(
+    argv`bench chat --servers 127.0.0.1:${a.port},127.0.0.1:${b.port} --clients 4 --duration 0.2 --ready-timeout 1`,
+  );
   assertEquals(code, 1, stderr);
   assertMatch(
     stderr,

@@ -7,7 +7,7 @@
  * `binder: 5,000 hostile datagrams, 0 crashes, 100/100 probes answered, RSS +3 MB`.
  * @module
  */
-import { ROOT, socklabArgv } from "../helpers/cli.ts";
+import { argv, ROOT, socklabArgv } from "../helpers/cli.ts";
 import { rssBytes, socketsOnPort } from "../helpers/procfs.ts";
 import {
   deriveSeed,
@@ -94,16 +94,9 @@ export async function startServer(
   };
   try {
     if (entry.needs === "binder") {
-      const binder = new WatchedProcess([
-        ...wrap,
-        ...socklabArgv(),
-        "binder",
-        "--quiet",
-        "--port",
-        "0",
-        "--bind",
-        host,
-      ]);
+      const binder = new WatchedProcess(
+        argv`${wrap} ${socklabArgv()} binder --quiet --port 0 --bind ${host}`,
+      );
       companions.push(binder);
       const line = await binder.stdout.waitFor(
         /^socklab binder: listening on UDP \S+:\d+$/,
