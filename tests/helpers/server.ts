@@ -18,9 +18,9 @@
  * @module
  */
 import { assertEquals } from "./assert.ts";
-import { type CliProcess, portOf, spawnCli, spawnProgram } from "./cli.ts";
+import { type CliProcess, portOf, spawnCli } from "./cli.ts";
 
-/** Options of {@linkcode startServer} and {@linkcode startPeerServer}. */
+/** Options of {@linkcode startServer}. */
 export interface StartOptions {
   /** Extra environment variables. */
   env?: Record<string, string>;
@@ -57,20 +57,14 @@ export function startServer(
   return whenStarted(spawnCli(args, options), started, options);
 }
 
-/** Starts another program (`argv[0]` is its path) the way {@linkcode startServer} starts socklab. */
-export function startPeerServer(
-  argv: string[],
-  started: RegExp,
-  options: StartOptions = {},
-): Promise<RunningServer> {
-  return whenStarted(spawnProgram(argv, options), started, options);
-}
-
-/** Waits for the start-up line; a server that never says it is killed, not leaked. */
-async function whenStarted(
+/**
+ * Resolves once `proc` (socklab, or a peer from `spawnProgram`) prints a line
+ * matching `started`; a server that never says it is killed, not leaked.
+ */
+export async function whenStarted(
   proc: CliProcess,
   started: RegExp,
-  options: StartOptions,
+  options: Pick<StartOptions, "on" | "timeoutMs"> = {},
 ): Promise<RunningServer> {
   try {
     const line = await proc[options.on ?? "stdout"].waitFor(started, options.timeoutMs);

@@ -1,4 +1,5 @@
 import { assertEquals, assertOk, rejects } from "../helpers/assert.ts";
+import { runChatLoad } from "../../lib/loadgen/chat.ts";
 import {
   chatLine,
   LineBuffer,
@@ -6,10 +7,9 @@ import {
   MAX_LINE,
   messageText,
   probeOf,
-  runChatLoad,
   scanLines,
   sentTimeOf,
-} from "../../lib/loadgen/chat.ts";
+} from "../../lib/loadgen/chat_lines.ts";
 import { runTcpChatServer } from "../../lib/chat/tcp_server.ts";
 import { closeQuietly, listenTcp, readLines, writeAll } from "../../lib/net/tcp.ts";
 import { freePort, spawnProgram } from "../helpers/cli.ts";
