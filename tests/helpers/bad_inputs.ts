@@ -50,6 +50,24 @@ export function testBadInputs(c: BadInputCase): void {
   }
 }
 
+/**
+ * How a service that reads requests through lib/net/udp_text.ts answers the
+ * inputs refused before its own parser sees them: too long, or not text (the
+ * row lacks "only NULs": that is an empty request, which each service words
+ * its own way).
+ */
+export function textRequestReplies(maxBytes: number): Record<string, string> {
+  const tooLong = `ERR request too long (max ${maxBytes} bytes)`;
+  const notText = "ERR request is not text (UTF-8 without control characters)";
+  return {
+    "65,507 bytes of text": tooLong,
+    "binary bytes": notText,
+    "inner NULs": notText,
+    "invalid UTF-8": notText,
+    "one line of 10,000 words": tooLong,
+  };
+}
+
 /** `text` is `expected`, or matches it when it is a pattern. */
 export function expectText(text: string, expected: string | RegExp, message?: string): void {
   if (typeof expected === "string") assertEquals(text, expected, message);

@@ -1,5 +1,5 @@
 import { assertEquals, assertMatch } from "../helpers/assert.ts";
-import { testBadInputs } from "../helpers/bad_inputs.ts";
+import { testBadInputs, textRequestReplies } from "../helpers/bad_inputs.ts";
 import { argv, runCli } from "../helpers/cli.ts";
 import { expectCleanStop, startServer } from "../helpers/server.ts";
 import { runRatesServer } from "../../lib/rates/server.ts";
@@ -109,11 +109,7 @@ testBadInputs({
   service: "rates-server",
   run: runRatesServer,
   replies: {
-    "65,507 bytes of text": "ERR request too long (max 256 bytes)",
-    "binary bytes": "ERR request is not text (UTF-8 without control characters)",
-    "inner NULs": "ERR request is not text (UTF-8 without control characters)",
-    "invalid UTF-8": "ERR request is not text (UTF-8 without control characters)",
-    "one line of 10,000 words": "ERR request too long (max 256 bytes)",
+    ...textRequestReplies(256),
     "only NULs": "ERR empty request (send a code such as USD)",
   },
   then: ["USD", USD_LINE],
