@@ -16,6 +16,7 @@
 import { fileURLToPath } from "node:url";
 import { lectureProgram } from "../tests/helpers/peers.ts";
 import { type CliProcess, portOf, spawnCli, spawnProgram } from "../tests/helpers/cli.ts";
+import type { BenchRow } from "./types.ts";
 
 /** A server started for a benchmark. */
 export interface BenchServer {
@@ -49,7 +50,11 @@ function lecture(name: string): string {
   return path;
 }
 
-async function started(proc: CliProcess, pattern: RegExp): Promise<BenchServer> {
+/**
+ * Waits (up to 15 s) for a benchmark server's start-up line, the last number
+ * on which is its port; stopping it sends SIGTERM, then SIGKILL after 3 s.
+ */
+export async function whenListening(proc: CliProcess, pattern: RegExp): Promise<BenchServer> {
   let line;
   try {
     line = await proc.stdout.waitFor(pattern, 15_000);
@@ -70,16 +75,17 @@ async function started(proc: CliProcess, pattern: RegExp): Promise<BenchServer> 
 
 /**
  * Starts an echo baseline on a free port of 127.0.0.1: `"c"` is the lecture's
- * `udp_echo`, `"deno"` the minimal Deno loop in bench/deno_echo.ts, `"node"`
- * the same on `node:dgram` (bench/node_echo.ts), `"serveUdp"` an echo on
- * socklab's own serve loop (bench/serve_echo.ts).
+ * `udp_echo`, `"mmsg"` its batched `udp_echo_mmsg` (recvmmsg/sendmmsg: the
+ * practical ceiling on one core), `"deno"` the minimal Deno loop in
+ * bench/deno_echo.ts, `"node"` the same on `node:dgram` (bench/node_echo.ts),
+ * `"serveUdp"` an echo on socklab's own serve loop (bench/serve_echo.ts).
  */
-export function startEcho(kind: "c" | "deno" | "node" | "serveUdp"): Promise<BenchServer> {
+export function startEcho(kind: "c" | "mmsg" | "deno" | "node" | "serveUdp"): Promise<BenchServer> {
   const script = { deno: DENO_ECHO, node: NODE_ECHO, serveUdp: SERVE_ECHO };
-  const argv = kind === "c"
-    ? [lecture("udp_echo"), "0", "127.0.0.1"]
+  const argv = kind === "c" || kind === "mmsg"
+    ? [lecture(kind === "c" ? "udp_echo" : "udp_echo_mmsg"), "0", "127.0.0.1"]
     : [Deno.execPath(), "run", "-A", "--quiet", script[kind], "0", "127.0.0.1"];
-  return started(spawnProgram(argv, { stdin: false }), /listening on UDP port \d+/);
+  return whenListening(spawnProgram(argv, { stdin: false }), /listening on UDP port \d+/);
 }
 
 /**
@@ -92,7 +98,7 @@ export function startSocklab(
   env?: Record<string, string>,
 ): Promise<BenchServer> {
   const proc = spawnCli([...args, "--port", "0", "--bind", "127.0.0.1"], { stdin: false, env });
-  return started(proc, /\d+\s*$/);
+  return whenListening(proc, /\d+\s*$/);
 }
 
 /**
@@ -133,6 +139,34 @@ export function cpuMicros(pid: number | undefined): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The median of some numbers (the mean of the middle two for an even count). */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/**
+ * One summary row: socklab's rate beside a peer's in the same run, held to
+ * `ratio ≥ min` (no `min`: a row that only informs).
+ */
+export function rateRow(
+  name: string,
+  ours: number,
+  peer: string,
+  theirs: number,
+  goal: string,
+  min?: number,
+): BenchRow {
+  return {
+    name,
+    socklab: `${formatRate(ours)} req/s`,
+    peer: `${peer} ${formatRate(theirs)} req/s`,
+    ratio: formatRatio(ours / theirs),
+    goal,
+    met: min === undefined ? undefined : ours / theirs >= min,
+  };
 }
 
 /** `1,234,567` */

@@ -21,6 +21,8 @@ import {
   cpuMicros,
   formatRate,
   formatRatio,
+  median,
+  rateRow,
   startEcho,
   startSocklab,
   udpLoad,
@@ -49,11 +51,6 @@ const TARGETS: Target[] = [
     start: () => startSocklab(["rates-server"], { SOCKLAB_UDP: "portable" }),
   },
 ];
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
 
 /** Per target and window: rates, p50/p99 and CPU µs per reply of each round. */
 type Samples = Map<string, { rate: number[]; p50: number[]; p99: number[]; cpu: number[] }>;
@@ -92,10 +89,60 @@ export async function measure(rounds = 3, millis = 1000): Promise<Samples> {
   return samples;
 }
 
+/** The medians of one target at one window. */
+interface Figures {
+  rate: number;
+  p50: number;
+  p99: number;
+  cpu: number;
+}
+
+/** What a target's rows compare it with: the C and Deno echoes, and rates-server's fast path. */
+interface Baselines {
+  m: Figures;
+  c: Figures;
+  deno: Figures;
+  fast: () => Figures;
+}
+
+/** The summary rows of target `t` at `window` requests in flight. */
+function targetRows(t: Target, window: number, { m, c, deno, fast }: Baselines): BenchRow[] {
+  const w = `${window} in flight`;
+  const info = (row: BenchRow): BenchRow => ({ ...row, met: true }); // a reference: no goal
+  switch (t.name) {
+    case "C udp_echo":
+      return [];
+    case "Deno echo":
+    case "node:dgram echo": {
+      const name = `${t.name === "Deno echo" ? "minimal Deno echo" : t.name}, ${w}`;
+      const goal = "reference: what a minimal Deno loop gets";
+      return [info(rateRow(name, m.rate, "C udp_echo", c.rate, goal))];
+    }
+    case "serveUdp echo": {
+      const goal = "reference: the mechanism without a protocol";
+      return [
+        info(rateRow(`echo on socklab's serve loop, ${w}`, m.rate, "C udp_echo", c.rate, goal)),
+      ];
+    }
+    case "rates, portable": {
+      const name = `rates-server fast path vs portable loop, ${w}`;
+      const goal = "what lib/net/udp_fast.ts adds";
+      return [info(rateRow(name, fast().rate, "portable loop", m.rate, goal))];
+    }
+  }
+  const name = `${t.name} "${t.payload}", ${w}`;
+  const rows = [rateRow(name, m.rate, "Deno echo", deno.rate, "≥ 0.9× minimal Deno echo", 0.9)];
+  if (window === 64) {
+    const goal = "≥ 0.5× C udp_echo";
+    rows.push(rateRow(`${name} (moonshot)`, m.rate, "C udp_echo", c.rate, goal, 0.5));
+  }
+  return rows;
+}
+
 /** Runs the comparison and prints the full table; returns the ratio rows. */
 export async function run(rounds = 3, millis = 1000): Promise<BenchRow[]> {
   const samples = await measure(rounds, millis);
-  const get = (name: string, window: number) => {
+  const get = (name: string, window: number): Figures => {
     const s = samples.get(`${name}/${window}`)!;
     return {
       rate: median(s.rate),
@@ -123,59 +170,7 @@ export async function run(rounds = 3, millis = 1000): Promise<BenchRow[]> {
           formatRatio(m.rate / deno.rate).padStart(14)
         } ${formatRatio(m.rate / c.rate).padStart(6)}`,
       );
-      if (t.name === "C udp_echo") continue;
-      if (t.name === "Deno echo" || t.name === "node:dgram echo") {
-        rows.push({
-          name: `${t.name === "Deno echo" ? "minimal Deno echo" : t.name}, ${window} in flight`,
-          socklab: `${formatRate(m.rate)} req/s`,
-          peer: `C udp_echo ${formatRate(c.rate)} req/s`,
-          ratio: formatRatio(m.rate / c.rate),
-          goal: "reference: what a minimal Deno loop gets",
-          met: true,
-        });
-        continue;
-      }
-      if (t.name === "serveUdp echo") {
-        rows.push({
-          name: `echo on socklab's serve loop, ${window} in flight`,
-          socklab: `${formatRate(m.rate)} req/s`,
-          peer: `C udp_echo ${formatRate(c.rate)} req/s`,
-          ratio: formatRatio(m.rate / c.rate),
-          goal: "reference: the mechanism without a protocol",
-          met: true,
-        });
-        continue;
-      }
-      if (t.name === "rates, portable") {
-        const fast = get("rates-server", window);
-        rows.push({
-          name: `rates-server fast path vs portable loop, ${window} in flight`,
-          socklab: `${formatRate(fast.rate)} req/s`,
-          peer: `portable loop ${formatRate(m.rate)} req/s`,
-          ratio: formatRatio(fast.rate / m.rate),
-          goal: "what lib/net/udp_fast.ts adds",
-          met: true,
-        });
-        continue;
-      }
-      rows.push({
-        name: `${t.name} "${t.payload}", ${window} in flight`,
-        socklab: `${formatRate(m.rate)} req/s`,
-        peer: `Deno echo ${formatRate(deno.rate)} req/s`,
-        ratio: formatRatio(m.rate / deno.rate),
-        goal: "≥ 0.9× minimal Deno echo",
-        met: m.rate >= 0.9 * deno.rate,
-      });
-      if (window === 64) {
-        rows.push({
-          name: `${t.name} "${t.payload}", 64 in flight (moonshot)`,
-          socklab: `${formatRate(m.rate)} req/s`,
-          peer: `C udp_echo ${formatRate(c.rate)} req/s`,
-          ratio: formatRatio(m.rate / c.rate),
-          goal: "≥ 0.5× C udp_echo",
-          met: m.rate >= 0.5 * c.rate,
-        });
-      }
+      rows.push(...targetRows(t, window, { m, c, deno, fast: () => get("rates-server", window) }));
     }
   }
   console.log("");
