@@ -74,10 +74,10 @@ Deno.test("attack: LIST at a binder filled from 64 ports of one host: 4 B in, at
   );
 
   // socklab's own client does the round trips itself and shows the whole table.
-  const listed = await runCli(["exec-client", "--binder", `127.0.0.1:${binder.port}`, "--list"]);
+  const listed = await runCli(["exec-client", "--binder", binder.at(), "--list"]);
   assertEquals(listed.code, 0, listed.stderr);
   const rows = listed.stdout.trimEnd().split("\n");
-  assertEquals(rows[0], `binder 127.0.0.1:${binder.port}: 1032 records`);
+  assertEquals(rows[0], `binder ${binder.at()}: 1032 records`);
   assertEquals(rows.length, 2 + 1032, "header, column titles, one row per record");
   assertEquals(rows.filter((r) => r.includes(` ${lab.port} `)).length, 8);
 });
@@ -129,12 +129,7 @@ Deno.test("attack: with --key, unsigned, wrongly signed and replayed REGISTERs a
     await Deno.writeTextFile(`${dir}/key`, "the lab's shared secret, 2026\n");
     await Deno.writeTextFile(`${dir}/wrong`, "a stranger's guess at it, 2026\n");
     await using binder = await startBinder(["--key", `${dir}/key`]);
-    await using lab = await startExecServer(binder.port, [
-      "--commands",
-      "MAX",
-      "--key",
-      `${dir}/key`,
-    ]);
+    await using lab = await startExecServer(binder.port, argv`--commands MAX --key ${dir}/key`);
     await using stranger = neighbour();
     await using owner = rawSocket();
     const key = encoder.encode("the lab's shared secret, 2026");
@@ -189,7 +184,7 @@ Deno.test("attack: MAX 1 with a trailing space (and its siblings) at an exec ser
   assertEquals(await ask(sock, binder.port, "LOOKUP MAX "), `MAX 127.0.0.1 ${server.port}`);
   assertMatch(await ask(sock, binder.port, "LIST MAX \t"), /^OK LIST 1\n/);
   assertEquals(await ask(sock, binder.port, "TTL "), "OK TTL 30");
-  const oneShot = await runCli(argv`exec-client --binder 127.0.0.1:${binder.port} MAX ${"1 "}`);
+  const oneShot = await runCli(argv`exec-client --binder ${binder.at()} MAX ${"1 "}`);
   assertEquals([oneShot.code, oneShot.stdout], [0, "MAX 1\n"]);
 });
 
@@ -232,7 +227,7 @@ Deno.test("attack: no binder or exec-server reply exceeds max(3x, 512) bytes to 
     }x (each within max(3x, 512 B))`,
   );
   // A prompt-loop client keeps working through all of it.
-  await using client = spawnCli(["exec-client", "--binder", `127.0.0.1:${binder.port}`]);
+  await using client = spawnCli(["exec-client", "--binder", binder.at()]);
   await client.write("MAX 1 2\n");
   await client.stdout.waitFor("MAX 2");
 });

@@ -230,10 +230,8 @@ redisTest(
     const ttl = 3;
     const [a, b, c] = await binders(redis, 3, ["--ttl", String(ttl)]);
     await using _binders = disposeTogether(a, b, c);
-    await using x = await startExecServer(`127.0.0.1:${a.port},127.0.0.1:${b.port}`, [
-      "--commands",
-      "MAX",
-    ]);
+    const both = `${a.at()},${b.at()}`;
+    await using x = await startExecServer(both, ["--commands", "MAX"]);
     assertMatch(
       x.proc.stdout.text,
       new RegExp(`registered MAX with binder 127\\.0\\.0\\.1:${a.port} `),
@@ -296,8 +294,8 @@ redisTest(
       });
       console.log(`LIST through a Redis-backed binder: 4 B in, ${got.data.length} B out`);
       assertOk(got.data.length <= 512);
-      const listed = await runCli(["exec-client", "--binder", `127.0.0.1:${b.port}`, "--list"]);
-      assertEquals(listed.stdout.split("\n")[0], `binder 127.0.0.1:${b.port}: 301 records`);
+      const listed = await runCli(["exec-client", "--binder", b.at(), "--list"]);
+      assertEquals(listed.stdout.split("\n")[0], `binder ${b.at()}: 301 records`);
       await Promise.all(servers.map((s) => s.close()));
     } finally {
       await Deno.remove(dir, { recursive: true });
