@@ -45,11 +45,16 @@ const NAME_RE = /^[A-Za-z0-9_.-]{1,32}$/;
 /**
  * The `USERS` reply for `names`: whole when it fits `budget` bytes (pass
  * Infinity for a validated source), else as many names as fit, then the
- * hint naming `cookie`.
+ * hint naming the cookie (given, or computed only when the list is cut).
  */
-export function whoReply(names: readonly string[], budget: number, cookie: string): string {
+export function whoReply(
+  names: readonly string[],
+  budget: number,
+  cookieOf: string | (() => string),
+): string {
   const full = names.length ? `USERS ${names.join(" ")}` : "USERS";
   if (full.length <= budget) return full; // names are ASCII: length is bytes
+  const cookie = typeof cookieOf === "string" ? cookieOf : cookieOf();
   let text = "USERS";
   for (let i = 0; i < names.length; i++) {
     // The last name that fits still leaves room for the hint about the rest.
@@ -174,8 +179,11 @@ export interface Asker {
   requestBytes: number;
   /** True when the request carried this source's valid cookie. */
   validated: boolean;
-  /** The cookie to name in a cut-short reply. */
-  cookie: string;
+  /**
+   * The cookie to name in a cut-short reply, or the function that computes
+   * it (a keyed hash: worth computing only for a list that is cut).
+   */
+  cookie: string | (() => string);
 }
 
 /** An asker known only by `IP:PORT`: its source is the IP, and it is trusted to receive. */

@@ -47,7 +47,7 @@ export function registryHandler(
       source: from.hostname,
       requestBytes: data.length,
       validated: req.kind === "who" && cookies.verify(from, req.cookie),
-      cookie: cookies.cookie(from),
+      cookie: () => cookies.cookie(from),
     };
     const outcome = registry.apply(req, asker, now());
     if (outcome.change) {
