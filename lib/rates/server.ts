@@ -12,6 +12,7 @@ import type { CommandContext } from "../cli/command.ts";
 import { FailError } from "../cli/errors.ts";
 import { parseFlags, SERVER_OPTIONS, serverAddress, serverHelp } from "../cli/flags.ts";
 import { listenLine } from "../net/server.ts";
+import type { ServiceMonitor } from "../net/monitor.ts";
 import { bindUdp, reason } from "../net/udp.ts";
 import { serveUdp, type UdpHandler } from "../net/udp_serve.ts";
 import {
@@ -68,6 +69,8 @@ export interface RatesServerOptions {
   table?: RateTable;
   /** Where the start-up lines and errors go (default console.log). */
   log?: (line: string) => void;
+  /** Told about every request answered (the lab console). */
+  monitor?: ServiceMonitor;
 }
 
 /** Serves rates on an already bound socket until the signal aborts. */
@@ -81,6 +84,7 @@ export async function runRatesServer(
   log(`socklab rates-server: ${table.codes.length} currencies from ${table.source}`);
   await serveUdp(conn, ratesHandler(table), {
     signal: options.signal,
+    monitor: options.monitor,
     onError: (err) => log(`socklab rates-server: ${err instanceof Error ? err.message : err}`),
   });
 }

@@ -12,6 +12,7 @@
 import type { CommandContext } from "../cli/command.ts";
 import { intFlag, parseFlags, SERVER_OPTIONS, serverAddress, serverHelp } from "../cli/flags.ts";
 import { listenLine } from "../net/server.ts";
+import type { ServiceMonitor } from "../net/monitor.ts";
 import { bindUdp } from "../net/udp.ts";
 import { serveUdp, type UdpHandler } from "../net/udp_serve.ts";
 import { wallClock } from "./clock.ts";
@@ -80,6 +81,8 @@ export interface TimeServerOptions extends TimeHandlerOptions {
   signal: AbortSignal;
   /** Where the start-up line and errors go (default console.log). */
   log?: (line: string) => void;
+  /** Told about every request answered (the lab console). */
+  monitor?: ServiceMonitor;
 }
 
 /** Serves the time on an already bound socket until the signal aborts. */
@@ -91,6 +94,7 @@ export async function runTimeServer(
   log(listenLine("time-server", conn.addr as Deno.NetAddr));
   await serveUdp(conn, timeHandler(options), {
     signal: options.signal,
+    monitor: options.monitor,
     onError: (err) => log(`socklab time-server: ${err instanceof Error ? err.message : err}`),
   });
 }
