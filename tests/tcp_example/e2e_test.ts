@@ -1,5 +1,6 @@
 import { assertEquals, assertMatch, assertOk } from "../helpers/assert.ts";
-import { freePort, portOf, spawnCli, spawnProgram } from "../helpers/cli.ts";
+import { freePort, portOf, runCli, spawnCli, spawnProgram } from "../helpers/cli.ts";
+import { rssBytes } from "../helpers/procfs.ts";
 import { peerPath, peerTest } from "../helpers/peers.ts";
 import { writeAll } from "../../lib/net/tcp.ts";
 
@@ -65,7 +66,10 @@ Deno.test("tcp-server survives a peer that sends 10 MB without a newline, then o
     const conn = await Deno.connect({ hostname: "127.0.0.1", port });
     const big = new Uint8Array(10 * 1024 * 1024).fill(0x61);
     const writing = writeAll(conn, big).catch(() => {}); // the server resets us: expected
-    await server.stdout.waitFor(/^RECEIVED DATA = a+$/);
+    // One message, cut: read until the peer paused (no newline ever comes).
+    await server.stdout.waitFor(
+      /^RECEIVED DATA = a{1023}\.\.\. \([\d,]+ bytes, the first 1,023 shown\)$/,
+    );
     conn.close();
     await writing;
   }
@@ -82,8 +86,89 @@ Deno.test("tcp-server survives a peer that sends 10 MB without a newline, then o
   await client.exit();
   await server.stdout.waitFor("RECEIVED DATA = fine");
   assertOk(!/\bat \S+:\d+:\d+/.test(server.stderr.text), "no stack trace");
-  const long = server.stdout.lines.find((l) => l.startsWith("RECEIVED DATA = a"));
-  assertOk(long && long.length <= "RECEIVED DATA = ".length + 1023, "one recv is one message");
+  const long = server.stdout.lines.filter((l) => l.startsWith("RECEIVED DATA = a"));
+  assertOk(long.every((l) => l.length < 1100), "a long message shows its first 1,023 bytes");
+});
+
+// Issue 17's row: "a 50 MB line costs +22 MB RSS and 55 MB of log" (one
+// 1,023-byte message per recv, each printed whole, each with a SEND turn).
+Deno.test("tcp-server: a 50 MB line is one message, printed cut with its size, in bounded memory", async () => {
+  const { server, port } = await startServer("warm\nbig\nafter\nq\n");
+  await using _ = server;
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    const reply = new Uint8Array(64);
+    await conn.read(reply); // "warm"
+    await writeAll(conn, new TextEncoder().encode("warm-up\n"));
+    await server.stdout.waitFor("RECEIVED DATA = warm-up");
+    const before = rssBytes(server.child.pid)!;
+    const logBefore = server.stdout.text.length;
+    const line = new Uint8Array(50_000_001).fill(0x61);
+    line[line.length - 1] = 0x0a;
+    await writeAll(conn, line);
+    const shown = await server.stdout.waitFor(/^RECEIVED DATA = a+\.\.\./);
+    const grew = (rssBytes(server.child.pid)! - before) / 1048576;
+    await server.stdout.waitFor("SEND (q or Q to quit) : after");
+    const logged = server.stdout.text.length - logBefore;
+    console.log(
+      `50 MB line: ${logged.toLocaleString("en-US")} bytes of output (was 55 MB), ` +
+        `RSS +${grew.toFixed(1)} MB (was +22 MB)`,
+    );
+    assertEquals(
+      shown,
+      `RECEIVED DATA = ${"a".repeat(1023)}... (50,000,001 bytes, the first 1,023 shown)`,
+    );
+    assertOk(logged < 2048, `${logged} bytes of output`);
+    assertOk(grew < 20, `RSS grew by ${grew.toFixed(1)} MB`);
+  } finally {
+    conn.close();
+  }
+});
+
+// Issue 17's row: "one idle client at tcp-server: every later client waits forever".
+Deno.test("tcp-server --idle-timeout frees the slot from a client that sends nothing", async () => {
+  const server = spawnCli([
+    "tcp-server",
+    "--port",
+    "0",
+    "--bind",
+    "127.0.0.1",
+    "--idle-timeout",
+    "1",
+  ]);
+  await using _ = server;
+  await server.write("to idle\nto second\nq\n");
+  await server.closeStdin();
+  const port = portOf(await server.stdout.waitFor(START));
+  const idle = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    await server.stdout.waitFor(/^I got a connection from/);
+    const t0 = performance.now();
+    await using second = spawnCli(["tcp-client", `127.0.0.1:${port}`]);
+    await second.write("second is served\n");
+    await second.closeStdin();
+    assertMatch(
+      await server.stdout.waitFor(/sent nothing/),
+      /^socklab tcp-server: client \(127\.0\.0\.1 , \d+\) sent nothing for 1 s: closing it$/,
+    );
+    await server.stdout.waitFor("RECEIVED DATA = second is served");
+    const waited = (performance.now() - t0) / 1000;
+    console.log(
+      `the client behind an idle one was served after ${waited.toFixed(1)} s (was: never)`,
+    );
+    assertEquals((await second.exit()).code, 0);
+    assertOk(second.stdout.lines.includes("Received data = to second"), second.stdout.text);
+    assertEquals(await idle.read(new Uint8Array(64)), 7, "the idle client got its turn first");
+    assertEquals(await idle.read(new Uint8Array(64)), null, "then the server closed it");
+  } finally {
+    idle.close();
+  }
+});
+
+Deno.test("tcp-server checks --idle-timeout before listening (exit 2)", async () => {
+  const r = await runCli(["tcp-server", "--port", "0", "--idle-timeout", "-1"]);
+  assertEquals(r.code, 2);
+  assertMatch(r.stderr, /--idle-timeout/);
 });
 
 Deno.test("tcp-server over IPv6 and tcp-client with [::1]:PORT", async () => {
