@@ -67,6 +67,8 @@ export type RatesRequest =
 
 const CODE_RE = /^[A-Za-z]{3}$/;
 const AMOUNT_RE = /^(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$/;
+/** What can only have been meant as an amount: `-5`, `1e5`, `1,000`, `$5`, `.5.5`. */
+const AMOUNT_LIKE_RE = /^[-+$.\d]/;
 
 /** Short quoted text for an error message (the request is already printable). */
 function quote(text: string): string {
@@ -96,7 +98,7 @@ export function parseRatesText(raw: string, table: RateTable): RatesRequest {
       return { kind: "error", reason: `amount too large (max ${MAX_AMOUNT})` };
     }
     amount = canonicalAmount(words.shift()!);
-  } else if (words.length === 3) {
+  } else if (words.length === 3 || AMOUNT_LIKE_RE.test(words[0])) {
     return { kind: "error", reason: `malformed amount ${quote(words[0])}` };
   }
   const codes: string[] = [];

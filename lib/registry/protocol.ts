@@ -85,7 +85,7 @@ export function parseUsersReply(text: string): UsersReply | undefined {
   if (text !== "USERS" && !text.startsWith("USERS ")) return undefined;
   const m = MORE_RE.exec(text);
   const list = (m ? text.slice(0, m.index) : text).slice(5).trim();
-  const names = list === "" ? [] : list.split(" ");
+  const names = list === "" ? [] : list.split(/ +/);
   if (!names.every(isValidName)) return undefined;
   return m ? { names, more: { count: Number(m[1]), cookie: m[2] } } : { names };
 }
