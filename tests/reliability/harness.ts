@@ -17,6 +17,12 @@ import {
   HUGE_LINE_BYTES,
   Rng,
 } from "./fuzz.ts";
+import {
+  amplificationRequests,
+  type AmplificationResult,
+  checkAmplification,
+  fillTables,
+} from "./amplification.ts";
 import { ProbeError, type Prober, type ProbeTarget } from "./probes.ts";
 import type { ServerEntry } from "./servers.ts";
 import { WatchedProcess } from "./watched.ts";
@@ -189,6 +195,8 @@ export interface FuzzResult {
   senders: number;
   /** Replies the fuzzer's sockets got, by first word. */
   replies: Map<string, number>;
+  /** The amplification check after the batches (UDP servers that take part). */
+  amplification?: AmplificationResult;
   /** SIGTERM at the end: exit code, and whether the port was free afterwards. */
   sigterm?: { code: number; portFree: boolean; ms: number };
   seconds: number;
@@ -305,6 +313,11 @@ export async function fuzzServer(
         sampleRss();
         const after = crashed();
         if (after) throw new Error(after);
+      }
+      if (entry.transport === "udp" && entry.amplification !== false) {
+        if (entry.fill) await fillTables(server, entry.fill);
+        const requests = amplificationRequests(entry.words, rng);
+        result.amplification = await checkAmplification(server, prober, requests, 2_000_000);
       }
     } finally {
       await state!.close();

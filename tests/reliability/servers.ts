@@ -15,6 +15,7 @@ import {
   tcpLineProbe,
   udpRequestProbe,
 } from "./probes.ts";
+import type { TableFill } from "./amplification.ts";
 
 /** One server under test. */
 export interface ServerEntry {
@@ -46,6 +47,13 @@ export interface ServerEntry {
   client?: LossClient;
   /** Most RSS growth allowed over a fuzzing run, in MB (default {@linkcode RSS_GROWTH_LIMIT_MB}). */
   rssLimitMB?: number;
+  /**
+   * UDP only: `false` leaves the server out of the amplification check
+   * (amplification.ts); every UDP server takes part by default.
+   */
+  amplification?: boolean;
+  /** Well-behaved requests that grow its tables before the amplification check. */
+  fill?: TableFill;
 }
 
 /**
@@ -148,6 +156,8 @@ export const SERVERS: ServerEntry[] = [
       ["unregister probe", /^OK unregistered probe$/],
       ["register probe", /^OK registered probe$/],
     ], { setup: [["register probe", /^OK registered probe$/]] }),
+    // 200 names (within one host's quota of 250): a "who" list of about 2 KB.
+    fill: { count: 200, request: (i) => `register fill-${String(i).padStart(3, "0")}` },
     client: {
       name: "registry-client",
       args: (to, i) => ["registry-client", to.server, "register", `r${i}`],
@@ -181,6 +191,8 @@ export const SERVERS: ServerEntry[] = [
       [`REGISTER PROBE${i % 8}`, new RegExp(`^OK REGISTER PROBE${i % 8}$`)],
       [`LOOKUP PROBE${i % 8}`, new RegExp(`^PROBE${i % 8} 127\\.0\\.0\\.1 \\d+$`)],
     ]),
+    // 128 records from 8 ports of one host (issue 17's LIST row): a LIST of about 3.5 KB.
+    fill: { count: 128, request: (i) => `REGISTER FILL${i}` },
   },
   {
     name: "exec-server",
