@@ -89,3 +89,36 @@ function printableAscii(data: Uint8Array, end: number): string | undefined {
   }
   return String.fromCharCode.apply(null, data.subarray(0, end) as unknown as number[]);
 }
+
+/**
+ * What a pure function of a request's text gave, remembered by that text: a
+ * repeated request (the same `USD` from a whole class) skips parsing, and for
+ * a deterministic protocol formatting too. Bounded: when full it starts over,
+ * so a flood of distinct requests costs no memory and little time.
+ *
+ * @example
+ * ```ts
+ * import { TextCache } from "./udp_text.ts";
+ * const cache = new TextCache<string>(2);
+ * console.assert(cache.get("a", (t) => t.toUpperCase()) === "A");
+ * console.assert(cache.get("a", () => "never called") === "A");
+ * ```
+ */
+export class TextCache<T> {
+  readonly #limit: number;
+  readonly #values = new Map<string, T>();
+
+  constructor(limit = 1024) {
+    this.#limit = limit;
+  }
+
+  /** The value for `text`: remembered, or `compute(text)` (then remembered). */
+  get(text: string, compute: (text: string) => T): T {
+    const known = this.#values.get(text);
+    if (known !== undefined) return known;
+    const value = compute(text);
+    if (this.#values.size >= this.#limit) this.#values.clear();
+    this.#values.set(text, value);
+    return value;
+  }
+}

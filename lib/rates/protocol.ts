@@ -16,7 +16,7 @@
  * ```
  * @module
  */
-import { decodeTextRequest, NOT_TEXT } from "../net/udp_text.ts";
+import { decodeTextRequest, NOT_TEXT, type TextRequest } from "../net/udp_text.ts";
 
 /** Default port of the rates service (SPEC §7). */
 export const DEFAULT_PORT = 1502;
@@ -125,7 +125,11 @@ export function parseRatesText(raw: string, table: RateTable): RatesRequest {
 
 /** Parses a datagram: a request, an `ERR` reason (binary too), or silence (`ERR...`). */
 export function parseRatesRequest(data: Uint8Array, table: RateTable): RatesRequest {
-  const req = decodeTextRequest(data, MAX_REQUEST);
+  return ratesRequestOf(decodeTextRequest(data, MAX_REQUEST), table);
+}
+
+/** The request a decoded datagram makes (see {@linkcode parseRatesRequest}). */
+export function ratesRequestOf(req: TextRequest, table: RateTable): RatesRequest {
   // SPEC §1: a binary message gets an ERR where the protocol has replies; only
   // someone's ERR reply is never answered (two servers must not ping-pong).
   if (req.kind === "ignore") {

@@ -15,12 +15,14 @@ import { listenLine } from "../net/server.ts";
 import type { ServiceMonitor } from "../net/monitor.ts";
 import { bindUdp, reason } from "../net/udp.ts";
 import { serveUdp, type UdpHandler } from "../net/udp_serve.ts";
+import { decodeTextRequest, TextCache } from "../net/udp_text.ts";
 import {
   BUILT_IN_TABLE,
   DEFAULT_PORT,
-  formatAllReply,
-  parseRatesRequest,
+  MAX_REQUEST,
+  parseRatesText,
   ratesReply,
+  ratesRequestOf,
   type RateTable,
 } from "./protocol.ts";
 import { parseRateTable } from "./table_file.ts";
@@ -35,15 +37,17 @@ ${serverHelp(DEFAULT_PORT)}
                derived); default: the built-in table of April 30, 2010`;
 
 /**
- * The rates service as a datagram handler. Replies to a bare code (1 unit
- * against all others) are computed once, up front.
+ * The rates service as a datagram handler. A reply depends only on the
+ * request's text and the table, so replies are remembered by text: a class
+ * asking `USD` over and over is answered without parsing or formatting.
  */
 export function ratesHandler(table: RateTable): UdpHandler {
-  const cached = new Map(table.codes.map((c) => [c, formatAllReply(table, "1", c)]));
+  const cache = new TextCache<string | null>();
+  const compute = (text: string) => ratesReply(table, parseRatesText(text, table));
   return (data) => {
-    const req = parseRatesRequest(data, table);
-    if (req.kind === "all" && req.amount === "1") return cached.get(req.code);
-    return ratesReply(table, req);
+    const req = decodeTextRequest(data, MAX_REQUEST);
+    if (req.kind !== "text") return ratesReply(table, ratesRequestOf(req, table));
+    return cache.get(req.text, compute);
   };
 }
 

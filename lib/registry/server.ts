@@ -17,7 +17,14 @@ import type { ServiceMonitor } from "../net/monitor.ts";
 import { bindUdp } from "../net/udp.ts";
 import { serveUdp, type UdpHandler, ValidatedReply } from "../net/udp_serve.ts";
 import { defaultPerSource } from "../net/quota.ts";
-import { DEFAULT_PORT, MAX_NAMES, parseRegistryRequest, Registry } from "./protocol.ts";
+import { TextCache } from "../net/udp_text.ts";
+import {
+  DEFAULT_PORT,
+  MAX_NAMES,
+  parseRegistryRequest,
+  Registry,
+  type RegistryRequest,
+} from "./protocol.ts";
 
 const USAGE = "usage: socklab registry-server [--port N] [--bind ADDR]";
 const HELP = `Keeps a list of names: "register NAME", "unregister NAME", "who [NAME]".
@@ -40,8 +47,9 @@ export function registryHandler(
   const now = options.now ?? Date.now;
   const cookies = options.cookies ?? new AddressCookies();
   const monitor = options.monitor;
+  const parsed = new TextCache<RegistryRequest>();
   return (data, from) => {
-    const req = parseRegistryRequest(data);
+    const req = parseRegistryRequest(data, parsed);
     const asker = {
       sender: formatHostPort(from.hostname, from.port),
       source: from.hostname,

@@ -49,6 +49,9 @@ export interface TimeHandlerOptions {
 /** The time service as a datagram handler (text, SNTP, ERR or silence). */
 export function timeHandler(options: TimeHandlerOptions = {}): UdpHandler {
   const now = options.now ?? (() => wallClock.now());
+  // The text reply has millisecond resolution: the coarse clock is enough, and
+  // half the cost of the sub-millisecond one (which SNTP replies need).
+  const millis = options.now ?? Date.now;
   const started = now();
   const clock: NtpServerClock = {
     stratum: options.stratum ?? DEFAULT_STRATUM,
@@ -58,16 +61,17 @@ export function timeHandler(options: TimeHandlerOptions = {}): UdpHandler {
     referenceMs: started,
   };
   return (data) => {
-    const received = now();
     const request = classifyRequest(data);
     switch (request.kind) {
       case "text":
-        return formatLocalIsoTime(received);
-      case "ntp":
+        return formatLocalIsoTime(millis());
+      case "ntp": {
+        const received = now();
         // "Last set" must not lag the reply by more than a poll interval or clients
         // grow their dispersion estimate; the system clock is read on every request.
         clock.referenceMs = Math.floor(received / 1000) * 1000;
         return ntpServerReply(request.packet, received, now(), clock);
+      }
       case "error":
         return `ERR ${request.reason}`;
       default:
