@@ -11,7 +11,7 @@
  * @module
  */
 import { describeError, FailError } from "../cli/errors.ts";
-import { formatTable } from "../bench/format.ts";
+import { formatTable } from "../loadgen/format.ts";
 import {
   addressText,
   type LabService,

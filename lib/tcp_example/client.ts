@@ -15,7 +15,7 @@ import { writeOut } from "../cli/output.ts";
 import { formatHostPort, parseHostPort, parsePort } from "../net/address.ts";
 import { resolveHost } from "../net/resolve.ts";
 import { closeQuietly, connectTcp, isGone } from "../net/tcp.ts";
-import { MessageReader } from "./messages.ts";
+import { MessageReader } from "./message_reader.ts";
 import { clientReceivedLine, DEFAULT_PORT, isQuit } from "./protocol.ts";
 import { sendTurn, type Write } from "./turns.ts";
 
@@ -40,15 +40,15 @@ export async function runTcpClient(conn: Deno.Conn, options: TcpClientOptions): 
   const reader = new MessageReader(conn);
   try {
     while (true) {
-      const message = await reader.next();
-      if (message === null || message === "idle") {
+      const m = await reader.next();
+      if (m === "eof" || m === "idle") {
         if (!options.signal?.aborted) {
           write("socklab tcp-client: the server closed the connection\n");
         }
         return;
       }
-      if (!message.cut && isQuit(message.text)) return;
-      write(`${clientReceivedLine(message)}\n`);
+      if (isQuit(m.text)) return;
+      write(`${clientReceivedLine(m.text, m.bytes)}\n`);
       try {
         if (await sendTurn(conn, options.input, write, options.signal)) return;
       } catch (err) {

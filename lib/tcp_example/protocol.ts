@@ -7,27 +7,13 @@
  * message = *byte        ; the text alone, no terminator, one send per message
  * quit    = "q" / "Q"    ; from either side ends the connection
  * ```
- * A received trailing CR/LF is stripped so that nc users interoperate. A
- * message longer than {@linkcode SHOWN_BYTES} (a huge line) is shown cut,
- * with its size: `RECEIVED DATA = aaa... (50,000,001 bytes, the first 1,023 shown)`.
+ * A received trailing CR/LF is stripped so that nc users interoperate.
  * @module
  */
 import { printableText } from "../cli/printable.ts";
 
 /** Default port of TCP example 2 (SPEC §7). */
 export const DEFAULT_PORT = 5000;
-
-/** Bytes of a message kept and shown (the lecture's receive buffer, less its NUL). */
-export const SHOWN_BYTES = 1023;
-
-/** A received message: its text (CR/LF stripped) and, when it was cut, its full size. */
-export interface Message {
-  text: string;
-  /** Bytes received for it, terminator included. */
-  bytes: number;
-  /** True when only the first {@linkcode SHOWN_BYTES} bytes were kept. */
-  cut: boolean;
-}
 
 /** The prompt both programs print before reading a line. */
 export const PROMPT = "SEND (q or Q to quit) : ";
@@ -48,21 +34,22 @@ export function connectionLine(addr: Deno.NetAddr): string {
   return `I got a connection from (${host} , ${addr.port})`;
 }
 
-/** A message as the programs print it: printable, and a cut one followed by its size. */
-export function shownText(message: string | Message): string {
-  if (typeof message === "string") return printableText(message);
-  const text = printableText(message.text);
-  if (!message.cut) return text;
-  const size = message.bytes.toLocaleString("en-US");
-  return `${text}... (${size} bytes, the first ${SHOWN_BYTES.toLocaleString("en-US")} shown)`;
+/**
+ * `RECEIVED DATA = TEXT` (server side); a message longer than the text it
+ * kept (an over-long line) ends with `... (N bytes)`.
+ */
+export function serverReceivedLine(text: string, bytes?: number): string {
+  return `RECEIVED DATA = ${printableText(text)}${lengthNote(text, bytes)}`;
 }
 
-/** `RECEIVED DATA = TEXT` (server side) */
-export function serverReceivedLine(message: string | Message): string {
-  return `RECEIVED DATA = ${shownText(message)}`;
+/** `Received data = TEXT` (client side), with the same length note. */
+export function clientReceivedLine(text: string, bytes?: number): string {
+  return `Received data = ${printableText(text)}${lengthNote(text, bytes)}`;
 }
 
-/** `Received data = TEXT` (client side) */
-export function clientReceivedLine(message: string | Message): string {
-  return `Received data = ${shownText(message)}`;
+const encoder = new TextEncoder();
+
+function lengthNote(text: string, bytes: number | undefined): string {
+  if (bytes === undefined || bytes <= encoder.encode(text).length + 2) return "";
+  return ` ... (${bytes} bytes)`;
 }

@@ -9,12 +9,12 @@
  * @module
  */
 import type { CommandContext } from "../cli/command.ts";
-import { intFlag, parseFlags, SERVER_OPTIONS, serverAddress } from "../cli/flags.ts";
+import { intFlag, parseFlags, SERVER_OPTIONS, serverAddress, serverHelp } from "../cli/flags.ts";
 import { type LineInput, streamInput } from "../cli/input.ts";
 import { writeOut } from "../cli/output.ts";
 import { closeQuietly, isGone, listenTcp } from "../net/tcp.ts";
+import { MessageReader } from "./message_reader.ts";
 import { reason } from "../net/udp.ts";
-import { MessageReader } from "./messages.ts";
 import {
   connectionLine,
   DEFAULT_PORT,
@@ -24,21 +24,18 @@ import {
 } from "./protocol.ts";
 import { sendTurn, type Write } from "./turns.ts";
 
-/** Default idle limit, seconds (SPEC §9). */
-export const DEFAULT_IDLE_S = 30;
-
+/** Seconds a client may stay silent on its turn before it is closed. */
+const DEFAULT_IDLE_S = 30;
 const USAGE = "usage: socklab tcp-server [--port N] [--bind ADDR] [--idle-timeout S]";
 const HELP = `Serves one client at a time: SEND a line from stdin, then print what the
 client sends back. q or Q (or end of stdin) ends the connection; the next
-queued client is served after it. A message longer than 1,023 bytes is shown
-cut, with its size.
+queued client is served after it. A client silent for --idle-timeout seconds
+on its turn is closed, so one idle client cannot keep the others waiting; an
+over-long line is printed as its first 1,023 bytes and its length.
 
-  --port N          port (default ${DEFAULT_PORT}; 0 = any free port)
-  --bind ADDR       address to bind (default 0.0.0.0; "::" for IPv6)
-  --idle-timeout S  close a client that sends nothing for S seconds when it is
-                    its turn, so the next one is served (default ${DEFAULT_IDLE_S}; 0 = never)
-
-Exit status: 0 after SIGINT/SIGTERM, 1 cannot listen, 2 usage.`;
+${serverHelp(DEFAULT_PORT)}
+  --idle-timeout S  close a client silent for S seconds on its turn
+               (default ${DEFAULT_IDLE_S}; 0 = never, as the lecture's server)`;
 
 /** Options of {@linkcode runTcpServer}. */
 export interface TcpServerOptions {
@@ -48,11 +45,8 @@ export interface TcpServerOptions {
   write?: Write;
   /** Stop after this many connections (the demo serves one). */
   maxConnections?: number;
-  /**
-   * Closes a client that sends nothing this long when it is its turn (ms;
-   * default {@linkcode DEFAULT_IDLE_S} s, 0 = never).
-   */
-  idleTimeoutMs?: number;
+  /** Close a client silent this long on its turn (default 30,000 ms; 0 = never). */
+  idleMs?: number;
 }
 
 /** Serves TCP example 2 on an open listener until the signal aborts. */
@@ -61,7 +55,7 @@ export async function runTcpServer(
   options: TcpServerOptions,
 ): Promise<void> {
   const write = options.write ?? writeOut;
-  const { signal } = options;
+  const { signal, input } = options;
   write(`${waitingLine((listener.addr as Deno.NetAddr).port)}\n`);
   let current: Deno.Conn | undefined;
   const onAbort = () => {
@@ -83,7 +77,12 @@ export async function runTcpServer(
       served++;
       current = conn;
       try {
-        await converse(conn, options);
+        await converse(conn, {
+          input,
+          write,
+          signal,
+          idleMs: options.idleMs ?? DEFAULT_IDLE_S * 1000,
+        });
       } catch (err) {
         if (!signal.aborted) write(`socklab tcp-server: connection failed: ${reason(err)}\n`);
       } finally {
@@ -97,30 +96,35 @@ export async function runTcpServer(
   }
 }
 
-/** One connection's turns: SEND, then wait (at most the idle limit) for the client's message. */
-async function converse(conn: Deno.Conn, options: TcpServerOptions): Promise<void> {
-  const write = options.write ?? writeOut;
-  const idleMs = options.idleTimeoutMs ?? DEFAULT_IDLE_S * 1000;
+/** One connection's turns: what {@linkcode converse} needs. */
+interface Conversation {
+  input: LineInput;
+  write: Write;
+  signal: AbortSignal;
+  /** 0: wait for ever. */
+  idleMs: number;
+}
+
+async function converse(conn: Deno.Conn, talk: Conversation): Promise<void> {
+  const { input, write, signal } = talk;
   const peer = conn.remoteAddr as Deno.NetAddr;
-  const client = `client (${peer.hostname} , ${peer.port})`;
-  const closed = () => write(`socklab tcp-server: ${client} closed the connection\n`);
+  const who = `client (${peer.hostname} , ${peer.port})`;
   const reader = new MessageReader(conn);
   write(`${connectionLine(peer)}\n`);
   while (true) {
     try {
-      if (await sendTurn(conn, options.input, write, options.signal)) return;
+      if (await sendTurn(conn, input, write, signal)) return;
     } catch (err) {
-      if (isGone(err)) return closed();
+      if (isGone(err)) return write(`socklab tcp-server: ${who} closed the connection\n`);
       throw err;
     }
-    const message = await reader.next(idleMs);
-    if (message === null) return closed();
-    if (message === "idle") {
-      const seconds = Math.round(idleMs / 100) / 10;
-      return write(`socklab tcp-server: ${client} sent nothing for ${seconds} s: closing it\n`);
+    const m = await reader.next({ idleMs: talk.idleMs > 0 ? talk.idleMs : undefined });
+    if (m === "eof") return write(`socklab tcp-server: ${who} closed the connection\n`);
+    if (m === "idle") {
+      return write(`socklab tcp-server: ${who} sent nothing for ${talk.idleMs / 1000} s; closed\n`);
     }
-    if (!message.cut && isQuit(message.text)) return;
-    write(`${serverReceivedLine(message)}\n`);
+    if (isQuit(m.text)) return;
+    write(`${serverReceivedLine(m.text, m.bytes)}\n`);
   }
 }
 
@@ -134,10 +138,6 @@ export async function main(args: string[], ctx: CommandContext): Promise<number>
   });
   const idleS = intFlag(values["idle-timeout"], "idle-timeout", 0, 86_400, DEFAULT_IDLE_S);
   const listener = listenTcp(serverAddress(values, DEFAULT_PORT));
-  await runTcpServer(listener, {
-    signal: ctx.signal,
-    input: streamInput(),
-    idleTimeoutMs: idleS * 1000,
-  });
+  await runTcpServer(listener, { signal: ctx.signal, input: streamInput(), idleMs: idleS * 1000 });
   return 0;
 }

@@ -196,8 +196,17 @@ export interface FuzzResult {
   senders: number;
   /** Replies the fuzzer's sockets got, by first word. */
   replies: Map<string, number>;
-  /** The amplification check after the batches (UDP servers that take part). */
-  amplification?: AmplificationResult;
+  /**
+   * Replies over the anti-amplification limit: max(3x the largest datagram that
+   * socket had sent, 512). The fuzzer never echoes a cookie, so no reply to it
+   * may be larger (issue 17); `worst` is the largest factor seen.
+   */
+  amplification: { over: number; worst?: { bytes: number; limit: number } };
+  /**
+   * The fresh-socket check after the batches and the entry's fill (UDP):
+   * each request from a socket of its own, so every reply is matched to it.
+   */
+  freshAmplification?: AmplificationResult;
   /** SIGTERM at the end: exit code, and whether the port was free afterwards. */
   sigterm?: { code: number; portFree: boolean; ms: number };
   seconds: number;
@@ -262,6 +271,7 @@ function emptyResult(entry: ServerEntry, baseSeed: number): FuzzResult {
     rssStart: 0,
     rssMax: 0,
     replies: new Map(),
+    amplification: { over: 0 },
     senders: 0,
     seconds: 0,
   };
@@ -358,10 +368,15 @@ class FuzzRun {
   /** Issue 17's check on UDP servers (amplification.ts), once their tables have grown. */
   async #amplification(): Promise<void> {
     const { server } = this;
-    if (server.entry.transport !== "udp" || server.entry.amplification === false) return;
+    if (server.entry.transport !== "udp") return;
     if (server.entry.fill) await fillTables(server, server.entry.fill);
     const requests = amplificationRequests(server.entry.words, this.rng);
-    this.result.amplification = await checkAmplification(server, this.prober!, requests, 2e6);
+    this.result.freshAmplification = await checkAmplification(
+      server,
+      this.prober!,
+      requests,
+      2e6,
+    );
   }
 
   /** The end: SIGTERM must close everything and exit 0. */
@@ -405,6 +420,13 @@ class FuzzRun {
   }
 }
 
+/** One of the fuzzer's UDP sockets, and the largest datagram it has sent. */
+interface Sender {
+  conn: Deno.DatagramConn;
+  maxSent: number;
+  receiving: Promise<void>;
+}
+
 /** The fuzzer's sockets and the connections held open across one batch. */
 class FuzzState {
   readonly server: RunningServer;
@@ -415,7 +437,7 @@ class FuzzState {
   /** The last hostile inputs sent (datagrams, or each session's first write), oldest first. */
   recent: { kind: string; data: Uint8Array }[] = [];
   /** The fuzzer's UDP sockets: hostile datagrams come from several addresses. */
-  senders: { conn: Deno.DatagramConn; receiving: Promise<void> }[] = [];
+  senders: Sender[] = [];
   idle: Deno.TcpConn[] = [];
   /** Idle connections promised to the idle sessions running now (at most budget.idleMax). */
   idleReserved = 0;
@@ -440,9 +462,10 @@ class FuzzState {
     return Promise.resolve(s);
   }
 
-  #openSender(): { conn: Deno.DatagramConn; receiving: Promise<void> } {
+  #openSender(): Sender {
     const conn = Deno.listenDatagram({ transport: "udp", hostname: this.server.host, port: 0 });
-    const sender = { conn, receiving: this.#countReplies(conn) };
+    const sender: Sender = { conn, maxSent: 0, receiving: Promise.resolve() };
+    sender.receiving = this.#countReplies(sender);
     this.senders.push(sender);
     this.result.senders++;
     return sender;
@@ -453,23 +476,31 @@ class FuzzState {
    * so per-sender state (sign-ins, retry memory, registrations) keeps growing
    * the way a class of students' clients would make it.
    */
-  async sender(): Promise<Deno.DatagramConn> {
+  async sender(): Promise<Sender> {
     const i = this.rng.int(this.senders.length);
     if (this.rng.chance(1 / 40)) {
       const [old] = this.senders.splice(i, 1);
       old.conn.close();
       await old.receiving;
-      return this.#openSender().conn;
+      return this.#openSender();
     }
-    return this.senders[i].conn;
+    return this.senders[i];
   }
 
-  async #countReplies(conn: Deno.DatagramConn): Promise<void> {
+  async #countReplies(sender: Sender): Promise<void> {
     const buf = new Uint8Array(65536);
     const decoder = new TextDecoder();
+    const amp = this.result.amplification;
     try {
       while (true) {
-        const [data] = await conn.receive(buf);
+        const [data] = await sender.conn.receive(buf);
+        const limit = Math.max(3 * sender.maxSent, 512);
+        if (data.length > limit) {
+          amp.over++;
+          if (!amp.worst || data.length / limit > amp.worst.bytes / amp.worst.limit) {
+            amp.worst = { bytes: data.length, limit };
+          }
+        }
         const word = decoder.decode(data.subarray(0, 16)).split(/[ \n]/)[0].slice(0, 12) ||
           "(empty)";
         this.result.replies.set(word, (this.result.replies.get(word) ?? 0) + 1);
@@ -557,7 +588,10 @@ async function udpBatch(state: FuzzState, batch: number): Promise<void> {
       window = 0;
     }
     try {
-      await (await state.sender()).send(m.data, to);
+      const sender = await state.sender();
+      // Counted before the send: its reply may come back before the send resolves.
+      sender.maxSent = Math.max(sender.maxSent, m.data.length);
+      await sender.conn.send(m.data, to);
     } catch {
       // loopback send errors (ENOBUFS) are the fuzzer's problem, not the server's
       continue;
