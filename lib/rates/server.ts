@@ -10,7 +10,7 @@
  */
 import type { CommandContext } from "../cli/command.ts";
 import { FailError } from "../cli/errors.ts";
-import { parseFlags, SERVER_OPTIONS, serverAddress, serverHelp } from "../cli/flags.ts";
+import { parseFlags, SERVER_OPTIONS, serverAddress } from "../cli/flags.ts";
 import { listenLine } from "../net/server.ts";
 import type { ServiceMonitor } from "../net/monitor.ts";
 import { bindUdp, reason } from "../net/udp.ts";
@@ -31,10 +31,13 @@ const USAGE = "usage: socklab rates-server [--port N] [--bind ADDR] [--rates FIL
 const HELP = `Answers a currency code (USD) with its rate against every other currency, and
 AMOUNT CODE [TARGET] (100 USD EUR) with the converted amount.
 
-${serverHelp(DEFAULT_PORT)}
-  --rates FILE a CSV matrix (",USD,GBP" header; a cell is how many ROW units one
-               COLUMN unit buys) or the ECB's eurofxref XML (EUR base, cross rates
-               derived); default: the built-in table of April 30, 2010`;
+  --port N      port (default ${DEFAULT_PORT}; 0 = any free port)
+  --bind ADDR   address to bind (default 0.0.0.0; "::" for IPv6)
+  --rates FILE  a CSV matrix (",USD,GBP" header; a cell is how many ROW units one
+                COLUMN unit buys) or the ECB's eurofxref XML (EUR base, cross
+                rates derived); default: the built-in table of April 30, 2010
+
+Exit status: 0 after SIGINT or SIGTERM, 1 cannot bind or read FILE, 2 usage.`;
 
 /**
  * The rates service as a datagram handler. A reply depends only on the

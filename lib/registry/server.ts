@@ -9,7 +9,7 @@
  * @module
  */
 import type { CommandContext } from "../cli/command.ts";
-import { intFlag, parseFlags, SERVER_OPTIONS, serverAddress, serverHelp } from "../cli/flags.ts";
+import { intFlag, parseFlags, SERVER_OPTIONS, serverAddress } from "../cli/flags.ts";
 import { formatHostPort } from "../net/address.ts";
 import { listenLine } from "../net/server.ts";
 import { AddressCookies } from "../net/amplification.ts";
@@ -26,7 +26,7 @@ import {
   type RegistryRequest,
 } from "./protocol.ts";
 
-const USAGE = "usage: socklab registry-server [--port N] [--bind ADDR]";
+const USAGE = "usage: socklab registry-server [--port N] [--bind ADDR] [--max-per-source N]";
 const HELP = `Keeps a list of names: "register NAME", "unregister NAME", "who [NAME]".
 Prints each change. Names are 1-32 letters, digits, _ . -
 
@@ -34,9 +34,12 @@ A "who" reply to an address that has not echoed its cookie holds at most
 max(3x the request, 512) bytes; a longer list ends with
 (+N more: send "who cookie=HEX" for all). registry-client does that itself.
 
-${serverHelp(DEFAULT_PORT)}
+  --port N            port (default ${DEFAULT_PORT}; 0 = any free port)
+  --bind ADDR         address to bind (default 0.0.0.0; "::" for IPv6)
   --max-per-source N  names one host (IPv4 address, IPv6 /64) may hold
-                      (default ${defaultPerSource(MAX_NAMES)}, a quarter of ${MAX_NAMES})`;
+                      (default ${defaultPerSource(MAX_NAMES)}, a quarter of ${MAX_NAMES})
+
+Exit status: 0 after SIGINT or SIGTERM, 1 cannot bind, 2 usage.`;
 
 /** The registry service as a datagram handler; `log` hears every change. */
 export function registryHandler(

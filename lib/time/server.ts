@@ -30,7 +30,9 @@ const HELP = `Answers "TIME" (or an empty datagram) with the time in ISO 8601, e
 
 ${serverHelp(DEFAULT_PORT)}
   --stratum N  stratum in SNTP replies, 1-15 (default 10: a local clock, as
-               chrony's "local stratum 10")`;
+               chrony's "local stratum 10")
+
+Exit status: 0 after SIGINT or SIGTERM, 1 cannot bind, 2 usage.`;
 
 /** Default stratum: a local clock that other servers rank below real references. */
 export const DEFAULT_STRATUM = 10;

@@ -17,7 +17,9 @@ import { DEFAULT_PORT, receivedLine, waitingLine } from "./protocol.ts";
 const USAGE = "usage: socklab udp-server [--port N] [--bind ADDR]";
 const HELP = `Prints every datagram received, one line each: "from IP:UDPport : text".
 
-${serverHelp(DEFAULT_PORT)}`;
+${serverHelp(DEFAULT_PORT)}
+
+Exit status: 0 after SIGINT or SIGTERM, 1 cannot bind, 2 usage.`;
 
 /** Options of {@linkcode runUdpServer}. */
 export interface UdpServerOptions {
