@@ -258,9 +258,9 @@ class BatchedServer {
   }
 
   /**
-   * Queues the answer to the wake-up datagram; it leaves with the first batch
-   * drained after it (one system call fewer per wake-up), or alone when
-   * nothing else is queued.
+   * Answers the wake-up datagram. Under load (the last drain found more) the
+   * reply leaves with the first batch drained after it, one system call
+   * fewer per wake-up; when requests come one at a time it leaves at once.
    */
   async #serveFirst(data: Uint8Array, from: Deno.NetAddr): Promise<void> {
     if (!this.#codec.write(from, this.#ring.names, BATCH * NAME)) {
@@ -268,6 +268,7 @@ class BatchedServer {
     }
     const waiting = this.#handle(data, from, this.#ring.nameAt(BATCH));
     if (waiting) await waiting;
+    if (this.#emptyDrains > 0) this.#flush();
   }
 
   /**
