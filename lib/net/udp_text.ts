@@ -91,6 +91,44 @@ function printableAscii(data: Uint8Array, end: number): string | undefined {
 }
 
 /**
+ * The last request's bytes and its reply, for a protocol whose reply depends
+ * on the request alone: a client repeating itself (a load generator, a class
+ * asking `USD`) is answered without decoding. Requests up to 64 bytes.
+ *
+ * @example
+ * ```ts
+ * import { LastExchange } from "./udp_text.ts";
+ * const last = new LastExchange<string>();
+ * last.remember(new Uint8Array([1, 2]), "reply");
+ * console.assert(last.reply(new Uint8Array([1, 2])) === "reply");
+ * console.assert(last.reply(new Uint8Array([1, 3])) === undefined);
+ * ```
+ */
+export class LastExchange<T> {
+  readonly #request = new Uint8Array(64);
+  #length = -1;
+  #reply: T | undefined;
+
+  /** The reply remembered for exactly these bytes, or `undefined`. */
+  reply(data: Uint8Array): T | undefined {
+    if (data.length !== this.#length) return undefined;
+    for (let i = 0; i < data.length; i++) if (data[i] !== this.#request[i]) return undefined;
+    return this.#reply;
+  }
+
+  /** Remembers `reply` as the answer to `data` (forgets everything for a longer request). */
+  remember(data: Uint8Array, reply: T): void {
+    if (data.length > this.#request.length) {
+      this.#length = -1;
+      return;
+    }
+    this.#request.set(data);
+    this.#length = data.length;
+    this.#reply = reply;
+  }
+}
+
+/**
  * What a pure function of a request's text gave, remembered by that text: a
  * repeated request (the same `USD` from a whole class) skips parsing, and for
  * a deterministic protocol formatting too. Bounded: when full it starts over,

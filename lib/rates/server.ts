@@ -15,7 +15,7 @@ import { listenLine } from "../net/server.ts";
 import type { ServiceMonitor } from "../net/monitor.ts";
 import { bindUdp, reason } from "../net/udp.ts";
 import { serveUdp, type UdpHandler } from "../net/udp_serve.ts";
-import { decodeTextRequest, TextCache } from "../net/udp_text.ts";
+import { decodeTextRequest, LastExchange, TextCache } from "../net/udp_text.ts";
 import {
   BUILT_IN_TABLE,
   DEFAULT_PORT,
@@ -41,18 +41,28 @@ Exit status: 0 after SIGINT or SIGTERM, 1 cannot bind or read FILE, 2 usage.`;
 
 /**
  * The rates service as a datagram handler. A reply depends only on the
- * request's text and the table, so replies are remembered by text: a class
- * asking `USD` over and over is answered without parsing or formatting.
+ * request and the table, so replies are kept encoded, by text (the last 1,024
+ * distinct requests) and by the bytes of the last request: a class asking
+ * `USD` over and over is answered without decoding, parsing or formatting.
  */
 export function ratesHandler(table: RateTable): UdpHandler {
-  const cache = new TextCache<string | null>();
-  const compute = (text: string) => ratesReply(table, parseRatesText(text, table));
+  const cache = new TextCache<Uint8Array | null>();
+  const last = new LastExchange<Uint8Array | null>();
+  const encode = (reply: string | null) => reply === null ? null : encoder.encode(reply);
+  const compute = (text: string) => encode(ratesReply(table, parseRatesText(text, table)));
   return (data) => {
+    const known = last.reply(data);
+    if (known !== undefined) return known;
     const req = decodeTextRequest(data, MAX_REQUEST);
-    if (req.kind !== "text") return ratesReply(table, ratesRequestOf(req, table));
-    return cache.get(req.text, compute);
+    const reply = req.kind === "text"
+      ? cache.get(req.text, compute)
+      : encode(ratesReply(table, ratesRequestOf(req, table)));
+    last.remember(data, reply);
+    return reply;
   };
 }
+
+const encoder = new TextEncoder();
 
 /** Reads and parses a rates file; any problem is one FailError naming the file and line. */
 export async function loadRateTable(path: string): Promise<RateTable> {

@@ -15,6 +15,7 @@ import { listenLine } from "../net/server.ts";
 import type { ServiceMonitor } from "../net/monitor.ts";
 import { bindUdp } from "../net/udp.ts";
 import { serveUdp, type UdpHandler } from "../net/udp_serve.ts";
+import { LastExchange } from "../net/udp_text.ts";
 import { wallClock } from "./clock.ts";
 import {
   classifyRequest,
@@ -62,11 +63,16 @@ export function timeHandler(options: TimeHandlerOptions = {}): UdpHandler {
     rootDispersion: 0.001,
     referenceMs: started,
   };
+  const text = new MillisecondReply();
+  // A client repeating its text request (`TIME`) is known by its bytes.
+  const lastText = new LastExchange<true>();
   return (data) => {
+    if (lastText.reply(data)) return text.at(millis());
     const request = classifyRequest(data);
     switch (request.kind) {
       case "text":
-        return formatLocalIsoTime(millis());
+        lastText.remember(data, true);
+        return text.at(millis());
       case "ntp": {
         const received = now();
         // "Last set" must not lag the reply by more than a poll interval or clients
@@ -80,6 +86,24 @@ export function timeHandler(options: TimeHandlerOptions = {}): UdpHandler {
         return null;
     }
   };
+}
+
+const encoder = new TextEncoder();
+
+/** The text reply of one millisecond, encoded once: a busy server sends it hundreds of times. */
+class MillisecondReply {
+  #ms = NaN;
+  #bytes = new Uint8Array(0);
+
+  /** The reply for the millisecond `unixMs` falls in. */
+  at(unixMs: number): Uint8Array {
+    const ms = Math.floor(unixMs);
+    if (ms !== this.#ms) {
+      this.#ms = ms;
+      this.#bytes = encoder.encode(formatLocalIsoTime(ms));
+    }
+    return this.#bytes;
+  }
 }
 
 /** Options of {@linkcode runTimeServer}. */
