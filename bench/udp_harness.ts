@@ -142,11 +142,14 @@ export async function udpLoad(
   payload: string,
   window: number,
   millis: number,
+  options: { cpu?: number } = {},
 ): Promise<LoadResult> {
   const args = [String(port), payload, String(window), String(millis)];
   const linux = Deno.build.os === "linux";
+  const pin = options.cpu === undefined ? "" : `taskset -c ${options.cpu} `;
+  const script = `${pin}"$0" "$@" && cat /proc/$$/stat`;
   const out = await new Deno.Command(linux ? "sh" : lecture("udp_load"), {
-    args: linux ? ["-c", '"$0" "$@" && cat /proc/$$/stat', lecture("udp_load"), ...args] : args,
+    args: linux ? ["-c", script, lecture("udp_load"), ...args] : args,
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -172,6 +175,39 @@ function childrenCpuMicros(stat: string): number | undefined {
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   const ticks = Number(fields[13]) + Number(fields[14]); // fields 16 and 17 of proc(5)
   return Number.isFinite(ticks) ? ticks * 1e6 / 100 : undefined; // USER_HZ is 100 on Linux
+}
+
+/**
+ * The CPUs to keep a server and udp_load on, one each, when the machine has
+ * two or more and `taskset` is there (Linux); otherwise `undefined`. Left to
+ * the scheduler, the two sometimes share one core, and every server then
+ * runs at about half its rate for that round. `SOCKLAB_BENCH_PIN=0` turns it
+ * off (on a busy shared machine a pinned process cannot move off a busy core).
+ */
+export function pinningCpus(): { server: number; generator: number } | undefined {
+  if (Deno.build.os !== "linux" || navigator.hardwareConcurrency < 2) return undefined;
+  if (Deno.env.get("SOCKLAB_BENCH_PIN") === "0") return undefined;
+  try {
+    const ok = new Deno.Command("taskset", { args: ["-p", String(Deno.pid)], stdout: "null" })
+      .outputSync().success;
+    return ok ? { server: 0, generator: 1 } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Pins every thread of process `pid` to `cpu` (taskset -a); false when it cannot. */
+export function pinProcess(pid: number | undefined, cpu: number): boolean {
+  if (pid === undefined) return false;
+  try {
+    return new Deno.Command("taskset", {
+      args: ["-a", "-cp", String(cpu), String(pid)],
+      stdout: "null",
+      stderr: "null",
+    }).outputSync().success;
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -18,7 +18,9 @@
  * within 80% of its best: one regime for every target; the goal is held on
  * it), udp_load's own CPU per reply and busy share (the generator's
  * headroom), the best round's rate and the slowest one's. Rounds interleave
- * the targets, as the machine is shared.
+ * the targets, as the machine is shared. Where `taskset` can, every server is
+ * kept on one CPU and udp_load on another, so the scheduler never puts the
+ * two on one core (the slow regime) by itself; other people's work still can.
  *
  * ```sh
  * deno run -A bench/udp_services.ts          # 5 rounds of 600 ms per figure
@@ -32,6 +34,8 @@ import {
   cpuMicros,
   formatRate,
   formatRatio,
+  pinningCpus,
+  pinProcess,
   startEcho,
   startExecServer,
   startSocklab,
@@ -155,6 +159,9 @@ function summarize(s: Samples): Figures {
   };
 }
 
+/** Where the servers and udp_load run: one CPU each, when the machine allows. */
+const CPUS = pinningCpus();
+
 /** One udp_load run against `server`, its figures added to `s`. */
 async function sample(
   server: BenchServer,
@@ -164,7 +171,7 @@ async function sample(
   s: Samples,
 ) {
   const before = cpuMicros(server.pid);
-  const r = await udpLoad(server.port, payload, window, millis);
+  const r = await udpLoad(server.port, payload, window, millis, { cpu: CPUS?.generator });
   const after = cpuMicros(server.pid);
   s.rate.push(r.rate);
   s.p50.push(r.p50us);
@@ -182,7 +189,11 @@ export async function measure(rounds = 5, millis = 600): Promise<Map<string, Fig
   const samples = new Map<string, Samples>();
   const started = new Map<string, BenchServer>();
   try {
-    for (const t of TARGETS) started.set(t.name, await t.start(started));
+    for (const t of TARGETS) {
+      const server = await t.start(started);
+      started.set(t.name, server);
+      if (CPUS) pinProcess(server.pid, CPUS.server);
+    }
     // Warm-up: let each server's JIT settle before anything is recorded.
     for (const t of TARGETS) await udpLoad(started.get(t.name)!.port, t.payload, LOADED, 300);
     for (let round = 0; round < rounds; round++) {
@@ -209,7 +220,10 @@ const cpuRatio = (ours: Figures, peer: Figures) => peer.cpu / ours.cpu;
 function printTable(figures: Map<string, Figures>, rounds: number, millis: number): void {
   console.log(
     `UDP request/reply under udp_load, ${rounds} interleaved rounds of ${millis} ms: ` +
-      "best round's rate (median), median p50/p99, CPU per reply in the fast rounds (all rounds)",
+      "best round's rate (median), median p50/p99, CPU per reply in the fast rounds (all rounds); " +
+      (CPUS
+        ? `servers on CPU ${CPUS.server}, udp_load on CPU ${CPUS.generator}`
+        : "not pinned to CPUs"),
   );
   console.log(
     "server            in flight  replies/s best (median)  p50 µs  p99 µs  CPU µs/reply fast (all)" +
