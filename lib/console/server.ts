@@ -23,12 +23,13 @@
  * ```
  * @module
  */
-import { FailError } from "../cli/errors.ts";
+import { describeError, FailError } from "../cli/errors.ts";
 import { formatHostPort } from "../net/address.ts";
 import { reason } from "../net/udp.ts";
 import type { ConsoleHub } from "./hub.ts";
 import { formatMetrics, METRICS_CONTENT_TYPE } from "./metrics.ts";
 import { type ConsolePage, consolePage } from "./page.ts";
+import { SlowReaderError } from "./sse.ts";
 
 /** Where and until when the console listens. */
 export interface ConsoleServerOptions {
@@ -106,6 +107,12 @@ export function route(
   }
 }
 
+/** A dropped browser is routine; anything else is one line on stderr. */
+function onError(err: unknown): Response {
+  if (!(err instanceof SlowReaderError)) console.error(`socklab console: ${describeError(err)}`);
+  return plain(500, "internal error");
+}
+
 /**
  * Listens on `hostname:port` and serves `hub` (ticking it) until the signal
  * aborts. Throws FailError naming the address when it cannot listen.
@@ -119,7 +126,7 @@ export async function startConsoleServer(
   let server: Deno.HttpServer<Deno.NetAddr>;
   try {
     server = Deno.serve(
-      { hostname: options.hostname, port: options.port, onListen: () => {} },
+      { hostname: options.hostname, port: options.port, onListen: () => {}, onError },
       (req) => route(req, hub, page, loopbackOnly),
     );
   } catch (err) {

@@ -35,6 +35,14 @@ export function sseRetry(ms: number): string {
   return `retry: ${ms}\n\n`;
 }
 
+/** How a dropped browser's response ends (the HTTP server aborts it). */
+export class SlowReaderError extends Error {
+  constructor() {
+    super("event stream reader too slow");
+    this.name = "SlowReaderError";
+  }
+}
+
 /** Why a stream ended. */
 export type SseEnd = "full" | "gone" | "closed";
 
@@ -77,7 +85,7 @@ export class SseStream {
     if (this.#ended) return false;
     if (this.queuedBytes + chunk.byteLength > this.maxQueuedBytes) {
       // error() (unlike close()) discards the queue at once and aborts the response.
-      this.#controller.error(new Error("event stream reader too slow"));
+      this.#controller.error(new SlowReaderError());
       this.#end("full");
       return false;
     }
