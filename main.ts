@@ -10,7 +10,7 @@
  */
 import denoJson from "./deno.json" with { type: "json" };
 import { type CommandEntry, COMMANDS, loadCommand, SECTIONS } from "./lib/cli/commands.ts";
-import { describeError, HelpRequest, UsageError } from "./lib/cli/errors.ts";
+import { describeError, FailError, HelpRequest, UsageError } from "./lib/cli/errors.ts";
 import { currentUsage } from "./lib/cli/flags.ts";
 
 const USAGE = "usage: socklab <command> [options] [arguments]   (socklab --help lists commands)";
@@ -31,6 +31,21 @@ function helpText(): string {
     for (const c of rows) lines.push(`  ${c.name.padEnd(width)}  ${c.summary}`);
   }
   return lines.join("\n");
+}
+
+/**
+ * Status when stdout's reader went away: 0, with no message (ss and netstat
+ * die of SIGPIPE silently; Deno ignores SIGPIPE, and its console.log already
+ * drops short writes to a closed pipe, so 0 keeps every command alike).
+ */
+const EXIT_CLOSED_PIPE = 0;
+
+/** True for a write to a closed pipe, however deep in `cause` it is. */
+function isBrokenPipe(err: unknown): boolean {
+  for (let e = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    if (e instanceof Deno.errors.BrokenPipe) return true;
+  }
+  return false;
 }
 
 function findCommand(name: string): CommandEntry | undefined {
@@ -79,6 +94,8 @@ export async function run(args: string[]): Promise<number> {
     const code = await mod.main(rest, { signal: controller.signal });
     return code ?? 0;
   } catch (err) {
+    // The reader closed the pipe (`| head`): its choice, not our failure.
+    if (isBrokenPipe(err)) return EXIT_CLOSED_PIPE;
     if (err instanceof HelpRequest) {
       console.log(err.text);
       return 0;
@@ -89,16 +106,25 @@ export async function run(args: string[]): Promise<number> {
       if (usage) console.error(usage);
       return 2;
     }
-    if (!(err instanceof Error) || !("exitCode" in err)) {
-      // Unexpected: keep one line on stderr, the stack only when asked for.
-      if (Deno.env.get("SOCKLAB_DEBUG") && err instanceof Error) console.error(err.stack);
-    }
+    if (err instanceof FailError) return err.exitCode;
+    // Unexpected: keep one line on stderr, the stack only when asked for.
+    if (Deno.env.get("SOCKLAB_DEBUG") && err instanceof Error) console.error(err.stack);
     return 1;
   } finally {
     for (const sig of installed) Deno.removeSignalListener(sig, onSignal);
   }
 }
 
+/** {@linkcode run}, with a closed stdout (help or version piped into `head -0`) ending quietly. */
+async function runQuietOnClosedPipe(args: string[]): Promise<number> {
+  try {
+    return await run(args);
+  } catch (err) {
+    if (isBrokenPipe(err)) return EXIT_CLOSED_PIPE;
+    throw err;
+  }
+}
+
 if (import.meta.main) {
-  Deno.exit(await run(Deno.args));
+  Deno.exit(await runQuietOnClosedPipe(Deno.args));
 }

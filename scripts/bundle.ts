@@ -8,6 +8,7 @@
  * ```
  * @module
  */
+import { FETCH_ENV } from "./fetch_env.ts";
 import { writeStaticEntry } from "./static_entry.ts";
 
 /** Bundles socklab into `out`; returns deno bundle's exit code. */
@@ -17,6 +18,7 @@ export async function bundle(out: string): Promise<number> {
     const entry = await writeStaticEntry(dir);
     const { code, stderr } = await new Deno.Command(Deno.execPath(), {
       args: ["bundle", "--quiet", "--platform", "deno", "-o", out, entry],
+      env: FETCH_ENV,
       stdout: "inherit",
       stderr: "piped",
     }).output();

@@ -10,6 +10,7 @@
  * ```
  * @module
  */
+import { FETCH_ENV } from "./fetch_env.ts";
 import { writeStaticEntry } from "./static_entry.ts";
 
 /** deno compile's arguments for the entry that imports every command statically. */
@@ -41,6 +42,7 @@ async function compile(): Promise<number> {
   const entry = await writeStaticEntry(dir);
   const out = await new Deno.Command(Deno.execPath(), {
     args: compileArgs(entry),
+    env: FETCH_ENV,
     stdout: "inherit",
     stderr: "piped",
   }).output().finally(() => Deno.remove(dir, { recursive: true }));

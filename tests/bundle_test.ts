@@ -1,35 +1,90 @@
-import { assertEquals, assertMatch } from "./helpers/assert.ts";
-import { portOf, ROOT, spawnProgram } from "./helpers/cli.ts";
+/**
+ * `deno task bundle` is the offline way to ship socklab as one file, and
+ * `deno task install` puts it on PATH: prove the bundled file runs every
+ * command's --help exactly as main.ts does, the demo, and a server/client
+ * pair, and that the installed launcher runs without Deno on PATH.
+ */
+import { assertEquals, assertMatch, assertOk } from "./helpers/assert.ts";
+import { portOf, ROOT, runCli, spawnProgram } from "./helpers/cli.ts";
 import { COMMANDS, loadCommand } from "../lib/cli/commands.ts";
+import { bundle } from "../scripts/bundle.ts";
 
-// `deno task bundle` is the offline way to ship socklab as one file: prove the
-// bundle runs a server/client pair.
+const OUT = `${ROOT}.cache/bundle-test`;
+let built: Promise<string> | undefined;
+
+/** The bundle, built once for this file (first use builds it). */
+function bundled(): Promise<string> {
+  built ??= (async () => {
+    await Deno.mkdir(OUT, { recursive: true });
+    const file = `${OUT}/socklab.js`;
+    assertEquals(await bundle(file), 0, "deno bundle failed");
+    return file;
+  })();
+  return built;
+}
+
+async function runBundle(file: string, args: string[], timeoutMs = 20_000) {
+  const argv = [Deno.execPath(), "run", "-A", "--unstable-net", "--no-config", file, ...args];
+  await using p = spawnProgram(argv, { stdin: false });
+  const { code } = await p.exit(timeoutMs);
+  return { code, stdout: p.stdout.text, stderr: p.stderr.text };
+}
+
 Deno.test("the bundle runs udp-server and udp-client", async () => {
-  const dir = await Deno.makeTempDir();
+  const file = await bundled();
+  const run = [Deno.execPath(), "run", "-A", "--unstable-net", "--no-config", file];
+  await using server = spawnProgram([...run, "udp-server", "--bind", "127.0.0.1", "--port", "0"]);
+  const port = portOf(await server.stdout.waitFor(/waiting for data on port UDP \d+/));
+  await using client = spawnProgram([
+    ...run,
+    "udp-client",
+    "127.0.0.1",
+    "bundled",
+    "--port",
+    `${port}`,
+  ]);
+  assertEquals((await client.exit()).code, 0, client.stderr.text);
+  assertMatch(await server.stdout.waitFor(/ : bundled$/), /from 127\.0\.0\.1:UDP\d+ : bundled$/);
+});
+
+Deno.test("the bundle prints every command's --help exactly as main.ts does", async () => {
+  const file = await bundled();
+  const names = ["--help", ...COMMANDS.map((c) => c.name)];
+  for (const name of names) {
+    const args = name === "--help" ? [name] : [name, "--help"];
+    const [fromBundle, fromMain] = await Promise.all([runBundle(file, args), runCli(args)]);
+    assertEquals(fromBundle.code, 0, `${name}: ${fromBundle.stderr}`);
+    assertEquals(fromBundle.stdout, fromMain.stdout, `${name} --help differs in the bundle`);
+    assertOk(fromBundle.stdout.trim() !== "", `${name} --help printed nothing`);
+  }
+});
+
+Deno.test("the bundle runs the demo to its end", async () => {
+  const { code, stdout, stderr } = await runBundle(await bundled(), ["demo"], 120_000);
+  assertEquals(code, 0, stderr);
+  assertMatch(stdout, /demo: all \d+ steps got the expected reply/);
+});
+
+Deno.test("deno task install writes a socklab launcher that needs no Deno on PATH", async () => {
+  const prefix = await Deno.makeTempDir({ prefix: "socklab-install-" });
   try {
-    const out = `${dir}/socklab.js`;
-    const bundle = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "scripts/bundle.ts", out],
+    const install = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "scripts/install.ts", "--prefix", prefix],
       cwd: ROOT,
       stdout: "piped",
       stderr: "piped",
     }).output();
-    assertEquals(bundle.code, 0, new TextDecoder().decode(bundle.stderr));
-    const run = [Deno.execPath(), "run", "-A", "--unstable-net", "--no-config", out];
-    await using server = spawnProgram([...run, "udp-server", "--bind", "127.0.0.1", "--port", "0"]);
-    const port = portOf(await server.stdout.waitFor(/waiting for data on port UDP \d+/));
-    await using client = spawnProgram([
-      ...run,
-      "udp-client",
-      "127.0.0.1",
-      "bundled",
-      "--port",
-      String(port),
-    ]);
-    assertEquals((await client.exit()).code, 0, client.stderr.text);
-    assertMatch(await server.stdout.waitFor(/ : bundled$/), /from 127\.0\.0\.1:UDP\d+ : bundled$/);
+    assertEquals(install.code, 0, new TextDecoder().decode(install.stderr));
+    const out = await new Deno.Command(`${prefix}/bin/socklab`, {
+      args: ["inet", "aton", "127.1"],
+      clearEnv: true,
+      env: { PATH: "/usr/bin:/bin" },
+      stdout: "piped",
+    }).output();
+    assertEquals(out.code, 0);
+    assertEquals(new TextDecoder().decode(out.stdout), "127.0.0.1  2130706433  0x7f000001\n");
   } finally {
-    await Deno.remove(dir, { recursive: true });
+    await Deno.remove(prefix, { recursive: true });
   }
 });
 

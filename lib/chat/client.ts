@@ -21,7 +21,7 @@ import { formatHostPort, type HostPort, parseHostPort, parsePort } from "../net/
 import { resolveHost } from "../net/resolve.ts";
 import { aborted } from "../net/server.ts";
 import { closeQuietly, connectTcp, isGone, readLines, writeAll } from "../net/tcp.ts";
-import { UdpSocket } from "../net/udp.ts";
+import { RefusedError, UdpSocket } from "../net/udp.ts";
 import { type Keyboard, lineKeyboard, terminalKeyboard } from "./keyboard.ts";
 import { DEFAULT_PORT, nameProblem, parseRequest, parseServerLine } from "./protocol.ts";
 import { datagramLine } from "./udp_server.ts";
@@ -113,6 +113,8 @@ export class UdpLink implements ChatLink {
   #sent = 0;
   #resend = "";
   #hiddenUsers = 0;
+  /** Why the link ended early (the server's port refused), if it did. */
+  #lost: string | undefined;
 
   constructor(
     sock: UdpSocket,
@@ -129,6 +131,7 @@ export class UdpLink implements ChatLink {
 
   get lostReason(): string {
     const label = this.label.replace(/ \(UDP\)$/, "");
+    if (this.#lost) return this.#lost;
     return `no reply from ${label} after ${this.#tries} ${this.#tries === 1 ? "try" : "tries"}`;
   }
 
@@ -152,9 +155,14 @@ export class UdpLink implements ChatLink {
         : Math.max(0, this.#deadline - performance.now());
       let got: [Uint8Array, Deno.NetAddr] | null;
       try {
-        got = await this.#sock.receive(wait);
-      } catch {
-        return null; // closed
+        got = await this.#sock.receiveWatching(
+          wait,
+          this.#server,
+          this.label.replace(/ \(UDP\)$/, ""),
+        );
+      } catch (err) {
+        if (err instanceof RefusedError) this.#lost = err.message;
+        return null; // refused, or closed
       }
       if (got === null) {
         if (this.#deadline === undefined) continue;

@@ -8,16 +8,22 @@
  * const err = new UsageError('Cannot parse port "x"', "usage: socklab udp-server [--port N]");
  * console.assert(err.exitCode === 2);
  * console.assert(new FailError("unknown host 'nowhere'").exitCode === 1);
+ * console.assert(new FailError("no servers could be reached", { exitCode: 9 }).exitCode === 9);
  * ```
  * @module
  */
 
-/** The operation failed (unknown host, time-out, refused): exit status 1. */
+/**
+ * The operation failed (unknown host, time-out, refused): exit status 1, or
+ * the status the classic tool a command mirrors gives (getent's 2 for an
+ * unknown key, dig's 9 for no reply).
+ */
 export class FailError extends Error {
-  readonly exitCode = 1;
-  constructor(message: string, options?: ErrorOptions) {
+  readonly exitCode: number;
+  constructor(message: string, options?: ErrorOptions & { exitCode?: number }) {
     super(message, options);
     this.name = "FailError";
+    this.exitCode = options?.exitCode ?? 1;
   }
 }
 

@@ -15,9 +15,10 @@ import type { CommandContext } from "../cli/command.ts";
 import { FailError, UsageError } from "../cli/errors.ts";
 import { parseFlags, UDP_CLIENT_HELP, UDP_CLIENT_OPTIONS, udpClientOptions } from "../cli/flags.ts";
 import { formatJson } from "../cli/output.ts";
-import { formatHostPort, type HostPort, parseHostPort } from "../net/address.ts";
+import { formatHostPort, type HostPort, parseHostPort, parsePort } from "../net/address.ts";
 import { closeQuietly, connectTcp, writeAll } from "../net/tcp.ts";
-import { UdpSocket } from "../net/udp.ts";
+import { RefusedError, UdpSocket } from "../net/udp.ts";
+import { digArgs } from "./dig_args.ts";
 import { digLines, messageJson, type QueryInfo, shortLines } from "./dns_format.ts";
 import {
   decodeMessage,
@@ -25,15 +26,13 @@ import {
   type Message,
   nameLabels,
   parseType,
-  rcodeName,
   reverseName,
-  typeName,
 } from "./dns_wire.ts";
 import { pton } from "./inet.ts";
 import { nameServers } from "./resolv_conf.ts";
 
 const USAGE =
-  "usage: socklab dns [--server IP[:PORT]] [--timeout MS] [--retries N] [--tcp] [--norecurse] [--short|--json] NAME [TYPE]";
+  "usage: socklab dns [@SERVER] [-p PORT] [--server IP[:PORT]] [--timeout MS] [--retries N] [--tcp] [--norecurse] [--short|--json] NAME [TYPE]";
 const HELP = `Sends one DNS query for NAME (TYPE A by default; an IP address as NAME means a
 PTR query for its reverse name) and prints the reply like dig: header, flags,
 question, answer, authority and additional sections, query time, server.
@@ -48,8 +47,13 @@ ${UDP_CLIENT_HELP}
   --short             only the answers' data, one per line (dig +short)
   --json              one JSON document with every section
 
-Exit status: 0 for a NOERROR reply (even with no answer), 1 for NXDOMAIN,
-SERVFAIL, REFUSED, no reply or a malformed reply, 2 usage.`;
+dig's syntax works too: @SERVER, -p PORT, -t TYPE, -x ADDR, +short, +tcp (+vc),
++norecurse (+norec), +time=S, +tries=N, +retry=N, TYPE before NAME, class IN.
+
+Exit status (as dig): 0 for any reply, whatever its status (NXDOMAIN and
+SERVFAIL are shown in the header, or as "status" with --json); 9 when no
+server answered (time-out or connection refused); 1 for a malformed reply;
+2 usage.`;
 
 /** A parsed `socklab dns` command line. */
 export interface DnsRequest {
@@ -65,7 +69,13 @@ export interface DnsRequest {
 
 /** Parses the command line; throws UsageError/HelpRequest before any I/O. */
 export function parseDnsArgs(args: string[]): DnsRequest {
-  const { values, positionals } = parseFlags(args, {
+  let dig;
+  try {
+    dig = digArgs(args);
+  } catch (err) {
+    throw new UsageError((err as Error).message, USAGE);
+  }
+  const { values, positionals } = parseFlags(dig.args, {
     usage: USAGE,
     help: HELP,
     minPositionals: 1,
@@ -98,14 +108,7 @@ export function parseDnsArgs(args: string[]): DnsRequest {
   } catch (err) {
     throw new UsageError((err as Error).message, USAGE);
   }
-  let servers: HostPort[] | null = null;
-  if (values.server !== undefined) {
-    try {
-      servers = [parseHostPort(values.server, 53)];
-    } catch (err) {
-      throw new UsageError((err as Error).message.replace("address", "--server"), USAGE);
-    }
-  }
+  const servers = serverList(values.server, dig.port);
   return {
     name: name.endsWith(".") ? name : `${name}.`,
     type,
@@ -116,6 +119,26 @@ export function parseDnsArgs(args: string[]): DnsRequest {
     recursion: !values.norecurse,
     output: values.json ? "json" : values.short ? "short" : "dig",
   };
+}
+
+/** `--server`/`@SERVER` with dig's `-p PORT` as its default port; null for the system's. */
+function serverList(server: string | undefined, portText: string | undefined): HostPort[] | null {
+  let port = 53;
+  if (portText !== undefined) {
+    try {
+      port = parsePort(portText);
+    } catch (err) {
+      throw new UsageError((err as Error).message, USAGE);
+    }
+  }
+  if (server === undefined) {
+    return portText === undefined ? null : systemNameServers().map((s) => ({ ...s, port }));
+  }
+  try {
+    return [parseHostPort(server, port)];
+  } catch (err) {
+    throw new UsageError((err as Error).message.replace("address", "--server"), USAGE);
+  }
 }
 
 /** The name servers of /etc/resolv.conf (127.0.0.1 when it has none or is missing). */
@@ -243,15 +266,31 @@ export async function query(req: DnsRequest, signal?: AbortSignal): Promise<DnsR
     }
     throw last;
   }
+  return await queryUdp(resolved, packet, id, req, signal, decode, viaTcp);
+}
+
+/**
+ * UDP to each server in turn for each try; a server whose port is closed
+ * (ICMP port unreachable) is dropped at once, as dig does. FailError with
+ * dig's exit status 9 when no server answered.
+ */
+async function queryUdp(
+  resolved: HostPort[],
+  packet: Uint8Array,
+  id: number,
+  req: DnsRequest,
+  signal: AbortSignal | undefined,
+  decode: (bytes: Uint8Array, server: HostPort) => Message,
+  viaTcp: (server: HostPort) => Promise<DnsReply>,
+): Promise<DnsReply> {
   const sockets = new Map<HostPort, UdpSocket>();
+  const refused = new Set<HostPort>();
   try {
     for (let attempt = 0; attempt <= req.retries; attempt++) {
       for (const server of resolved) {
+        if (refused.has(server)) continue;
         let sock = sockets.get(server);
-        if (!sock) {
-          sock = UdpSocket.forTarget(server.hostname);
-          sockets.set(server, sock);
-        }
+        if (!sock) sockets.set(server, sock = UdpSocket.forTarget(server.hostname));
         let reply;
         try {
           reply = await sock.request(packet, server, {
@@ -261,32 +300,34 @@ export async function query(req: DnsRequest, signal?: AbortSignal): Promise<DnsR
             accept: (data, from) => from.port === server.port && replyMatches(data, id),
           });
         } catch (err) {
-          if (err instanceof FailError) continue; // no reply this time: next server or try
-          throw err;
+          if (err instanceof RefusedError) refused.add(server);
+          else if (!(err instanceof FailError)) throw err;
+          continue; // no reply this time: next server or try
         }
         const message = decode(reply.data, server);
         if (message.flags.tc) return await viaTcp(server);
-        return {
-          message,
-          info: { server: server.hostname, port: server.port, transport: "UDP", ms: reply.rttMs },
+        const info = {
+          server: server.hostname,
+          port: server.port,
+          transport: "UDP",
+          ms: reply.rttMs,
         };
+        return { message, info: info as QueryInfo };
       }
+      if (refused.size === resolved.length) break;
     }
   } finally {
     for (const sock of sockets.values()) await sock.close();
   }
-  const tries = req.retries + 1;
   const list = resolved.map((s) => formatHostPort(s.hostname, s.port)).join(", ");
-  throw new FailError(`no reply from ${list} after ${tries} ${tries === 1 ? "try" : "tries"}`);
+  if (refused.size === resolved.length) {
+    throw new FailError(`no reply from ${list}: connection refused`, { exitCode: 9 });
+  }
+  const tries = req.retries + 1;
+  throw new FailError(`no reply from ${list} after ${tries} ${tries === 1 ? "try" : "tries"}`, {
+    exitCode: 9,
+  });
 }
-
-const STATUS_WORDS: Record<string, string> = {
-  NXDOMAIN: "no such name",
-  SERVFAIL: "the server failed",
-  REFUSED: "the server refused the query",
-  FORMERR: "the server could not parse the query",
-  NOTIMP: "the server does not implement the query",
-};
 
 /** CLI entry point. */
 export async function main(args: string[], ctx: CommandContext): Promise<number> {
@@ -297,14 +338,6 @@ export async function main(args: string[], ctx: CommandContext): Promise<number>
     const lines = shortLines(message);
     if (lines.length) console.log(lines.join("\n"));
   } else console.log(digLines(message, info).join("\n"));
-  const status = rcodeName(message.rcode);
-  if (message.rcode !== 0) {
-    const why = STATUS_WORDS[status] ?? "error";
-    throw new FailError(
-      `${status}: ${why} for ${req.name} ${typeName(req.type)} (from ${
-        formatHostPort(info.server, info.port)
-      })`,
-    );
-  }
+  // As dig: any reply is a success, its status (NXDOMAIN, SERVFAIL...) is in the output.
   return 0;
 }

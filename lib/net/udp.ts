@@ -13,6 +13,7 @@
  */
 import { FailError } from "../cli/errors.ts";
 import { formatHostPort, type HostPort } from "./address.ts";
+import { RefusedWatch, watchStep } from "./udp_refused.ts";
 
 /** Default UDP client time-out per try, in milliseconds (SPEC §1). */
 export const DEFAULT_TIMEOUT_MS = 2000;
@@ -72,24 +73,44 @@ export function reason(err: unknown): string {
   return msg.replace(/ \(os error \d+\)$/, "").split("\n")[0];
 }
 
+/** The server's port answered "port unreachable": nothing listens there (exit 1). */
+export class RefusedError extends FailError {
+  constructor(label: string) {
+    super(`no reply from ${label}: connection refused (nothing listens on that port)`);
+    this.name = "RefusedError";
+  }
+}
+
 /** A UDP socket with a single reusable pending receive. */
 export class UdpSocket implements AsyncDisposable {
   readonly conn: Deno.DatagramConn;
   #pending: Promise<[Uint8Array, Deno.Addr]> | undefined;
   #closed = false;
+  /** Watches for "port unreachable" (client sockets only; null elsewhere or unavailable). */
+  readonly #watch: RefusedWatch | null;
 
-  constructor(conn: Deno.DatagramConn) {
+  /**
+   * Wraps `conn`. With `watchRefused` (a socket only this client uses), a
+   * request to a closed port fails at once with {@linkcode RefusedError}.
+   */
+  constructor(conn: Deno.DatagramConn, options: { watchRefused?: boolean } = {}) {
     this.conn = conn;
+    // Turned on before the first send: an ICMP error that arrives earlier is lost.
+    this.#watch = options.watchRefused ? RefusedWatch.open(conn) ?? null : null;
   }
 
   /** Binds a new socket (port 0 = any free port). */
-  static bind(addr: HostPort): UdpSocket {
-    return new UdpSocket(bindUdp(addr));
+  static bind(addr: HostPort, options: { watchRefused?: boolean } = {}): UdpSocket {
+    return new UdpSocket(bindUdp(addr), options);
   }
 
-  /** Binds an ephemeral socket of the right family to reach `target`. */
+  /**
+   * Binds an ephemeral client socket of the right family to reach `target`;
+   * it notices a closed port at once.
+   */
   static forTarget(target: string): UdpSocket {
-    return UdpSocket.bind({ hostname: target.includes(":") ? "::" : "0.0.0.0", port: 0 });
+    const hostname = target.includes(":") ? "::" : "0.0.0.0";
+    return UdpSocket.bind({ hostname, port: 0 }, { watchRefused: true });
   }
 
   /** The bound address. */
@@ -123,11 +144,20 @@ export class UdpSocket implements AsyncDisposable {
         signal.addEventListener("abort", onAbort, { once: true });
       }
     });
+    let failed = false;
+    const received = pending.catch((err) => {
+      failed = true;
+      throw err;
+    });
     try {
-      const result = await Promise.race([pending, timeout]);
+      const result = await Promise.race([received, timeout]);
       if (result === null) return null;
       this.#pending = undefined;
       return result as [Uint8Array, Deno.NetAddr];
+    } catch (err) {
+      // A failed receive (an ICMP error, say) is over: the next call starts a new one.
+      if (failed && this.#pending === pending) this.#pending = undefined;
+      throw err;
     } finally {
       clearTimeout(timer);
       if (onAbort) signal?.removeEventListener("abort", onAbort);
@@ -148,23 +178,64 @@ export class UdpSocket implements AsyncDisposable {
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const tries = (options.retries ?? DEFAULT_RETRIES) + 1;
     const accept = options.accept ?? ((_d, from) => from.port === to.port);
+    const label = options.label ?? formatHostPort(to.hostname, to.port);
+    const watch = this.#watch;
     for (let attempt = 1; attempt <= tries; attempt++) {
       const bytes = typeof payload === "function" ? payload(attempt) : payload;
+      watch?.drain();
       const sentAt = performance.now();
       await this.send(bytes, to);
-      const deadline = sentAt + timeoutMs;
-      while (true) {
-        const left = deadline - performance.now();
-        if (left <= 0) break;
-        const got = await this.receive(left, options.signal);
-        if (got === null) break;
-        if (accept(got[0], got[1])) {
-          return { data: got[0], from: got[1], tries: attempt, rttMs: performance.now() - sentAt };
-        }
-      }
+      const got = await this.#awaitReply(sentAt + timeoutMs, accept, to, label, options.signal);
+      if (got) return { ...got, tries: attempt, rttMs: performance.now() - sentAt };
     }
-    const label = options.label ?? formatHostPort(to.hostname, to.port);
     throw new FailError(`no reply from ${label} after ${tries} ${tries === 1 ? "try" : "tries"}`);
+  }
+
+  /**
+   * Waits until `deadline` for an accepted datagram from `to`; `null` on
+   * time-out; {@linkcode RefusedError} when `to` turns out unreachable.
+   */
+  async #awaitReply(
+    deadline: number,
+    accept: NonNullable<RequestOptions["accept"]>,
+    to: HostPort,
+    label: string,
+    signal?: AbortSignal,
+  ): Promise<{ data: Uint8Array; from: Deno.NetAddr } | null> {
+    while (true) {
+      const got = await this.receiveWatching(deadline - performance.now(), to, label, signal);
+      if (got === null) return null;
+      if (accept(got[0], got[1])) return { data: got[0], from: got[1] };
+    }
+  }
+
+  /**
+   * Like {@linkcode receive}, but a client socket (`forTarget`) also notices
+   * an ICMP "unreachable" for a datagram it sent to `to` — it looks at the
+   * error queue between short waits — and throws {@linkcode RefusedError}
+   * (`label` names the peer) instead of waiting out the time-out.
+   */
+  async receiveWatching(
+    timeoutMs: number,
+    to: HostPort,
+    label: string,
+    signal?: AbortSignal,
+  ): Promise<[Uint8Array, Deno.NetAddr] | null> {
+    const watch = this.#watch;
+    const deadline = performance.now() + timeoutMs;
+    for (let k = 0;; k++) {
+      const left = deadline - performance.now();
+      if (left <= 0) return null;
+      let got: [Uint8Array, Deno.NetAddr] | null = null;
+      try {
+        got = await this.receive(watch ? Math.min(left, watchStep(k)) : left, signal);
+      } catch (err) {
+        // The kernel hands a pending ICMP error to the next receive; the queue says whose.
+        if (!(err instanceof Deno.errors.ConnectionRefused) || !watch) throw err;
+      }
+      if (got !== null) return got;
+      if (watch?.unreachable(to)) throw new RefusedError(label);
+    }
   }
 
   /** Closes the socket and lets a pending receive settle. */

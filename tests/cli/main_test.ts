@@ -1,5 +1,5 @@
 import { assertEquals, assertMatch, assertOk } from "../helpers/assert.ts";
-import { runCli } from "../helpers/cli.ts";
+import { MAIN, runCli } from "../helpers/cli.ts";
 import { COMMANDS, SECTIONS } from "../../lib/cli/commands.ts";
 import { intFlag, parseFlags } from "../../lib/cli/flags.ts";
 import { HelpRequest, UsageError } from "../../lib/cli/errors.ts";
@@ -78,3 +78,35 @@ Deno.test("an out-of-range flag value exits 2 with the error and the command's u
       "usage: socklab udp-server [--port N] [--bind ADDR]\n",
   );
 });
+
+// `socklab netstat -tuan | head -2` printed "Broken pipe (os error 32)" and
+// exited 1; ss stops silently. The reader here closes its end before the
+// command writes anything, so every write meets a closed pipe.
+const PIPED: string[][] = [
+  ["netstat", "-tuan"],
+  ["ifconfig"],
+  ["info"],
+  ["getaddrinfo", "localhost"],
+  ["inet", "aton", "1.2.3.4"],
+  ["hostname"],
+  ["--help"],
+  ["netstat", "--help"],
+  ["--version"],
+];
+for (const args of PIPED) {
+  Deno.test(`socklab ${args.join(" ")} into a closed pipe stops silently with status 0`, async () => {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "--quiet", MAIN, ...args],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).spawn();
+    await child.stdout.cancel();
+    const out = await child.output();
+    assertEquals(
+      [out.code, new TextDecoder().decode(out.stderr)],
+      [0, ""],
+    );
+  });
+}

@@ -14,6 +14,7 @@
  */
 import { fileURLToPath as fromFileUrl } from "node:url";
 import { LineFramer } from "../../lib/net/framing.ts";
+import { FETCH_ENV } from "../../scripts/fetch_env.ts";
 
 /** The repository root (where deno.json is). */
 export const ROOT = fromFileUrl(new URL("../../", import.meta.url));
@@ -136,7 +137,7 @@ export class CliProcess implements AsyncDisposable {
       stdin: options.stdin === false ? "null" : "piped",
       stdout: "piped",
       stderr: "piped",
-      env: { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1", ...options.env },
+      env: { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1", ...FETCH_ENV, ...options.env },
     }).spawn();
     this.#stdin = options.stdin === false ? undefined : this.child.stdin.getWriter();
     this.#pumps = [pump(this.child.stdout, this.stdout), pump(this.child.stderr, this.stderr)];

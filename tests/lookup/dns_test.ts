@@ -5,7 +5,7 @@
  * reply, garbage, a wrong id). Nothing leaves loopback.
  */
 import { assertEquals, assertMatch, assertOk } from "../helpers/assert.ts";
-import { runCli } from "../helpers/cli.ts";
+import { freePort, runCli } from "../helpers/cli.ts";
 import { peerTest } from "../helpers/peers.ts";
 import { parseDnsArgs, query } from "../../lib/lookup/dns.ts";
 import { digLines, shortLines } from "../../lib/lookup/dns_format.ts";
@@ -19,6 +19,12 @@ function answerSection(text: string): string[] {
   if (at < 0) return [];
   const end = lines.indexOf("", at);
   return lines.slice(at + 1, end < 0 ? undefined : end);
+}
+
+/** dig's exit status for a name, to hold ours to it. */
+async function digStatus(server: Dnsmasq, name: string): Promise<{ code: number }> {
+  const r = await run("dig", ["@127.0.0.1", "-p", String(server.port), "+tries=1", name]);
+  return { code: r.code };
 }
 
 async function dig(server: Dnsmasq, ...args: string[]): Promise<string> {
@@ -131,24 +137,77 @@ peerTest(
     );
     assertEquals(doc.answer.map((a: { data: string }) => a.data).sort(), digMx);
 
+    // As dig: NXDOMAIN is a reply, shown in the header, exit 0, nothing on stderr.
     const nx = await runCli(["dns", ...at, "nowhere.test"]);
-    assertEquals(nx.code, 1);
+    const digNx = await digStatus(server, "nowhere.test");
+    assertEquals([nx.code, nx.stderr], [digNx.code, ""]);
     assertMatch(nx.stdout, /status: NXDOMAIN/);
-    assertEquals(nx.stderr.trimEnd().split("\n"), [
-      `socklab dns: NXDOMAIN: no such name for nowhere.test. A (from 127.0.0.1:${server.port})`,
-    ]);
+    const nxShort = await runCli(["dns", ...at, "nowhere.test", "--short"]);
+    assertEquals([nxShort.code, nxShort.stdout], [0, ""]);
     const tcp = await runCli(["dns", ...at, "--tcp", "s.test", "A"]);
     assertMatch(tcp.stdout, /\(TCP\)$/m);
   },
 );
 
+peerTest(
+  "socklab dns takes dig's own syntax and gives dig's answers",
+  ["dnsmasq", "dig"],
+  async () => {
+    await using server = await startDnsmasq();
+    const p = `${server.port}`;
+    const lines: string[][] = [
+      ["@127.0.0.1", "-p", p, "mx.test", "MX", "+short"],
+      ["@127.0.0.1", "-p", p, "MX", "mx.test", "+short"],
+      ["@127.0.0.1", `-p${p}`, "mx.test", "IN", "MX", "+short", "+norec"],
+      ["@127.0.0.1", "-p", p, "-t", "MX", "mx.test", "+short", "+tcp"],
+      ["@127.0.0.1", "-p", p, "-x", "10.0.0.2", "+short", "+time=1", "+tries=2"],
+    ];
+    for (const args of lines) {
+      const ours = await runCli(["dns", ...args]);
+      const theirs = await new Deno.Command("dig", { args, stdout: "piped" }).output();
+      assertEquals(ours.code, 0, `${args.join(" ")}: ${ours.stderr}`);
+      assertEquals(
+        ours.stdout.trimEnd().split("\n").sort(),
+        new TextDecoder().decode(theirs.stdout).trimEnd().split("\n").sort(),
+        args.join(" "),
+      );
+    }
+  },
+);
+
+Deno.test("socklab dns fails at once with dig's status 9 when the server's port is closed", async () => {
+  const port = freePort("udp");
+  const started = performance.now();
+  const r = await runCli(["dns", `@127.0.0.1`, "-p", `${port}`, "x.test"]);
+  const ms = performance.now() - started;
+  assertEquals([r.code, r.stderr], [
+    9,
+    `socklab dns: no reply from 127.0.0.1:${port}: connection refused\n`,
+  ]);
+  // Three tries of 2 s each would take 6 s; refused is known from the first ICMP.
+  assertOk(ms < 2000, `took ${ms} ms`);
+});
+
 Deno.test("socklab dns refuses bad command lines with exit 2 before any query", async () => {
   for (
-    const args of [["x.test", "NOPE"], ["a..b"], ["--short", "--json", "x.test"], [], [
-      "--server",
-      "[::1",
-      "x",
-    ]]
+    const args of [
+      ["x.test", "NOPE"],
+      ["a..b"],
+      ["--short", "--json", "x.test"],
+      [],
+      [
+        "+bogus",
+        "x.test",
+      ],
+      ["x.test", "-p", "70000"],
+      ["x.test", "CH", "TXT"],
+      ["x.test", "+time=x"],
+      [
+        "--server",
+        "[::1",
+        "x",
+      ],
+    ]
   ) {
     const r = await runCli(["dns", ...args]);
     assertEquals(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
@@ -197,7 +256,7 @@ Deno.test("socklab dns gives up after --retries with the shared no-reply line", 
     "1",
     "x.test",
   ]);
-  assertEquals(r.code, 1);
+  assertEquals(r.code, 9, "dig's status for no reply");
   assertEquals(r.stderr, `socklab dns: no reply from 127.0.0.1:${silent.port} after 2 tries\n`);
   assertEquals(silent.queries.length, 2, "one query and one retry reached the server");
   assertOk(performance.now() - started < 5000);

@@ -105,3 +105,35 @@ Deno.test("serveUdp() answers an empty datagram and a 65,507-byte one", async ()
     assertEquals(text((await sock.request(big, to, { timeoutMs: 1000 })).data), "65507");
   });
 });
+
+Deno.test("a client UdpSocket fails at once when the port is closed (ICMP port unreachable)", async () => {
+  const closed = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  const port = (closed.addr as Deno.NetAddr).port;
+  closed.close();
+  await using sock = UdpSocket.forTarget("127.0.0.1");
+  const started = performance.now();
+  await rejects(
+    sock.request("x", { hostname: "127.0.0.1", port }, { timeoutMs: 5000, retries: 2 }),
+    new RegExp(`^no reply from 127\\.0\\.0\\.1:${port}: connection refused`),
+  );
+  const ms = performance.now() - started;
+  assertOk(ms < 1000, `took ${ms.toFixed(0)} ms; three tries of 5 s would take 15 s`);
+  // The socket stays usable: the next request to a live server gets its reply.
+  await withServer((data) => data.slice(), async (live) => {
+    const reply = await sock.request("again", { hostname: "127.0.0.1", port: live });
+    assertEquals(text(reply.data), "again");
+  });
+});
+
+Deno.test("a server-side UdpSocket ignores port-unreachable replies (one bad client cannot stop it)", async () => {
+  const closed = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  const port = (closed.addr as Deno.NetAddr).port;
+  closed.close();
+  await using sock = new UdpSocket(
+    Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 }),
+  );
+  await rejects(
+    sock.request("x", { hostname: "127.0.0.1", port }, { timeoutMs: 30, retries: 0 }),
+    /after 1 try$/,
+  );
+});
