@@ -10,23 +10,11 @@ import { ConsoleHub } from "../../lib/console/hub.ts";
 import { startConsoleServer } from "../../lib/console/server.ts";
 import { TimedMonitor } from "../../lib/console/timed_monitor.ts";
 import type { MemberState } from "../../lib/net/monitor.ts";
-import { launchChromium, type Page } from "./cdp.ts";
+import { launchChromium } from "./cdp.ts";
+import { rowText, serviceNumber } from "./console_page.ts";
 import { ROOT } from "../helpers/cli.ts";
 
 const HOSTILE = "<img src=x onerror=alert(1)>";
-
-/** The text of the services table's row for `service`, cells joined by " | ". */
-const rowText = (service: string) =>
-  `(() => { const r = [...document.querySelectorAll("#services tbody tr")].find((tr) => tr.dataset.service === ${
-    JSON.stringify(service)
-  }); return r ? [...r.cells].map((c) => c.textContent.trim()).join(" | ") : ""; })()`;
-
-const cellNumber = (page: Page, service: string, cls: string) =>
-  page.evaluate<number>(
-    `Number([...document.querySelectorAll("#services tbody tr")].find((tr) => tr.dataset.service === ${
-      JSON.stringify(service)
-    })?.querySelector("td.${cls} span")?.textContent)`,
-  );
 
 function lab() {
   const hub = new ConsoleHub({ tickMs: 200 });
@@ -123,7 +111,7 @@ peerTest(
       for (let i = 0; i < 30; i++) monitors.rates.served(0.2, false);
       monitors.rates.served(3, true, "127.0.0.1:40000", `ERR unknown currency ${HOSTILE}`);
       await page.waitFor(`${rowText("rates-server")}.includes("| 31 |")`, "31 requests");
-      assertEquals(await cellNumber(page, "rates-server", "errors"), 1);
+      assertEquals(await serviceNumber(page, "rates-server", "errors"), 1);
       assertMatch(
         await page.evaluate<string>(rowText("rates-server")),
         /\| \d+ µs \| [\d.]+ (µs|ms)$/,
