@@ -2,7 +2,7 @@
  * A minimal Chrome DevTools Protocol client for the console's browser tests:
  * starts Debian's headless chromium with a fresh profile, talks to it over the
  * WebSocket it announces (Deno has WebSocket built in), and gives a page
- * navigate / evaluate / wait-until / screenshot. About 200 lines instead of a
+ * navigate / evaluate / wait-until / screenshot. Under 300 lines instead of a
  * dependency: puppeteer-core and playwright-core are tens of MB of npm
  * packages that expect Node's module graph and would bring a second copy of
  * what these tests use (four CDP methods).
