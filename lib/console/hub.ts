@@ -26,7 +26,7 @@
  * ```
  * @module
  */
-import { LATENCY_BOUNDS_MS, type ServiceEvent } from "../net/monitor.ts";
+import { LATENCY_BOUNDS_MS, type ServiceEvent, type ServiceState } from "../net/monitor.ts";
 import { labMetrics, type ServiceCounters } from "./lab_metrics.ts";
 import type { MetricFamily } from "./metrics.ts";
 import { sseFrame, sseRetry, SseStream } from "./sse.ts";
@@ -131,7 +131,7 @@ export class ConsoleHub {
       lineRate: 0,
       unsubscribe: info.monitor.subscribe((e) => this.#onEvent(e)),
     };
-    tracked.last = history.record(this.#sample(tracked), LATENCY_BOUNDS_MS);
+    tracked.last = history.record(this.#sample(tracked, readState(tracked)), LATENCY_BOUNDS_MS);
     this.#services.push(tracked);
   }
 
@@ -153,13 +153,16 @@ export class ConsoleHub {
 
   /** Reads every monitor, appends a point to each sparkline and tells the browsers. */
   tick(): void {
+    const states: StateView[] = [];
     for (const s of this.#services) {
-      s.last = s.history.record(this.#sample(s), LATENCY_BOUNDS_MS);
+      const state = readState(s);
+      s.last = s.history.record(this.#sample(s, state), LATENCY_BOUNDS_MS);
       if (s.last.lineRate !== null) s.lineRate = s.last.lineRate;
+      if (state) states.push(stateView(s.info.label, state, s.lineRate));
     }
     if (this.#clients.size === 0) return;
     const services = this.#services.map((s) => ({ ...this.#view(s), point: pointView(s.last) }));
-    this.#broadcast("tick", { services, states: this.states() });
+    this.#broadcast("tick", { services, states });
   }
 
   /**
@@ -192,7 +195,7 @@ export class ConsoleHub {
   /** The chat, binder and registry panels, in service order. */
   states(): StateView[] {
     return this.#services.flatMap((s) => {
-      const state = s.info.monitor.state();
+      const state = readState(s);
       return state ? [stateView(s.info.label, state, s.lineRate)] : [];
     });
   }
@@ -230,9 +233,8 @@ export class ConsoleHub {
     });
   }
 
-  #sample(s: Tracked) {
+  #sample(s: Tracked, state: ServiceState | undefined) {
     const m = s.info.monitor;
-    const state = m.state();
     const lines = state?.kind === "chat" ? state.lines : undefined;
     return {
       atMs: this.options.now(),
@@ -283,6 +285,15 @@ export class ConsoleHub {
   #broadcast(event: string, data: unknown): void {
     const bytes = encoder.encode(sseFrame(event, JSON.stringify(data)));
     for (const c of [...this.#clients]) c.send(bytes);
+  }
+}
+
+/** A service's state; a provider that throws (a server's bug) shows as no state, never stops the console. */
+function readState(s: Tracked): ServiceState | undefined {
+  try {
+    return s.info.monitor.state();
+  } catch {
+    return undefined;
   }
 }
 

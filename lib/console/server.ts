@@ -54,6 +54,8 @@ const COMMON_HEADERS = {
   "referrer-policy": "no-referrer",
 };
 
+const SSE_HEADERS = { ...COMMON_HEADERS, "content-type": "text/event-stream; charset=utf-8" };
+
 const LOOPBACK_HOST = /^(localhost|127(\.\d{1,3}){3}|\[::1\])(:\d+)?$/i;
 
 function isLoopback(hostname: string): boolean {
@@ -90,11 +92,10 @@ export function route(
         },
       });
     case "/events": {
+      if (req.method === "HEAD") return new Response(null, { headers: SSE_HEADERS });
       const stream = hub.connect();
       if (!stream) return plain(503, "too many browsers on this console", { "retry-after": "5" });
-      return new Response(stream.body, {
-        headers: { ...COMMON_HEADERS, "content-type": "text/event-stream; charset=utf-8" },
-      });
+      return new Response(stream.body, { headers: SSE_HEADERS });
     }
     case "/metrics":
       return new Response(formatMetrics(hub.metricFamilies()), {

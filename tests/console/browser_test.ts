@@ -131,7 +131,10 @@ peerTest(
       assertOk(chat.includes(`${HOSTILE} 127.0.0.1:40001`), chat);
       assertOk(chat.includes("bob 127.0.0.1:40002 on lab-a"), chat);
       assertOk(chat.includes("dropped: 1 slow, 2 dead"), chat);
-      const events = await page.evaluate<string>(`document.getElementById("events").innerText`);
+      const events = await page.waitFor<string>(
+        `document.getElementById("events").innerText.includes("signed in") && document.getElementById("events").innerText`,
+        "the signin event",
+      );
       assertOk(events.includes(`signin chat-server 127.0.0.1:40001: ${HOSTILE} signed in`), events);
       assertOk(events.includes(`ERR unknown currency ${HOSTILE}`), events);
       assertOk(

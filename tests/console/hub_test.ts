@@ -78,3 +78,15 @@ Deno.test("ConsoleHub refuses browsers past maxClients and forgets those that le
   hub.close();
   assertEquals([hub.clientCount, b.ended], [0, "closed"]);
 });
+
+Deno.test("ConsoleHub survives a state provider that throws (a server's bug)", () => {
+  const { hub, monitors } = hubWith("binder", "registry-server");
+  monitors[0].setState(() => {
+    throw new Error("bug");
+  });
+  monitors[1].setState(() => ({ kind: "registry", names: ["alice"] }));
+  hub.connect();
+  hub.tick();
+  assertEquals(hub.states().map((v) => v.service), ["registry-server"]);
+  hub.close();
+});
