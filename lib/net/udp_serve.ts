@@ -26,6 +26,13 @@
  */
 import { MAX_DATAGRAM } from "./udp.ts";
 import { openFastUdp, runFastUdp } from "./udp_fast.ts";
+import type { ServiceMonitor } from "./monitor.ts";
+import {
+  type GuardedHandler,
+  type GuardedReply,
+  guardReplies,
+  ValidatedReply,
+} from "./udp_guard.ts";
 
 const encoder = new TextEncoder();
 
@@ -33,13 +40,16 @@ const encoder = new TextEncoder();
  * Handles one datagram. `data` is only valid until the handler returns (the
  * buffer is reused): copy it to keep it. Returns the reply, or nothing to stay silent.
  */
-export type UdpHandler = (
-  data: Uint8Array,
-  from: Deno.NetAddr,
-) => UdpReply | Promise<UdpReply>;
+export type UdpHandler = GuardedHandler;
 
-/** What a handler answers: bytes, text (UTF-8), or nothing. */
-export type UdpReply = Uint8Array | string | null | undefined | void;
+/**
+ * What a handler answers: bytes, text (UTF-8), a {@linkcode ValidatedReply}
+ * (a source that echoed its cookie: exempt from the amplification budget),
+ * or nothing.
+ */
+export type UdpReply = GuardedReply;
+
+export { ValidatedReply };
 
 /** Options of {@linkcode serveUdp}. */
 export interface ServeUdpOptions {
@@ -49,7 +59,9 @@ export interface ServeUdpOptions {
   maxDatagram?: number;
   /** Sends allowed in flight before the loop waits for them (default 256). */
   maxInFlight?: number;
-  /** Told about a handler or send failure; the loop keeps serving. */
+  /** Counts requests, error replies and service time (the lab console). */
+  monitor?: ServiceMonitor;
+  /** Told about a handler or send failure, or a reply dropped as an amplification; the loop keeps serving. */
   onError?: (err: unknown, from: Deno.NetAddr | undefined) => void;
   /**
    * `"auto"` (default): batched system calls on Linux when FFI is allowed
@@ -65,10 +77,11 @@ export interface ServeUdpOptions {
  */
 export async function serveUdp(
   conn: Deno.DatagramConn,
-  handler: UdpHandler,
+  serviceHandler: UdpHandler,
   options: ServeUdpOptions = {},
 ): Promise<void> {
   const { signal } = options;
+  const handler = guardReplies(serviceHandler, options);
   if (options.mechanism !== "portable") {
     const fast = openFastUdp(conn);
     if (fast) {
@@ -111,7 +124,7 @@ export async function serveUdp(
         onError(err, undefined);
         continue;
       }
-      let reply: UdpReply;
+      let reply: Awaited<ReturnType<typeof handler>>;
       try {
         const r = handler(data, from);
         reply = r instanceof Promise ? await r : r;

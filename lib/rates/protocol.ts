@@ -178,3 +178,24 @@ export function ratesReply(table: RateTable, req: RatesRequest): string | null {
       return null;
   }
 }
+
+/** A rates reply taken apart: `AMOUNT CODE = V1 C1, V2 C2, ...`. */
+export interface ParsedRates {
+  amount: number;
+  code: string;
+  /** Value of `amount` `code` in each other currency. */
+  values: Record<string, number>;
+}
+
+/** Parses a reply of either form; `undefined` for anything else (an `ERR` reply, say). */
+export function parseRatesReply(text: string): ParsedRates | undefined {
+  const m = /^(\S+) ([A-Z]{3}) = (.+)$/.exec(text);
+  if (!m || !Number.isFinite(Number(m[1]))) return undefined;
+  const values: Record<string, number> = {};
+  for (const part of m[3].split(", ")) {
+    const v = /^(\S+) ([A-Z]{3})$/.exec(part);
+    if (!v || !Number.isFinite(Number(v[1]))) return undefined;
+    values[v[2]] = Number(v[1]);
+  }
+  return { amount: Number(m[1]), code: m[2], values };
+}

@@ -13,19 +13,25 @@ import type { CommandContext } from "../cli/command.ts";
 import { describeError, FailError, UsageError } from "../cli/errors.ts";
 import { parseFlags, UDP_CLIENT_HELP, UDP_CLIENT_OPTIONS, udpClientOptions } from "../cli/flags.ts";
 import { type LineInput, streamInput } from "../cli/input.ts";
-import { writeOut } from "../cli/output.ts";
+import { formatJson, writeOut } from "../cli/output.ts";
+import { withCookie } from "../net/amplification.ts";
 import { UdpSocket } from "../net/udp.ts";
 import type { RequestOptions } from "../net/udp.ts";
 import { resolveTarget, serverTarget, textRequest, type UdpTarget } from "../net/udp_client.ts";
-import { DEFAULT_PORT, isValidName } from "./protocol.ts";
+import { DEFAULT_PORT, isValidName, parseUsersReply } from "./protocol.ts";
 
 const USAGE =
   "usage: socklab registry-client SERVER[:PORT] [register NAME | unregister NAME | who [NAME]]";
 const HELP = `Sends one request to the registration server and prints the reply; with no
 request, reads requests line by line (a prompt on a terminal, or piped stdin).
+A "who" list the server cuts short (an address it has not seen receive) is
+fetched whole by sending its cookie back, as the server's hint says.
 
   --port N      server port (default ${DEFAULT_PORT})
-${UDP_CLIENT_HELP}`;
+${UDP_CLIENT_HELP}
+  --json        one JSON document: server, request, reply, ok, and names for who
+
+Exit status: 0 OK or USERS reply, 1 ERR reply or no reply, 2 usage.`;
 
 const PROMPT = "registry> ";
 
@@ -58,8 +64,8 @@ export async function runRegistryPrompt(
     if (request === "") continue;
     if (/^(quit|exit)$/i.test(request)) break;
     try {
-      const reply = await textRequest(target, request, { ...options, socket });
-      write(`${reply.text}\n`);
+      const reply = await registryRequest(target, request, { ...options, socket });
+      write(`${reply}\n`);
     } catch (err) {
       if (!(err instanceof FailError)) throw err;
       failures++;
@@ -70,6 +76,22 @@ export async function runRegistryPrompt(
   return failures;
 }
 
+/**
+ * Sends one request and returns the reply's text; a `who` list cut short for
+ * an unvalidated address is fetched again with the cookie the hint names.
+ */
+export async function registryRequest(
+  target: UdpTarget,
+  request: string,
+  options: RequestOptions & { socket?: UdpSocket },
+): Promise<string> {
+  const first = await textRequest(target, request, options);
+  const more = parseUsersReply(first.text)?.more;
+  if (!more) return first.text;
+  const whole = await textRequest(target, withCookie(request, more.cookie), options);
+  return whole.text;
+}
+
 /** CLI entry point. */
 export async function main(args: string[], ctx: CommandContext): Promise<number> {
   const { values, positionals } = parseFlags(args, {
@@ -77,7 +99,7 @@ export async function main(args: string[], ctx: CommandContext): Promise<number>
     help: HELP,
     minPositionals: 1,
     maxPositionals: 3,
-    options: { port: { type: "string" }, ...UDP_CLIENT_OPTIONS },
+    options: { port: { type: "string" }, ...UDP_CLIENT_OPTIONS, json: { type: "boolean" } },
   });
   const [server, command, name] = positionals;
   const verb = command?.toLowerCase();
@@ -94,11 +116,22 @@ export async function main(args: string[], ctx: CommandContext): Promise<number>
   const options = { ...udpClientOptions(values), signal: ctx.signal };
   const target = await resolveTarget(hostPort);
   if (verb === undefined) {
+    if (values.json) throw new UsageError("--json needs a request on the command line", USAGE);
     const failures = await runRegistryPrompt(target, { ...options, input: streamInput() });
     return failures > 0 ? 1 : 0;
   }
-  const reply = await textRequest(target, [verb, name].filter(Boolean).join(" "), options);
-  if (reply.text.startsWith("ERR")) throw new FailError(`server replied: ${reply.text}`);
-  console.log(reply.text);
+  const request = [verb, name].filter(Boolean).join(" ");
+  await using socket = UdpSocket.forTarget(target.hostname);
+  const reply = await registryRequest(target, request, { ...options, socket });
+  const ok = !reply.startsWith("ERR");
+  if (values.json) {
+    const names = parseUsersReply(reply)?.names;
+    console.log(
+      formatJson({ server: target.label, request, reply, ok, ...(names ? { names } : {}) }),
+    );
+    return ok ? 0 : 1;
+  }
+  if (!ok) throw new FailError(`server replied: ${reply}`);
+  console.log(reply);
   return 0;
 }

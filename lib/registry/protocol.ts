@@ -7,10 +7,17 @@
  * ```text
  * request = "register" SP NAME     -> "OK registered NAME"   / "ERR NAME is already registered"
  *         / "unregister" SP NAME   -> "OK unregistered NAME" / "ERR NAME is not registered"
- *         / "who" [ SP NAME ]      -> "USERS" *( SP NAME )   ; registration order
+ *         / "who" [ SP NAME ] [ SP "cookie=" HEX ]
+ *                                  -> "USERS" *( SP NAME ) [ SP more ] ; registration order
+ * more    = "(+" COUNT " more: send " DQUOTE "who cookie=" HEX DQUOTE " for all)"
  * NAME    = 1*32( ALPHA / DIGIT / "_" / "." / "-" )
- * error   = "ERR " reason          ; bad name, unknown command, over 256 bytes, full
+ * error   = "ERR " reason          ; bad name, unknown command, over 256 bytes, full, quota
  * ```
+ * Anti-amplification (lib/net/amplification.ts): a `who` reply to a source
+ * that has not echoed its cookie carries at most max(3x the request, 512)
+ * bytes; when the list is longer it ends with `more`, naming the cookie. The
+ * same request with ` cookie=HEX` is answered in full (registry-client does
+ * this by itself; a person with nc copies the hint).
  * Retries: a client whose reply was lost sends the same request again from
  * the same address. The server remembers each sender's last successful
  * `register`/`unregister` for {@linkcode RETRY_WINDOW_MS} and answers a
@@ -18,6 +25,8 @@
  * a lost `OK registered` into `ERR ... is already registered`).
  * @module
  */
+import { replyBudget, splitCookie } from "../net/amplification.ts";
+import { defaultPerSource, SourceQuota } from "../net/quota.ts";
 import { decodeTextRequest, NOT_TEXT } from "../net/udp_text.ts";
 
 /** Default port of the registration service (SPEC §7). */
@@ -33,10 +42,53 @@ export const MAX_SENDERS = 10_000;
 
 const NAME_RE = /^[A-Za-z0-9_.-]{1,32}$/;
 
+/**
+ * The `USERS` reply for `names`: whole when it fits `budget` bytes (pass
+ * Infinity for a validated source), else as many names as fit, then the
+ * hint naming `cookie`.
+ */
+export function whoReply(names: readonly string[], budget: number, cookie: string): string {
+  const full = names.length ? `USERS ${names.join(" ")}` : "USERS";
+  if (full.length <= budget) return full; // names are ASCII: length is bytes
+  let text = "USERS";
+  for (let i = 0; i < names.length; i++) {
+    // The last name that fits still leaves room for the hint about the rest.
+    if (
+      text.length + 1 + names[i].length + moreHint(names.length - i - 1, cookie).length > budget
+    ) {
+      return text + moreHint(names.length - i, cookie);
+    }
+    text += ` ${names[i]}`;
+  }
+  return text;
+}
+
+function moreHint(count: number, cookie: string): string {
+  return ` (+${count} more: send "who cookie=${cookie}" for all)`;
+}
+
+/** A `USERS` reply taken apart: the names it lists, and the cookie when it is cut short. */
+export interface UsersReply {
+  names: string[];
+  more?: { count: number; cookie: string };
+}
+
+const MORE_RE = / \(\+(\d+) more: send "who cookie=([0-9a-f]+)" for all\)$/;
+
+/** Parses a `USERS` reply; `undefined` when `text` is not one. */
+export function parseUsersReply(text: string): UsersReply | undefined {
+  if (text !== "USERS" && !text.startsWith("USERS ")) return undefined;
+  const m = MORE_RE.exec(text);
+  const list = (m ? text.slice(0, m.index) : text).slice(5).trim();
+  const names = list === "" ? [] : list.split(" ");
+  if (!names.every(isValidName)) return undefined;
+  return m ? { names, more: { count: Number(m[1]), cookie: m[2] } } : { names };
+}
+
 /** A parsed request. */
 export type RegistryRequest =
   | { kind: "register" | "unregister"; name: string }
-  | { kind: "who" }
+  | { kind: "who"; cookie?: string }
   | { kind: "error"; reason: string }
   | { kind: "ignore" };
 
@@ -57,7 +109,8 @@ const USAGE_OF = {
 
 /** Parses a request's text (decoded and printable; blanks around are ignored). */
 export function parseRegistryText(raw: string): RegistryRequest {
-  const text = raw.trim();
+  const { request, cookie } = splitCookie(raw.trim());
+  const text = request.trim();
   if (text === "") return { kind: "error", reason: "empty request (register, unregister, who)" };
   const words = text.split(/\s+/);
   const command = words[0].toLowerCase();
@@ -72,13 +125,14 @@ export function parseRegistryText(raw: string): RegistryRequest {
   }
   const name = words[1];
   if (name === undefined) {
-    if (command === "who") return { kind: "who" };
+    if (command === "who") return cookie ? { kind: "who", cookie } : { kind: "who" };
     return { kind: "error", reason: `missing name (${USAGE_OF[command]})` };
   }
   if (!isValidName(name)) {
     return { kind: "error", reason: `invalid name ${quote(name)} (1-32 letters, digits, _ . -)` };
   }
-  return command === "who" ? { kind: "who" } : { kind: command, name };
+  if (command === "who") return cookie ? { kind: "who", cookie } : { kind: "who" };
+  return { kind: command, name };
 }
 
 /** Parses a datagram: a request, an `ERR` reason (binary too), or silence (`ERR...`). */
@@ -108,11 +162,35 @@ export interface RegistryOptions {
   maxNames?: number;
   retryWindowMs?: number;
   maxSenders?: number;
+  /** Names one source (IPv4 address or IPv6 /64) may hold (default a quarter of maxNames). */
+  perSource?: number;
+}
+
+/** Who is asking: `sender` keys retries (`IP:PORT`), `source` the quota (IP). */
+export interface Asker {
+  sender: string;
+  source: string;
+  /** Bytes of the request (the reply budget of an unvalidated source). */
+  requestBytes: number;
+  /** True when the request carried this source's valid cookie. */
+  validated: boolean;
+  /** The cookie to name in a cut-short reply. */
+  cookie: string;
+}
+
+/** An asker known only by `IP:PORT`: its source is the IP, and it is trusted to receive. */
+function trustedAsker(sender: string): Asker {
+  const source = sender.startsWith("[")
+    ? sender.slice(1, sender.indexOf("]"))
+    : sender.split(":")[0];
+  return { sender, source, requestBytes: 0, validated: true, cookie: "" };
 }
 
 /** The registered names (in registration order) and each sender's last change. */
 export class Registry {
-  readonly #names = new Set<string>();
+  /** Name → the source that registered it (for the quota), in registration order. */
+  readonly #names = new Map<string, string>();
+  readonly #quota: SourceQuota;
   readonly #last = new Map<string, { request: string; reply: string; at: number }>();
   readonly #maxNames: number;
   readonly #window: number;
@@ -122,44 +200,63 @@ export class Registry {
     this.#maxNames = options.maxNames ?? MAX_NAMES;
     this.#window = options.retryWindowMs ?? RETRY_WINDOW_MS;
     this.#maxSenders = options.maxSenders ?? MAX_SENDERS;
+    this.#quota = new SourceQuota({
+      perSource: options.perSource ?? defaultPerSource(this.#maxNames),
+    });
   }
 
   /** Every registered name, in registration order. */
   names(): string[] {
-    return [...this.#names];
+    return [...this.#names.keys()];
   }
 
-  /** Applies `req` from `sender` (any stable key, e.g. `IP:PORT`) at `nowMs`. */
-  apply(req: RegistryRequest, sender: string, nowMs: number): Outcome {
+  /**
+   * Applies `req` at `nowMs`. `asker` may be a plain `IP:PORT` sender key
+   * (tests, a trusted caller): then its source is the IP and it counts as validated.
+   */
+  apply(req: RegistryRequest, asker: Asker | string, nowMs: number): Outcome {
+    const who = typeof asker === "string" ? trustedAsker(asker) : asker;
     switch (req.kind) {
       case "ignore":
         return { reply: null };
       case "error":
         return { reply: `ERR ${req.reason}` };
-      case "who":
-        return { reply: this.#names.size ? `USERS ${[...this.#names].join(" ")}` : "USERS" };
+      case "who": {
+        const budget = who.validated ? Infinity : replyBudget(who.requestBytes);
+        return { reply: whoReply(this.names(), budget, who.cookie) };
+      }
     }
     const key = `${req.kind} ${req.name}`;
-    const last = this.#last.get(sender);
+    const last = this.#last.get(who.sender);
     if (last && last.request === key && nowMs - last.at <= this.#window) {
       return { reply: last.reply, repeat: true };
     }
-    const outcome = req.kind === "register" ? this.#register(req.name) : this.#unregister(req.name);
-    if (outcome.change) this.#remember(sender, key, outcome.reply!, nowMs);
+    const outcome = req.kind === "register"
+      ? this.#register(req.name, who.source)
+      : this.#unregister(req.name);
+    if (outcome.change) this.#remember(who.sender, key, outcome.reply!, nowMs);
     return outcome;
   }
 
-  #register(name: string): Outcome {
+  #register(name: string, source: string): Outcome {
     if (this.#names.has(name)) return { reply: `ERR ${name} is already registered` };
     if (this.#names.size >= this.#maxNames) {
       return { reply: `ERR registry is full (${this.#maxNames} names)` };
     }
-    this.#names.add(name);
+    if (!this.#quota.tryTake(source)) {
+      return {
+        reply: `ERR ${source} holds ${this.#quota.perSource} names already (the most one host may)`,
+      };
+    }
+    this.#names.set(name, source);
     return { reply: `OK registered ${name}`, change: { kind: "registered", name } };
   }
 
   #unregister(name: string): Outcome {
-    if (!this.#names.delete(name)) return { reply: `ERR ${name} is not registered` };
+    const source = this.#names.get(name);
+    if (source === undefined) return { reply: `ERR ${name} is not registered` };
+    this.#names.delete(name);
+    this.#quota.release(source);
     return { reply: `OK unregistered ${name}`, change: { kind: "unregistered", name } };
   }
 

@@ -9,38 +9,64 @@
  * @module
  */
 import type { CommandContext } from "../cli/command.ts";
-import { parseFlags, SERVER_OPTIONS, serverAddress, serverHelp } from "../cli/flags.ts";
+import { intFlag, parseFlags, SERVER_OPTIONS, serverAddress, serverHelp } from "../cli/flags.ts";
 import { formatHostPort } from "../net/address.ts";
 import { listenLine } from "../net/server.ts";
+import { AddressCookies } from "../net/amplification.ts";
+import type { ServiceMonitor } from "../net/monitor.ts";
 import { bindUdp } from "../net/udp.ts";
-import { serveUdp, type UdpHandler } from "../net/udp_serve.ts";
-import { DEFAULT_PORT, parseRegistryRequest, Registry } from "./protocol.ts";
+import { serveUdp, type UdpHandler, ValidatedReply } from "../net/udp_serve.ts";
+import { defaultPerSource } from "../net/quota.ts";
+import { DEFAULT_PORT, MAX_NAMES, parseRegistryRequest, Registry } from "./protocol.ts";
 
 const USAGE = "usage: socklab registry-server [--port N] [--bind ADDR]";
 const HELP = `Keeps a list of names: "register NAME", "unregister NAME", "who [NAME]".
 Prints each change. Names are 1-32 letters, digits, _ . -
 
-${serverHelp(DEFAULT_PORT)}`;
+A "who" reply to an address that has not echoed its cookie holds at most
+max(3x the request, 512) bytes; a longer list ends with
+(+N more: send "who cookie=HEX" for all). registry-client does that itself.
+
+${serverHelp(DEFAULT_PORT)}
+  --max-per-source N  names one host (IPv4 address, IPv6 /64) may hold
+                      (default ${defaultPerSource(MAX_NAMES)}, a quarter of ${MAX_NAMES})`;
 
 /** The registry service as a datagram handler; `log` hears every change. */
 export function registryHandler(
   registry: Registry,
   log: (line: string) => void,
-  now: () => number = Date.now,
+  options: { now?: () => number; cookies?: AddressCookies; monitor?: ServiceMonitor } = {},
 ): UdpHandler {
+  const now = options.now ?? Date.now;
+  const cookies = options.cookies ?? new AddressCookies();
+  const monitor = options.monitor;
   return (data, from) => {
-    const sender = formatHostPort(from.hostname, from.port);
-    const outcome = registry.apply(parseRegistryRequest(data), sender, now());
+    const req = parseRegistryRequest(data);
+    const asker = {
+      sender: formatHostPort(from.hostname, from.port),
+      source: from.hostname,
+      requestBytes: data.length,
+      validated: req.kind === "who" && cookies.verify(from, req.cookie),
+      cookie: cookies.cookie(from),
+    };
+    const outcome = registry.apply(req, asker, now());
     if (outcome.change) {
-      log(`socklab registry-server: ${outcome.change.name} ${outcome.change.kind} by ${sender}`);
+      const { name, kind } = outcome.change;
+      log(`socklab registry-server: ${name} ${kind} by ${asker.sender}`);
+      monitor?.event(kind === "registered" ? "register" : "unregister", name, asker.sender);
     }
-    return outcome.reply;
+    // A source that echoed its cookie has proven it receives: the whole list may go.
+    return asker.validated && outcome.reply ? new ValidatedReply(outcome.reply) : outcome.reply;
   };
 }
 
 /** Options of {@linkcode runRegistryServer}. */
 export interface RegistryServerOptions {
   signal: AbortSignal;
+  /** Names one source may hold (default a quarter of the table). */
+  perSource?: number;
+  /** Told about requests, changes and the names (the lab console). */
+  monitor?: ServiceMonitor;
   /** The registry served (default a new, empty one). */
   registry?: Registry;
   /** Where the start-up line, changes and errors go (default console.log). */
@@ -54,8 +80,12 @@ export async function runRegistryServer(
 ): Promise<void> {
   const log = options.log ?? console.log;
   log(listenLine("registry-server", conn.addr as Deno.NetAddr));
-  await serveUdp(conn, registryHandler(options.registry ?? new Registry(), log), {
+  const registry = options.registry ?? new Registry({ perSource: options.perSource });
+  const { monitor } = options;
+  monitor?.setState(() => ({ kind: "registry", names: registry.names() }));
+  await serveUdp(conn, registryHandler(registry, log, { monitor }), {
     signal: options.signal,
+    monitor,
     onError: (err) => log(`socklab registry-server: ${err instanceof Error ? err.message : err}`),
   });
 }
@@ -66,9 +96,16 @@ export async function main(args: string[], ctx: CommandContext): Promise<number>
     usage: USAGE,
     help: HELP,
     maxPositionals: 0,
-    options: SERVER_OPTIONS,
+    options: { ...SERVER_OPTIONS, "max-per-source": { type: "string" } },
   });
+  const perSource = intFlag(
+    values["max-per-source"],
+    "max-per-source",
+    1,
+    MAX_NAMES,
+    defaultPerSource(MAX_NAMES),
+  );
   const conn = bindUdp(serverAddress(values, DEFAULT_PORT));
-  await runRegistryServer(conn, { signal: ctx.signal });
+  await runRegistryServer(conn, { signal: ctx.signal, perSource });
   return 0;
 }

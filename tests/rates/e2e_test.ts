@@ -143,3 +143,21 @@ Deno.test("rates-server answers an empty datagram with ERR", async () => {
   await using probe = new Probe(server.port);
   assertEquals(await probe.ask(""), "ERR empty request (send a code such as USD)");
 });
+
+Deno.test("rates-client --json gives the reply and its values", async () => {
+  const { server, port } = await startServer();
+  await using _ = server;
+  const usd = await runCli(["rates-client", `127.0.0.1:${port}`, "USD", "--json"]);
+  assertEquals(JSON.parse(usd.stdout), {
+    server: `127.0.0.1:${port}`,
+    request: "USD",
+    reply: USD_LINE,
+    ok: true,
+    amount: 1,
+    code: "USD",
+    values: { GBP: 0.653624, CAD: 1.00481, EUR: 0.751033, AUD: 1.07338 },
+  });
+  const bad = await runCli(["rates-client", `127.0.0.1:${port}`, "XYZ", "--json"]);
+  assertEquals([bad.code, JSON.parse(bad.stdout).ok], [1, false]);
+  assertMatch(JSON.parse(bad.stdout).reply, /^ERR unknown currency XYZ/);
+});

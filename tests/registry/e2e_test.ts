@@ -1,4 +1,4 @@
-import { assertEquals, assertMatch } from "../helpers/assert.ts";
+import { assertEquals, assertMatch, assertOk } from "../helpers/assert.ts";
 import { portOf, runCli, spawnCli } from "../helpers/cli.ts";
 import { bindUdp } from "../../lib/net/udp.ts";
 import { runRegistryServer } from "../../lib/registry/server.ts";
@@ -160,4 +160,58 @@ Deno.test("registry-server answers over IPv6", async () => {
   await using probe = new Probe(server.port, "::1");
   assertEquals(await probe.ask("register six"), "OK registered six");
   assertMatch(server.lines[1], /^socklab registry-server: six registered by \[::1\]:\d+$/);
+});
+
+// Issue 17's attack row: "who" at a registry holding 1,000 names answered
+// 3 bytes with 33,005 (11,000x). Names come from 4 loopback addresses (each
+// within its quota); the attacker is a fifth.
+Deno.test("who at a registry of 1,000 names: an unvalidated source gets at most 512 bytes, registry-client all 1,000", async () => {
+  const { server, port } = await startServer();
+  await using _ = server;
+  const fillers = [1, 2, 3, 4].map((i) =>
+    Deno.listenDatagram({ transport: "udp", hostname: `127.0.0.${i + 1}`, port: 0 })
+  );
+  const to: Deno.NetAddr = { transport: "udp", hostname: "127.0.0.1", port };
+  try {
+    for (let i = 0; i < 1000; i++) {
+      const sock = fillers[i % 4];
+      await sock.send(new TextEncoder().encode(`register ${String(i).padStart(32, "n")}`), to);
+      const [reply] = await sock.receive();
+      assertMatch(new TextDecoder().decode(reply), /^OK registered/);
+    }
+  } finally {
+    fillers.forEach((s) => s.close());
+  }
+  const attacker = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.6", port: 0 });
+  let out: Uint8Array;
+  try {
+    await attacker.send(new TextEncoder().encode("who"), to);
+    [out] = await attacker.receive();
+  } finally {
+    attacker.close();
+  }
+  console.log(`who: 3 B in -> ${out.length} B out (${(out.length / 3).toFixed(0)}x; was 33,005 B)`);
+  assertOk(out.length <= 512, `${out.length} bytes`);
+  assertMatch(
+    new TextDecoder().decode(out),
+    /\(\+\d+ more: send "who cookie=[0-9a-f]{16}" for all\)$/,
+  );
+
+  const all = await client(port, "who", "--json");
+  assertEquals(all.code, 0, all.stderr);
+  assertEquals(JSON.parse(all.stdout).names.length, 1000);
+});
+
+Deno.test("registry-client --json shows the reply and ok", async () => {
+  const { server, port } = await startServer();
+  await using _ = server;
+  const r = await client(port, "register", "alice", "--json");
+  assertEquals(JSON.parse(r.stdout), {
+    server: `127.0.0.1:${port}`,
+    request: "register alice",
+    reply: "OK registered alice",
+    ok: true,
+  });
+  const again = await client(port, "register", "alice", "--json");
+  assertEquals([again.code, JSON.parse(again.stdout).ok], [1, false]);
 });

@@ -3,8 +3,10 @@ import {
   isValidName,
   parseRegistryRequest,
   parseRegistryText,
+  parseUsersReply,
   Registry,
   type RegistryRequest,
+  whoReply,
 } from "../../lib/registry/protocol.ts";
 
 const PARSE: [string, string, RegistryRequest][] = [
@@ -157,8 +159,64 @@ Deno.test("Registry forgets the oldest senders beyond its limit", () => {
 
 Deno.test("Registry's USERS reply for 1000 names of 32 characters fits in one datagram", () => {
   const r = new Registry();
-  for (let i = 0; i < 1000; i++) run(r, `register ${String(i).padStart(32, "n")}`, `S:${i}`);
+  for (let i = 0; i < 1000; i++) {
+    run(r, `register ${String(i).padStart(32, "n")}`, `10.0.${i >> 8}.${i & 255}:1`);
+  }
   const users = run(r, "who")!;
   assertEquals(users.split(" ").length, 1001);
   assertEquals(users.length <= 65507, true, `${users.length} bytes`);
+});
+
+Deno.test("parseRegistryText() takes a trailing cookie off a who", () => {
+  assertEquals(parseRegistryText("who alice cookie=00ff00ff00ff00ff"), {
+    kind: "who",
+    cookie: "00ff00ff00ff00ff",
+  });
+  assertEquals(parseRegistryText("who cookie=AB"), { kind: "who", cookie: "ab" });
+});
+
+Deno.test("whoReply() gives the whole list when it fits, else a page and the cookie", () => {
+  const names = Array.from({ length: 40 }, (_, i) => `name${String(i).padStart(2, "0")}`);
+  assertEquals(whoReply(names.slice(0, 3), 512, "c0ffee"), "USERS name00 name01 name02");
+  const page = whoReply(names, 100, "c0ffee");
+  assertEquals(page.length <= 100, true, page);
+  const parsed = parseUsersReply(page)!;
+  assertEquals(parsed.names, names.slice(0, parsed.names.length));
+  assertEquals(parsed.more, { count: 40 - parsed.names.length, cookie: "c0ffee" });
+  assertEquals(whoReply(names, Infinity, "c0ffee"), `USERS ${names.join(" ")}`);
+  assertEquals(parseUsersReply(`USERS ${names.join(" ")}`), { names });
+  assertEquals(parseUsersReply("USERS"), { names: [] });
+  assertEquals(parseUsersReply("OK registered x"), undefined);
+});
+
+Deno.test("Registry answers an unvalidated who within max(3x the request, 512) bytes", () => {
+  const r = new Registry();
+  for (let i = 0; i < 1000; i++) {
+    run(r, `register ${String(i).padStart(32, "n")}`, `10.0.${i >> 8}.${i & 255}:1`);
+  }
+  const asker = {
+    sender: "10.9.9.9:53",
+    source: "10.9.9.9",
+    requestBytes: 3,
+    validated: false,
+    cookie: "0123456789abcdef",
+  };
+  const reply = r.apply(parseRegistryText("who"), asker, 0).reply!;
+  assertEquals(reply.length <= 512, true, `${reply.length} bytes`);
+  assertEquals(parseUsersReply(reply)?.more?.cookie, "0123456789abcdef");
+  const whole = r.apply(parseRegistryText("who"), { ...asker, validated: true }, 0).reply!;
+  assertEquals(parseUsersReply(whole)?.names.length, 1000);
+});
+
+Deno.test("Registry lets one source hold at most its quota of names; unregister frees one", () => {
+  const r = new Registry({ perSource: 2 });
+  assertEquals(run(r, "register a", "10.0.0.1:1"), "OK registered a");
+  assertEquals(run(r, "register b", "10.0.0.1:2"), "OK registered b");
+  assertEquals(
+    run(r, "register c", "10.0.0.1:3"),
+    "ERR 10.0.0.1 holds 2 names already (the most one host may)",
+  );
+  assertEquals(run(r, "register c", "10.0.0.2:3"), "OK registered c");
+  assertEquals(run(r, "unregister a", "10.0.0.2:4"), "OK unregistered a");
+  assertEquals(run(r, "register d", "10.0.0.1:5"), "OK registered d");
 });
