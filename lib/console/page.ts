@@ -21,13 +21,13 @@ header{display:flex;gap:1em;align-items:baseline}h1{font-size:1.3em}h2{font-size
 h3{font-size:.95em;margin:.4em 0 .2em}small,.dim{color:#687083}
 table{border-collapse:collapse;background:#fff}td,th{padding:.2em .55em;border-bottom:1px solid #e2e5ea;text-align:left;white-space:nowrap}
 td.n{text-align:right;font-variant-numeric:tabular-nums}
-.spark{width:90px;height:18px;vertical-align:middle;margin-left:.4em;background:#eef1f5}
+.spark{width:64px;height:18px;vertical-align:middle;margin-left:.4em;background:#eef1f5}
 .spark polyline{fill:none;stroke:#3465a4;stroke-width:1.5;vector-effect:non-scaling-stroke}
 .err .spark polyline{stroke:#c4302b}
 .badge{padding:0 .5em;border-radius:.6em;color:#fff;background:#2e7d32}.badge.down{background:#c4302b}
 #status.live{background:#2e7d32}#status{background:#b26a00}
 .cols{display:flex;flex-wrap:wrap;gap:0 2.5em}.cols section{min-width:16em}
-ul,ol{margin:.2em 0;padding-left:1.2em}#events{list-style:none;padding:.3em .5em;font-family:ui-monospace,monospace;font-size:12.5px;max-height:24em;overflow:auto;background:#fff}
+ul,ol{margin:.2em 0;padding-left:1.2em}ul.flow{padding:0;max-width:34em}ul.flow li{display:inline-block;margin-right:.8em}#events{list-style:none;padding:.3em .5em;font-family:ui-monospace,monospace;font-size:12.5px;max-height:24em;overflow:auto;background:#fff}
 .kind{display:inline-block;min-width:6.5em}.ev-error .kind{color:#c4302b}
 `;
 
@@ -98,7 +98,7 @@ function binder(v) {
   return div;
 }
 function registry(v) {
-  const div = el("div"), ul = el("ul");
+  const div = el("div"), ul = el("ul", undefined, "flow");
   div.append(el("h3", v.service + " — " + plural(v.count, "name")));
   for (const n of v.names) ul.append(el("li", n));
   div.append(ul);
