@@ -1,12 +1,13 @@
 /**
  * Start-up and round-trip cost of socklab's look-ups beside their peers, all
  * in one run with the commands interleaved (round-robin), so a noisy machine
- * slows every command alike. Median of N runs each:
+ * slows every command alike. Median of N runs each, wall and CPU time:
  *
- * - `socklab getaddrinfo localhost` vs `deno run` of a hello world (the Deno
- *   floor; goal ≤ 1.3×) and vs `getent ahosts localhost` (the C tool);
- * - `socklab inet aton 127.1` vs the Deno floor;
- * - `socklab dns` vs `dig`, both asking a dnsmasq on 127.0.0.1 (when installed).
+ * - every look-up command (`getaddrinfo localhost`, `inet aton 127.1`,
+ *   `hostname`, and `dns` asking a dnsmasq on 127.0.0.1 when installed) vs
+ *   `deno run` of a hello world (the Deno floor; goal ≤ 1.2×, issue 18);
+ * - the same commands vs their C tools (`getent ahosts`, `hostname`, `dig`),
+ *   for information: a C binary has no runtime to start.
  *
  * ```sh
  * deno run -A bench/lookup.ts        # 20 runs each
@@ -15,11 +16,15 @@
  * @module
  */
 import type { BenchRow } from "./types.ts";
+import { socklabArgv } from "../tests/helpers/cli.ts";
+import { which } from "../tests/helpers/peers.ts";
+import { type Dnsmasq, startDnsmasq } from "../tests/lookup/dnsmasq.ts";
 
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
+/** Start-up goal against the Deno floor (issue 18). */
+const FLOOR_GOAL = 1.2;
 
 function socklab(...args: string[]): string[] {
-  return [Deno.execPath(), "run", "-A", "--quiet", MAIN, ...args];
+  return [...socklabArgv(), ...args];
 }
 
 /** CPU time (user + system, ms) of terminated children, from getrusage(RUSAGE_CHILDREN). */
@@ -84,136 +89,88 @@ export async function interleavedMedians(
   return times.map((t) => ({ wall: median(t.wall), cpu: median(t.cpu) }));
 }
 
-function which(cmd: string): boolean {
-  for (const dir of (Deno.env.get("PATH") ?? "").split(":").concat(["/usr/sbin", "/sbin"])) {
-    try {
-      if (Deno.statSync(`${dir}/${cmd}`).isFile) return true;
-    } catch {
-      // not here
-    }
-  }
-  return false;
+/** A look-up command measured against the Deno floor, and its C counterpart. */
+interface Lookup {
+  name: string;
+  argv: string[];
+  peer: { name: string; argv: string[] };
 }
 
-/** A dnsmasq on 127.0.0.1 at a free port answering `a.bench.` (stopped by the returned function). */
-async function startDnsmasq(): Promise<{ port: number; stop: () => Promise<void> }> {
-  const probe = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
-  const port = (probe.addr as Deno.NetAddr).port;
-  probe.close();
-  const child = new Deno.Command("dnsmasq", {
-    args: [
-      "--conf-file=/dev/null",
-      "--pid-file=",
-      "--no-daemon",
-      "--no-resolv",
-      "--no-hosts",
-      "--log-facility=-",
-      "--listen-address=127.0.0.1",
-      "--bind-interfaces",
-      `--port=${port}`,
-      "--local=/bench/",
-      "--address=/a.bench/10.0.0.1",
-    ],
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  let seen = "";
-  const deadline = Date.now() + 10_000;
-  while (!/started, version/.test(seen)) {
-    if (Date.now() > deadline) throw new Error(`dnsmasq did not start: ${seen}`);
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`dnsmasq exited: ${seen}`);
-    seen += value;
-  }
-  const drain = (async () => {
-    while (!(await reader.read()).done) { /* discard the query log */ }
-  })();
-  return {
-    port,
-    async stop() {
-      child.kill("SIGTERM");
-      await child.status;
-      await drain;
+/** The look-ups of one run; `dnsPort` adds `dns` (a dnsmasq serving the test zone). */
+function lookups(dnsPort: number | undefined): Lookup[] {
+  const list: Lookup[] = [
+    {
+      name: "getaddrinfo localhost",
+      argv: socklab("getaddrinfo", "localhost"),
+      peer: { name: "getent ahosts localhost", argv: ["getent", "ahosts", "localhost"] },
     },
-  };
+    {
+      name: "inet aton 127.1",
+      argv: socklab("inet", "aton", "127.1"),
+      peer: { name: "getent ahostsv4 127.1", argv: ["getent", "ahostsv4", "127.1"] },
+    },
+    {
+      name: "hostname",
+      argv: socklab("hostname"),
+      peer: { name: "hostname", argv: ["hostname"] },
+    },
+  ];
+  if (dnsPort !== undefined) {
+    list.push({
+      name: "dns (an A query to dnsmasq on loopback)",
+      argv: socklab("dns", "--server", `127.0.0.1:${dnsPort}`, "a.test"),
+      peer: { name: "dig", argv: ["dig", "@127.0.0.1", "-p", String(dnsPort), "a.test"] },
+    });
+  }
+  return list;
 }
+
+type Timing = { wall: number; cpu: number };
 
 const ratioText = (r: number) => `${r.toFixed(2)}×`;
+const ms = (t: Timing) =>
+  `${t.wall.toFixed(t.wall < 20 ? 1 : 0)} ms` +
+  (Number.isNaN(t.cpu) ? "" : ` (cpu ${t.cpu.toFixed(0)})`);
+
+/** The two rows of one look-up: against the Deno floor (the goal) and against its C tool. */
+function lookupRows(l: Lookup, ours: Timing, floor: Timing, peer: Timing, n: number): BenchRow[] {
+  const cpu = Number.isNaN(ours.cpu) ? "" : `; cpu ${ratioText(ours.cpu / floor.cpu)}`;
+  return [{
+    name: `${l.name} start-up (median of ${n})`,
+    socklab: ms(ours),
+    peer: `deno run hello world ${ms(floor)}`,
+    ratio: ratioText(ours.wall / floor.wall),
+    goal: `≤ ${FLOOR_GOAL}× Deno floor (wall${cpu})`,
+    met: ours.wall / floor.wall <= FLOOR_GOAL,
+  }, {
+    name: `${l.name} vs the C tool (median of ${n})`,
+    socklab: ms(ours),
+    peer: `${l.peer.name} ${ms(peer)}`,
+    ratio: ratioText(ours.wall / peer.wall),
+    goal: "(information: a C binary has no runtime to start)",
+    met: undefined,
+  }];
+}
 
 /** The look-up benchmark rows. */
 export async function run(n = 20): Promise<BenchRow[]> {
   const dir = await Deno.makeTempDir();
   const hello = `${dir}/hello.ts`;
   await Deno.writeTextFile(hello, 'console.log("hello world");\n');
-  const floorArgv = [Deno.execPath(), "run", "-A", "--quiet", hello];
-  const commands = [
-    floorArgv,
-    socklab("getaddrinfo", "localhost"),
-    ["getent", "ahosts", "localhost"],
-    socklab("inet", "aton", "127.1"),
-  ];
-  let dns: { port: number; stop: () => Promise<void> } | undefined;
-  if (which("dnsmasq") && which("dig")) {
-    dns = await startDnsmasq();
-    commands.push(
-      socklab("dns", "--server", `127.0.0.1:${dns.port}`, "a.bench"),
-      ["dig", "@127.0.0.1", "-p", String(dns.port), "a.bench"],
-    );
-  }
-  let medians: { wall: number; cpu: number }[];
+  let dns: Dnsmasq | undefined;
   try {
-    medians = await interleavedMedians(commands, n);
+    if (which("dnsmasq") && which("dig")) dns = await startDnsmasq();
+    const list = lookups(dns?.port);
+    const commands = [
+      [Deno.execPath(), "run", "-A", "--quiet", hello],
+      ...list.flatMap((l) => [l.argv, l.peer.argv]),
+    ];
+    const [floor, ...rest] = await interleavedMedians(commands, n);
+    return list.flatMap((l, i) => lookupRows(l, rest[2 * i], floor, rest[2 * i + 1], n));
   } finally {
-    await dns?.stop();
+    await dns?.[Symbol.asyncDispose]();
     await Deno.remove(dir, { recursive: true });
   }
-  const [floor, gai, getent, aton, dnsQuery, dig] = medians;
-  const ms = (t: { wall: number; cpu: number }) =>
-    `${t.wall.toFixed(t.wall < 20 ? 1 : 0)} ms` +
-    (Number.isNaN(t.cpu) ? "" : ` (cpu ${t.cpu.toFixed(0)})`);
-  const cpuRatio = (a: { cpu: number }, b: { cpu: number }) =>
-    Number.isNaN(a.cpu) ? "" : `; cpu ${ratioText(a.cpu / b.cpu)}`;
-  const rows: BenchRow[] = [
-    {
-      name: `getaddrinfo localhost start-up (median of ${n})`,
-      socklab: ms(gai),
-      peer: `deno run hello world ${ms(floor)}`,
-      ratio: ratioText(gai.wall / floor.wall),
-      goal: `≤ 1.3× Deno floor (wall${cpuRatio(gai, floor)})`,
-      met: gai.wall / floor.wall <= 1.3,
-    },
-    {
-      name: `getaddrinfo localhost vs the C tool (median of ${n})`,
-      socklab: ms(gai),
-      peer: `getent ahosts localhost ${ms(getent)}`,
-      ratio: ratioText(gai.wall / getent.wall),
-      goal: "report only: a C binary has no runtime to start",
-      met: true,
-    },
-    {
-      name: `inet aton 127.1 start-up (median of ${n})`,
-      socklab: ms(aton),
-      peer: `deno run hello world ${ms(floor)}`,
-      ratio: ratioText(aton.wall / floor.wall),
-      goal: `≤ 1.3× Deno floor (wall${cpuRatio(aton, floor)})`,
-      met: aton.wall / floor.wall <= 1.3,
-    },
-  ];
-  if (dnsQuery !== undefined) {
-    rows.push({
-      name: `dns A query to dnsmasq on loopback, whole command (median of ${n})`,
-      socklab: ms(dnsQuery),
-      peer: `dig ${ms(dig)}`,
-      ratio: ratioText(dnsQuery.wall / dig.wall),
-      goal: `≤ 1.3× Deno floor (${ratioText(dnsQuery.wall / floor.wall)}${
-        cpuRatio(dnsQuery, floor)
-      })`,
-      met: dnsQuery.wall / floor.wall <= 1.3,
-    });
-  }
-  return rows;
 }
 
 if (import.meta.main) {
@@ -222,7 +179,9 @@ if (import.meta.main) {
   const header = ["benchmark", "socklab", "peer", "ratio", "goal", "met"];
   const table = [
     header,
-    ...rows.map((r) => [r.name, r.socklab, r.peer, r.ratio, r.goal, r.met ? "yes" : "NO"]),
+    ...rows.map((
+      r,
+    ) => [r.name, r.socklab, r.peer, r.ratio, r.goal, r.met === false ? "NO" : "yes"]),
   ];
   const widths = header.map((_, c) => Math.max(...table.map((row) => row[c].length)));
   for (const row of table) {

@@ -13,7 +13,7 @@
  */
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
-import { formatTable } from "../lib/bench/format.ts";
+import { formatTable } from "../lib/loadgen/format.ts";
 import type { BenchRow } from "./types.ts";
 import * as startup from "./startup.ts";
 import * as lookup from "./lookup.ts";
@@ -22,6 +22,7 @@ import * as udpServices from "./udp_services.ts";
 import * as binder from "./binder.ts";
 import * as chat from "./chat.ts";
 import * as generator from "./generator.ts";
+import * as scaleout from "./scaleout.ts";
 
 /** One benchmark module: a name for `--only` and its `run()`. */
 export interface BenchModule {
@@ -61,8 +62,13 @@ export const MODULES: readonly BenchModule[] = [
   {
     name: "chat",
     about:
-      "chat fan-out deliveries/s and p99 at 200 clients, RSS per idle client, beside ncat --chat",
+      "chat capacity at p99 ≤ 100 ms, CPU per million copies, RSS per idle client, beside ncat --chat",
     run: () => chat.run(),
+  },
+  {
+    name: "scaleout",
+    about: "one chat room on 2 instances + Redis beside 1 instance (deliveries, p99, CPU)",
+    run: () => scaleout.run(),
   },
   {
     name: "generator",

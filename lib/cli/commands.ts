@@ -210,6 +210,6 @@ export const COMMANDS: CommandEntry[] = [
     section: "Whole lab",
     summary:
       "bench udp|tcp|chat: load generator, rates, latency percentiles, throughput (iperf3-like)",
-    module: "../bench/main.ts",
+    module: "../loadgen/main.ts",
   },
 ];

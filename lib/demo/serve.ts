@@ -16,7 +16,7 @@
  * @module
  */
 import { describeError, FailError } from "../cli/errors.ts";
-import { formatTable } from "../bench/format.ts";
+import { formatTable } from "../loadgen/format.ts";
 import type { HostPort } from "../net/address.ts";
 import { aborted } from "../net/server.ts";
 import { ConsoleHub } from "../console/hub.ts";

@@ -13,7 +13,7 @@
  */
 import { FailError } from "../cli/errors.ts";
 import { formatHostPort, type HostPort } from "./address.ts";
-import { type Frame, LineFramer, stripLineEnd } from "./framing.ts";
+import { type Frame, LineFramer } from "./framing.ts";
 import { reason } from "./udp.ts";
 
 /** Listens on `addr`; a busy port becomes one FailError line. */
@@ -76,17 +76,6 @@ export async function readSome(
     if (isGone(err)) return null;
     throw err;
   }
-}
-
-/**
- * Reads one of the lecture's messages: whatever one `recv` returns (at most
- * `max` bytes), as text with a trailing CR/LF stripped. `null` at EOF or reset.
- */
-export async function readMessage(conn: Deno.Conn, max = 1023): Promise<string | null> {
-  const buf = new Uint8Array(max);
-  const n = await readSome(conn, buf);
-  if (n === null) return null;
-  return stripLineEnd(new TextDecoder().decode(buf.subarray(0, n)));
 }
 
 /** Writes every byte of `data` (Deno's write may be partial). */

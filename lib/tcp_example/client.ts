@@ -14,7 +14,8 @@ import { type LineInput, streamInput } from "../cli/input.ts";
 import { writeOut } from "../cli/output.ts";
 import { formatHostPort, parseHostPort, parsePort } from "../net/address.ts";
 import { resolveHost } from "../net/resolve.ts";
-import { closeQuietly, connectTcp, isGone, readMessage } from "../net/tcp.ts";
+import { closeQuietly, connectTcp, isGone } from "../net/tcp.ts";
+import { MessageReader } from "./message_reader.ts";
 import { clientReceivedLine, DEFAULT_PORT, isQuit } from "./protocol.ts";
 import { sendTurn, type Write } from "./turns.ts";
 
@@ -36,17 +37,18 @@ export async function runTcpClient(conn: Deno.Conn, options: TcpClientOptions): 
   const write = options.write ?? writeOut;
   const onAbort = () => closeQuietly(conn);
   options.signal?.addEventListener("abort", onAbort, { once: true });
+  const reader = new MessageReader(conn);
   try {
     while (true) {
-      const text = await readMessage(conn);
-      if (text === null) {
+      const m = await reader.next();
+      if (m === "eof" || m === "idle") {
         if (!options.signal?.aborted) {
           write("socklab tcp-client: the server closed the connection\n");
         }
         return;
       }
-      if (isQuit(text)) return;
-      write(`${clientReceivedLine(text)}\n`);
+      if (isQuit(m.text)) return;
+      write(`${clientReceivedLine(m.text, m.bytes)}\n`);
       try {
         if (await sendTurn(conn, options.input, write, options.signal)) return;
       } catch (err) {

@@ -34,12 +34,22 @@ export function connectionLine(addr: Deno.NetAddr): string {
   return `I got a connection from (${host} , ${addr.port})`;
 }
 
-/** `RECEIVED DATA = TEXT` (server side) */
-export function serverReceivedLine(text: string): string {
-  return `RECEIVED DATA = ${printableText(text)}`;
+/**
+ * `RECEIVED DATA = TEXT` (server side); a message longer than the text it
+ * kept (an over-long line) ends with `... (N bytes)`.
+ */
+export function serverReceivedLine(text: string, bytes?: number): string {
+  return `RECEIVED DATA = ${printableText(text)}${lengthNote(text, bytes)}`;
 }
 
-/** `Received data = TEXT` (client side) */
-export function clientReceivedLine(text: string): string {
-  return `Received data = ${printableText(text)}`;
+/** `Received data = TEXT` (client side), with the same length note. */
+export function clientReceivedLine(text: string, bytes?: number): string {
+  return `Received data = ${printableText(text)}${lengthNote(text, bytes)}`;
+}
+
+const encoder = new TextEncoder();
+
+function lengthNote(text: string, bytes: number | undefined): string {
+  if (bytes === undefined || bytes <= encoder.encode(text).length + 2) return "";
+  return ` ... (${bytes} bytes)`;
 }

@@ -9,10 +9,11 @@
  * @module
  */
 import type { CommandContext } from "../cli/command.ts";
-import { parseFlags, SERVER_OPTIONS, serverAddress, serverHelp } from "../cli/flags.ts";
+import { intFlag, parseFlags, SERVER_OPTIONS, serverAddress, serverHelp } from "../cli/flags.ts";
 import { type LineInput, streamInput } from "../cli/input.ts";
 import { writeOut } from "../cli/output.ts";
-import { closeQuietly, isGone, listenTcp, readMessage } from "../net/tcp.ts";
+import { closeQuietly, isGone, listenTcp } from "../net/tcp.ts";
+import { MessageReader } from "./message_reader.ts";
 import { reason } from "../net/udp.ts";
 import {
   connectionLine,
@@ -23,13 +24,18 @@ import {
 } from "./protocol.ts";
 import { sendTurn, type Write } from "./turns.ts";
 
-const USAGE = "usage: socklab tcp-server [--port N] [--bind ADDR]";
+/** Seconds a client may stay silent on its turn before it is closed. */
+const DEFAULT_IDLE_S = 30;
+const USAGE = "usage: socklab tcp-server [--port N] [--bind ADDR] [--idle-timeout S]";
 const HELP = `Serves one client at a time: SEND a line from stdin, then print what the
 client sends back. q or Q (or end of stdin) ends the connection; the next
-queued client is served after it.
+queued client is served after it. A client silent for --idle-timeout seconds
+on its turn is closed, so one idle client cannot keep the others waiting; an
+over-long line is printed as its first 1,023 bytes and its length.
 
-
-${serverHelp(DEFAULT_PORT)}`;
+${serverHelp(DEFAULT_PORT)}
+  --idle-timeout S  close a client silent for S seconds on its turn
+               (default ${DEFAULT_IDLE_S}; 0 = never, as the lecture's server)`;
 
 /** Options of {@linkcode runTcpServer}. */
 export interface TcpServerOptions {
@@ -39,6 +45,8 @@ export interface TcpServerOptions {
   write?: Write;
   /** Stop after this many connections (the demo serves one). */
   maxConnections?: number;
+  /** Close a client silent this long on its turn (default 30,000 ms; 0 = never). */
+  idleMs?: number;
 }
 
 /** Serves TCP example 2 on an open listener until the signal aborts. */
@@ -69,7 +77,12 @@ export async function runTcpServer(
       served++;
       current = conn;
       try {
-        await converse(conn, input, write, signal);
+        await converse(conn, {
+          input,
+          write,
+          signal,
+          idleMs: options.idleMs ?? DEFAULT_IDLE_S * 1000,
+        });
       } catch (err) {
         if (!signal.aborted) write(`socklab tcp-server: connection failed: ${reason(err)}\n`);
       } finally {
@@ -83,27 +96,35 @@ export async function runTcpServer(
   }
 }
 
-async function converse(
-  conn: Deno.Conn,
-  input: LineInput,
-  write: Write,
-  signal: AbortSignal,
-): Promise<void> {
+/** One connection's turns: what {@linkcode converse} needs. */
+interface Conversation {
+  input: LineInput;
+  write: Write;
+  signal: AbortSignal;
+  /** 0: wait for ever. */
+  idleMs: number;
+}
+
+async function converse(conn: Deno.Conn, talk: Conversation): Promise<void> {
+  const { input, write, signal } = talk;
   const peer = conn.remoteAddr as Deno.NetAddr;
-  const closed = () =>
-    write(`socklab tcp-server: client (${peer.hostname} , ${peer.port}) closed the connection\n`);
+  const who = `client (${peer.hostname} , ${peer.port})`;
+  const reader = new MessageReader(conn);
   write(`${connectionLine(peer)}\n`);
   while (true) {
     try {
       if (await sendTurn(conn, input, write, signal)) return;
     } catch (err) {
-      if (isGone(err)) return closed();
+      if (isGone(err)) return write(`socklab tcp-server: ${who} closed the connection\n`);
       throw err;
     }
-    const text = await readMessage(conn);
-    if (text === null) return closed();
-    if (isQuit(text)) return;
-    write(`${serverReceivedLine(text)}\n`);
+    const m = await reader.next({ idleMs: talk.idleMs > 0 ? talk.idleMs : undefined });
+    if (m === "eof") return write(`socklab tcp-server: ${who} closed the connection\n`);
+    if (m === "idle") {
+      return write(`socklab tcp-server: ${who} sent nothing for ${talk.idleMs / 1000} s; closed\n`);
+    }
+    if (isQuit(m.text)) return;
+    write(`${serverReceivedLine(m.text, m.bytes)}\n`);
   }
 }
 
@@ -113,9 +134,10 @@ export async function main(args: string[], ctx: CommandContext): Promise<number>
     usage: USAGE,
     help: HELP,
     maxPositionals: 0,
-    options: SERVER_OPTIONS,
+    options: { ...SERVER_OPTIONS, "idle-timeout": { type: "string" } },
   });
+  const idleS = intFlag(values["idle-timeout"], "idle-timeout", 0, 86_400, DEFAULT_IDLE_S);
   const listener = listenTcp(serverAddress(values, DEFAULT_PORT));
-  await runTcpServer(listener, { signal: ctx.signal, input: streamInput() });
+  await runTcpServer(listener, { signal: ctx.signal, input: streamInput(), idleMs: idleS * 1000 });
   return 0;
 }

@@ -32,6 +32,17 @@ for (const entry of SERVERS) {
     );
     console.log(`  ${tableRow(r)}`);
     if (r.failure) throw new Error(r.failure);
+    if (r.transport === "udp") {
+      const w = r.amplification.worst;
+      console.log(
+        `  amplification: ${r.amplification.over} replies over max(3x, 512)${
+          w ? `, worst ${w.bytes} B against a limit of ${w.limit} B` : ""
+        }`,
+      );
+      if (!entry.amplificationPending) {
+        assertEquals(r.amplification.over, 0, `replies over the limit; replay with SEED=${seed}`);
+      }
+    }
     assertEquals(r.crashes, 0);
     assertEquals(r.probesAnswered, r.probesTotal);
     assertOk(r.probesTotal >= b.batches * b.probesPerBatch, "every batch was probed");

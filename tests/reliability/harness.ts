@@ -189,6 +189,12 @@ export interface FuzzResult {
   senders: number;
   /** Replies the fuzzer's sockets got, by first word. */
   replies: Map<string, number>;
+  /**
+   * Replies over the anti-amplification limit: max(3x the largest datagram that
+   * socket had sent, 512). The fuzzer never echoes a cookie, so no reply to it
+   * may be larger (issue 17); `worst` is the largest factor seen.
+   */
+  amplification: { over: number; worst?: { bytes: number; limit: number } };
   /** SIGTERM at the end: exit code, and whether the port was free afterwards. */
   sigterm?: { code: number; portFree: boolean; ms: number };
   seconds: number;
@@ -259,6 +265,7 @@ export async function fuzzServer(
     rssStart: 0,
     rssMax: 0,
     replies: new Map(),
+    amplification: { over: 0 },
     senders: 0,
     seconds: 0,
   };
@@ -342,6 +349,13 @@ export async function fuzzServer(
   return result;
 }
 
+/** One of the fuzzer's UDP sockets, and the largest datagram it has sent. */
+interface Sender {
+  conn: Deno.DatagramConn;
+  maxSent: number;
+  receiving: Promise<void>;
+}
+
 /** The fuzzer's sockets and the connections held open across one batch. */
 class FuzzState {
   readonly server: RunningServer;
@@ -352,7 +366,7 @@ class FuzzState {
   /** The last hostile inputs sent (datagrams, or each session's first write), oldest first. */
   recent: { kind: string; data: Uint8Array }[] = [];
   /** The fuzzer's UDP sockets: hostile datagrams come from several addresses. */
-  senders: { conn: Deno.DatagramConn; receiving: Promise<void> }[] = [];
+  senders: Sender[] = [];
   idle: Deno.TcpConn[] = [];
   /** Idle connections promised to the idle sessions running now (at most budget.idleMax). */
   idleReserved = 0;
@@ -377,9 +391,10 @@ class FuzzState {
     return Promise.resolve(s);
   }
 
-  #openSender(): { conn: Deno.DatagramConn; receiving: Promise<void> } {
+  #openSender(): Sender {
     const conn = Deno.listenDatagram({ transport: "udp", hostname: this.server.host, port: 0 });
-    const sender = { conn, receiving: this.#countReplies(conn) };
+    const sender: Sender = { conn, maxSent: 0, receiving: Promise.resolve() };
+    sender.receiving = this.#countReplies(sender);
     this.senders.push(sender);
     this.result.senders++;
     return sender;
@@ -390,23 +405,31 @@ class FuzzState {
    * so per-sender state (sign-ins, retry memory, registrations) keeps growing
    * the way a class of students' clients would make it.
    */
-  async sender(): Promise<Deno.DatagramConn> {
+  async sender(): Promise<Sender> {
     const i = this.rng.int(this.senders.length);
     if (this.rng.chance(1 / 40)) {
       const [old] = this.senders.splice(i, 1);
       old.conn.close();
       await old.receiving;
-      return this.#openSender().conn;
+      return this.#openSender();
     }
-    return this.senders[i].conn;
+    return this.senders[i];
   }
 
-  async #countReplies(conn: Deno.DatagramConn): Promise<void> {
+  async #countReplies(sender: Sender): Promise<void> {
     const buf = new Uint8Array(65536);
     const decoder = new TextDecoder();
+    const amp = this.result.amplification;
     try {
       while (true) {
-        const [data] = await conn.receive(buf);
+        const [data] = await sender.conn.receive(buf);
+        const limit = Math.max(3 * sender.maxSent, 512);
+        if (data.length > limit) {
+          amp.over++;
+          if (!amp.worst || data.length / limit > amp.worst.bytes / amp.worst.limit) {
+            amp.worst = { bytes: data.length, limit };
+          }
+        }
         const word = decoder.decode(data.subarray(0, 16)).split(/[ \n]/)[0].slice(0, 12) ||
           "(empty)";
         this.result.replies.set(word, (this.result.replies.get(word) ?? 0) + 1);
@@ -494,7 +517,10 @@ async function udpBatch(state: FuzzState, batch: number): Promise<void> {
       window = 0;
     }
     try {
-      await (await state.sender()).send(m.data, to);
+      const sender = await state.sender();
+      // Counted before the send: its reply may come back before the send resolves.
+      sender.maxSent = Math.max(sender.maxSent, m.data.length);
+      await sender.conn.send(m.data, to);
     } catch {
       // loopback send errors (ENOBUFS) are the fuzzer's problem, not the server's
       continue;

@@ -46,6 +46,11 @@ export interface ServerEntry {
   client?: LossClient;
   /** Most RSS growth allowed over a fuzzing run, in MB (default {@linkcode RSS_GROWTH_LIMIT_MB}). */
   rssLimitMB?: number;
+  /**
+   * Why replies over the anti-amplification limit are not yet a failure for
+   * this server (the count is still printed); absent: any such reply fails.
+   */
+  amplificationPending?: string;
 }
 
 /**
@@ -210,6 +215,8 @@ export const SERVERS: ServerEntry[] = [
     transport: "udp",
     args: ["chat-server", "--udp"],
     ready: /^socklab chat-server: listening on UDP \S+:\d+$/,
+    amplificationPending: "any address signs in and receives every broadcast until the " +
+      "sign-in challenge (issue 17) lands",
     words: ["signin", "signout", "who", "chat", "SIGNIN", "chat"],
     // The probe's socket is signed in as "probe", so it also receives the
     // fuzzer's chat broadcasts: only its own message counts as the answer.

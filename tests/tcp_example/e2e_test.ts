@@ -65,7 +65,7 @@ Deno.test("tcp-server survives a peer that sends 10 MB without a newline, then o
     const conn = await Deno.connect({ hostname: "127.0.0.1", port });
     const big = new Uint8Array(10 * 1024 * 1024).fill(0x61);
     const writing = writeAll(conn, big).catch(() => {}); // the server resets us: expected
-    await server.stdout.waitFor(/^RECEIVED DATA = a+$/);
+    await server.stdout.waitFor(/^RECEIVED DATA = a+ \.\.\. \(\d+ bytes\)$/);
     conn.close();
     await writing;
   }
@@ -82,8 +82,45 @@ Deno.test("tcp-server survives a peer that sends 10 MB without a newline, then o
   await client.exit();
   await server.stdout.waitFor("RECEIVED DATA = fine");
   assertOk(!/\bat \S+:\d+:\d+/.test(server.stderr.text), "no stack trace");
-  const long = server.stdout.lines.find((l) => l.startsWith("RECEIVED DATA = a"));
-  assertOk(long && long.length <= "RECEIVED DATA = ".length + 1023, "one recv is one message");
+  // Issue 17: a huge line cost one printed line per 1,023 bytes (55 MB of log
+  // for 50 MB). Now a line swallowed as it streams in is one line with its length.
+  const long = server.stdout.lines.filter((l) => l.startsWith("RECEIVED DATA = a"));
+  const logged = long.reduce((n, l) => n + l.length + 1, 0);
+  console.log(`10 MiB line: ${long.length} line(s), ${logged} bytes of log`);
+  assertEquals(long.length, 1, long.map((l) => l.slice(-30)).join("\n"));
+  assertMatch(long[0], /^RECEIVED DATA = a{1023} \.\.\. \(\d+ bytes\)$/);
+});
+
+// Issue 17: one idle client at tcp-server kept every later client waiting for ever.
+Deno.test("tcp-server closes a client silent past --idle-timeout and serves the next", async () => {
+  const server = spawnCli([
+    "tcp-server",
+    "--port",
+    "0",
+    "--bind",
+    "127.0.0.1",
+    "--idle-timeout",
+    "1",
+  ]);
+  await using _ = server;
+  await server.write("hello idler\nhello next\nq\n");
+  await server.closeStdin();
+  const port = portOf(await server.stdout.waitFor(/Waiting for client on port \d+/));
+  const idler = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    await server.stdout.waitFor(/I got a connection/);
+    const started = performance.now();
+    await using next = spawnCli(["tcp-client", `127.0.0.1:${port}`]);
+    await next.write("from next\n");
+    await next.closeStdin();
+    await server.stdout.waitFor(/sent nothing for 1 s; closed$/);
+    await server.stdout.waitFor("RECEIVED DATA = from next");
+    const waited = performance.now() - started;
+    console.log(`the next client was served after ${waited.toFixed(0)} ms (idle timeout 1 s)`);
+    assertOk(waited < 5000, `${waited} ms`);
+  } finally {
+    idler.close();
+  }
 });
 
 Deno.test("tcp-server over IPv6 and tcp-client with [::1]:PORT", async () => {

@@ -95,6 +95,56 @@ export class LatencyHistogram {
     return this.#max;
   }
 
+  /**
+   * How many values fall at or below each of `edges` (µs, ascending) and
+   * above the one before; a last count for those above every edge. Each
+   * bucket counts where its middle lies, so a count is off by at most the
+   * bucket width (1/128 of the value) at an edge.
+   */
+  countsUpTo(edges: readonly number[]): number[] {
+    const out = new Array<number>(edges.length + 1).fill(0);
+    let bin = 0;
+    for (let i = 0; i < this.#counts.length; i++) {
+      const n = this.#counts[i];
+      if (n === 0) continue;
+      const v = Math.min(this.#max, Math.max(this.#min, bucketMiddle(i)));
+      while (bin < edges.length && v > edges[bin]) bin++;
+      out[bin] += n;
+    }
+    return out;
+  }
+
+  /** Its state as plain data, to send to another thread ({@linkcode LatencyHistogram.from}). */
+  snapshot(): HistogramSnapshot {
+    return {
+      counts: this.#counts.slice(),
+      count: this.#count,
+      sum: this.#sum,
+      min: this.#min,
+      max: this.#max,
+    };
+  }
+
+  /** A histogram with the state of a {@linkcode snapshot}. */
+  static from(s: HistogramSnapshot): LatencyHistogram {
+    const h = new LatencyHistogram();
+    h.#counts.set(s.counts);
+    h.#count = s.count;
+    h.#sum = s.sum;
+    h.#min = s.min;
+    h.#max = s.max;
+    return h;
+  }
+
+  /** Forgets every value (for a histogram reused per interval). */
+  clear(): void {
+    this.#counts.fill(0);
+    this.#count = 0;
+    this.#sum = 0;
+    this.#min = Infinity;
+    this.#max = -Infinity;
+  }
+
   /** p50, p90, p99, max, mean and min in milliseconds (NaN when empty). */
   summaryMs(): LatencySummary {
     const ms = (us: number) => us / 1000;
@@ -107,6 +157,15 @@ export class LatencyHistogram {
       min: ms(this.min),
     };
   }
+}
+
+/** A histogram as plain data (structured-clonable). */
+export interface HistogramSnapshot {
+  counts: Float64Array;
+  count: number;
+  sum: number;
+  min: number;
+  max: number;
 }
 
 /** A latency summary in milliseconds, as `--json` prints it. */
@@ -162,6 +221,11 @@ export class InFlight {
     this.#times = new Float64Array(capacity);
   }
 
+  /** Requests it can hold. */
+  get capacity(): number {
+    return this.#times.length;
+  }
+
   /** Requests outstanding. */
   get size(): number {
     return this.#size;
@@ -193,4 +257,22 @@ export class InFlight {
     }
     return n;
   }
+}
+
+/**
+ * Bin edges in µs on a 1-2-5 scale that cover `[minUs, maxUs]`: the bins a
+ * latency histogram is printed in (e.g. 100, 200, 500, 1000 µs).
+ */
+export function edges125(minUs: number, maxUs: number): number[] {
+  const out: number[] = [];
+  let decade = 10 ** Math.floor(Math.log10(Math.max(minUs, 1)));
+  while (out.length === 0 || out[out.length - 1] < maxUs) {
+    for (const m of [1, 2, 5]) {
+      const edge = m * decade;
+      if (edge >= minUs || (m === 5 && out.length === 0)) out.push(edge);
+    }
+    decade *= 10;
+  }
+  while (out.length > 1 && out[out.length - 2] >= maxUs) out.pop();
+  return out;
 }

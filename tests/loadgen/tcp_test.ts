@@ -1,5 +1,5 @@
 import { assertEquals, assertOk, rejects } from "../helpers/assert.ts";
-import { runTcpThroughput } from "../../lib/bench/tcp.ts";
+import { runTcpThroughput } from "../../lib/loadgen/tcp.ts";
 import { closeQuietly, listenTcp } from "../../lib/net/tcp.ts";
 import { freePort } from "../helpers/cli.ts";
 

@@ -8,7 +8,7 @@ import {
   formatThroughput,
   parseSeconds,
   parseSize,
-} from "../../lib/bench/format.ts";
+} from "../../lib/loadgen/format.ts";
 
 Deno.test("formatTable() pads columns to the widest cell and right-aligns numbers", () => {
   assertEquals(

@@ -1,14 +1,13 @@
 import { assertEquals, assertMatch, assertOk } from "../helpers/assert.ts";
 import { freePort, portOf, runCli, spawnCli, spawnProgram } from "../helpers/cli.ts";
 import { peerPath, peerTest } from "../helpers/peers.ts";
+import { startUdpEcho } from "./echo.ts";
 
 peerTest("socklab bench udp drives the C udp_echo and prints a summary table", [
   "lecture:udp_echo",
 ], async () => {
-  await using echo = spawnProgram([peerPath("lecture:udp_echo"), "0", "127.0.0.1"], {
-    stdin: false,
-  });
-  const port = portOf(await echo.stdout.waitFor(/listening on UDP port \d+/));
+  await using echo = await startUdpEcho();
+  const port = echo.port;
   const { code, stdout, stderr } = await runCli([
     "bench",
     "udp",
@@ -31,10 +30,8 @@ peerTest("socklab bench udp drives the C udp_echo and prints a summary table", [
 peerTest("socklab bench udp --json prints one document whose counts add up", [
   "lecture:udp_echo",
 ], async () => {
-  await using echo = spawnProgram([peerPath("lecture:udp_echo"), "0", "127.0.0.1"], {
-    stdin: false,
-  });
-  const port = portOf(await echo.stdout.waitFor(/listening on UDP port \d+/));
+  await using echo = await startUdpEcho();
+  const port = echo.port;
   const { code, stdout, stderr } = await runCli([
     "bench",
     "udp",
@@ -90,7 +87,33 @@ const USAGE_CASES: [string, string[], RegExp][] = [
     ["udp", "127.0.0.1:1", "--payload", "x", "--duration", "3600"],
     /--duration "3600": must be between 0.1 and 600/,
   ],
-  ["tcp without --bytes", ["tcp", "127.0.0.1:1"], /Missing --bytes/],
+  [
+    "tcp with --reverse and --bidir",
+    ["tcp", "127.0.0.1:1", "--reverse", "--bidir"],
+    /Cannot use --reverse and --bidir together/,
+  ],
+  ["tcp with 200 streams", ["tcp", "127.0.0.1:1", "-P", "200"], /--parallel "200": must be/],
+  [
+    "tcp running an hour",
+    ["tcp", "127.0.0.1:1", "--duration", "3600"],
+    /--duration "3600": must be between 0.1 and 600/,
+  ],
+  [
+    "udp with a negative interval",
+    ["udp", "127.0.0.1:1", "--payload", "x", "-i", "-1"],
+    /interval/,
+  ],
+  [
+    "chat with a target and --servers",
+    ["chat", "127.0.0.1:1", "--servers", "127.0.0.1:2"],
+    /not both/,
+  ],
+  ["chat without a server", ["chat"], /Missing HOST:PORT \(or --servers\)/],
+  [
+    "chat with --rate and --per-client",
+    ["chat", "127.0.0.1:1", "--rate", "5", "--per-client", "5"],
+    /Cannot use --rate and --per-client together/,
+  ],
   ["tcp with a bad size", ["tcp", "127.0.0.1:1", "--bytes", "1.5G"], /Cannot parse size "1.5G"/],
   ["chat with 0 clients", ["chat", "127.0.0.1:1", "--clients", "0"], /--clients "0"/],
   ["ncat chat with one client", ["chat", "127.0.0.1:1", "--ncat", "--clients", "1"], /at least 2/],

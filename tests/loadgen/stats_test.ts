@@ -1,5 +1,5 @@
 import { assertEquals, assertOk, throws } from "../helpers/assert.ts";
-import { InFlight, LatencyHistogram } from "../../lib/bench/stats.ts";
+import { edges125, InFlight, LatencyHistogram } from "../../lib/loadgen/stats.ts";
 
 /** Exact nearest-rank percentile of a list, the reference the histogram is held to. */
 function exactPercentile(values: number[], p: number): number {
@@ -101,4 +101,31 @@ Deno.test("InFlight.expire() removes only the sends older than the cutoff", () =
 
 Deno.test("InFlight refuses a capacity below 1", () => {
   throws(() => new InFlight(0), /Cannot keep 0 requests in flight/, RangeError);
+});
+
+Deno.test("edges125() covers the range on a 1-2-5 scale", () => {
+  assertEquals(edges125(310, 729), [500, 1000]);
+  assertEquals(edges125(150, 151), [200]);
+  assertEquals(edges125(0.2, 5000), [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000]);
+});
+
+Deno.test("countsUpTo() puts each value in the first bin whose edge it does not pass", () => {
+  const h = histogramOf([90, 150, 300, 700, 2000, 9000]);
+  assertEquals(h.countsUpTo([100, 200, 500, 1000, 5000]), [1, 1, 1, 1, 1, 1]);
+  assertEquals(h.countsUpTo([10_000]), [6, 0]);
+});
+
+Deno.test("snapshot() and LatencyHistogram.from() carry every count, the sum and the extremes", () => {
+  const h = histogramOf(spread(500));
+  const copy = LatencyHistogram.from(structuredClone(h.snapshot()));
+  assertEquals(copy.summaryMs(), h.summaryMs());
+  assertEquals(copy.count, h.count);
+});
+
+Deno.test("clear() forgets every value", () => {
+  const h = histogramOf([1, 2, 3]);
+  h.clear();
+  assertEquals([h.count, Number.isNaN(h.max)], [0, true]);
+  h.record(7);
+  assertEquals([h.min, h.max], [7, 7]);
 });

@@ -1,5 +1,5 @@
 import { assertEquals, assertOk } from "../helpers/assert.ts";
-import { LiveProgress } from "../../lib/bench/progress.ts";
+import { LiveProgress } from "../../lib/loadgen/progress.ts";
 
 Deno.test("LiveProgress redraws one status line in place and erases it on stop", async () => {
   const out: string[] = [];
