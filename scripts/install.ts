@@ -12,6 +12,7 @@
  */
 import { parseArgs } from "node:util";
 import { bundle } from "./bundle.ts";
+import { FETCH_ENV } from "./fetch_env.ts";
 
 /** Where the pieces of an installation go under `prefix`. */
 export function installPaths(prefix: string): { bin: string; share: string } {
@@ -24,7 +25,11 @@ export function launcher(deno: string, bundleFile: string): string {
   return [
     "#!/bin/sh",
     "# socklab, written by `deno task install` (scripts/install.ts).",
-    `exec ${q(deno)} run --allow-all --unstable-net --no-config --quiet ${q(bundleFile)} "$@"`,
+    "# npm: imports (node-redis, for --redis) are fetched at install; should Deno's",
+    "# cache lose them, it fetches them again, which on lab machines needs the system CAs.",
+    `DENO_TLS_CA_STORE="\${DENO_TLS_CA_STORE:-mozilla,system}" exec ${
+      q(deno)
+    } run --allow-all --unstable-net --no-config --quiet ${q(bundleFile)} "$@"`,
     "",
   ].join("\n");
 }
@@ -40,6 +45,23 @@ async function linkOrCopy(from: string, to: string): Promise<void> {
   }
 }
 
+/**
+ * Fetches what the bundle imports from npm (node-redis) into Deno's cache now,
+ * so `--redis` works later without a download. Throws when it cannot.
+ */
+async function cacheImports(deno: string, bundled: string): Promise<void> {
+  const out = await new Deno.Command(deno, {
+    args: ["cache", "--no-config", "--quiet", bundled],
+    env: FETCH_ENV,
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (!out.success) {
+    const why = new TextDecoder().decode(out.stderr).trim().split("\n")[0];
+    throw new Error(`cannot fetch the bundle's npm imports: ${why}`);
+  }
+}
+
 /** Installs under `prefix`; returns the launcher's path. Throws when the bundle fails. */
 export async function install(prefix: string): Promise<string> {
   const paths = installPaths(prefix);
@@ -49,6 +71,7 @@ export async function install(prefix: string): Promise<string> {
   if (await bundle(bundled) !== 0) throw new Error("bundling failed");
   const deno = `${paths.share}/deno`;
   await linkOrCopy(Deno.execPath(), deno);
+  await cacheImports(deno, bundled);
   await Deno.writeTextFile(paths.bin, launcher(deno, bundled), { mode: 0o755 });
   await Deno.chmod(paths.bin, 0o755);
   return paths.bin;

@@ -83,6 +83,23 @@ Deno.test("deno task install writes a socklab launcher that needs no Deno on PAT
     }).output();
     assertEquals(out.code, 0);
     assertEquals(new TextDecoder().decode(out.stdout), "127.0.0.1  2130706433  0x7f000001\n");
+    // node-redis was cached at install: --redis gets as far as connecting, in a clean environment.
+    const denoDir = Deno.env.get("DENO_DIR");
+    const redis = await new Deno.Command(`${prefix}/bin/socklab`, {
+      args: ["binder", "--port", "0", "--bind", "127.0.0.1", "--redis", "redis://127.0.0.1:1"],
+      clearEnv: true,
+      env: {
+        PATH: "/usr/bin:/bin",
+        HOME: Deno.env.get("HOME") ?? prefix,
+        ...(denoDir ? { DENO_DIR: denoDir } : {}),
+      },
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    assertEquals(
+      [redis.code, new TextDecoder().decode(redis.stderr)],
+      [1, "socklab binder: cannot reach Redis redis://127.0.0.1:1: connection refused\n"],
+    );
   } finally {
     await Deno.remove(prefix, { recursive: true });
   }

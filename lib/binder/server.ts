@@ -12,26 +12,27 @@
 import type { CommandContext } from "../cli/command.ts";
 import { UsageError } from "../cli/errors.ts";
 import { LineWriter } from "../cli/line_writer.ts";
-import { intFlag, parseFlags, SERVER_OPTIONS, serverAddress, serverHelp } from "../cli/flags.ts";
+import { intFlag, parseFlags, SERVER_OPTIONS, serverAddress } from "../cli/flags.ts";
 import { formatHostPort } from "../net/address.ts";
+import type { ServiceMonitor } from "../net/monitor.ts";
 import { listenLine } from "../net/server.ts";
-import { bindUdp, MAX_DATAGRAM } from "../net/udp.ts";
-import { serveUdp } from "../net/udp_serve.ts";
-import {
-  DEFAULT_PORT,
-  DEFAULT_TTL_SECONDS,
-  formatError,
-  formatListReply,
-  formatRegisterReply,
-  formatTtlReply,
-  formatUnregisterReply,
-  noServerReply,
-  parseRequest,
-  recordIp,
-} from "./protocol.ts";
-import { type BinderRecord, BinderTable, formatTable, TableLimitError } from "./table.ts";
+import { bindUdp } from "../net/udp.ts";
+import { serveUdp, type UdpHandler, type UdpReply } from "../net/udp_serve.ts";
+import { type GuardOptions, guardReplies } from "../net/udp_guard.ts";
+import { connectRedis, redisFlag, type RedisTarget } from "../redis/connection.ts";
+import { type AllowList, parseAllowList } from "./allow.ts";
+import { readKeyFile } from "./auth.ts";
+import { ExpiryTimer } from "./expiry.ts";
+import { DEFAULT_PORT, DEFAULT_TTL_SECONDS, formatError } from "./protocol.ts";
+import { RedisStore } from "./redis_store.ts";
+import { BinderService } from "./service.ts";
+import { type BinderStore, MemoryStore } from "./store.ts";
+import { DEFAULT_MAX_PER_SOURCE } from "./table.ts";
 
-const USAGE = "usage: socklab binder [--port N] [--bind ADDR] [--ttl SECONDS] [--quiet]";
+const encoder = new TextEncoder();
+
+const USAGE =
+  "usage: socklab binder [--port N] [--bind ADDR] [--ttl SECONDS] [--quiet] [--redis URL] [--allow CIDR,...] [--key FILE] [--max-per-source N]";
 const HELP = `Keeps the table of (command, server IP, server port) records of exercise 4a.
 
 Requests (one per datagram; keywords and commands are case-insensitive):
@@ -40,14 +41,22 @@ Requests (one per datagram; keywords and commands are case-insensitive):
   LOOKUP CMD          one server offering CMD, chosen at random -> CMD IP PORT
   LIST [CMD]          every record (or CMD's)                   -> OK LIST n, then CMD IP PORT SECONDS-LEFT lines
   TTL                 how long a record lives                   -> OK TTL seconds
+A LIST reply that leaves records out ends with "more: REQUEST", the request
+for the rest (to an address that has not completed a round trip, a reply is
+at most 3x the request or 512 bytes; the request named carries its cookie).
 
-${serverHelp(DEFAULT_PORT)}
-  --ttl SECONDS  a record expires this long after its last REGISTER (default ${DEFAULT_TTL_SECONDS})
-  --quiet        do not print each LOOKUP (table changes are always printed)`;
+  --port N            port (default ${DEFAULT_PORT}; 0 = any free port)
+  --bind ADDR         address to bind (default 0.0.0.0; "::" for IPv6)
+  --ttl SECONDS       a record expires this long after its last REGISTER (default ${DEFAULT_TTL_SECONDS})
+  --quiet             do not print each LOOKUP (table changes are always printed)
+  --redis URL         share one table with every binder given the same Redis
+                      (redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]); while Redis is
+                      down, requests get "ERR binder table unavailable ..."
+  --allow CIDR,...    accept REGISTER only from these networks (default: any)
+  --key FILE          accept only REGISTERs signed with the key in FILE (exec-server --key)
+  --max-per-source N  records one host (IPv4 address, IPv6 /64) may hold (default ${DEFAULT_MAX_PER_SOURCE})
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder("utf-8", { fatal: true });
-const NOT_TEXT = encoder.encode(formatError("request is not UTF-8 text"));
+Exit status: 0 after SIGINT/SIGTERM, 1 when Redis cannot be reached at start-up, 2 usage.`;
 
 /** Options of {@linkcode runBinder}. */
 export interface BinderOptions {
@@ -58,166 +67,112 @@ export interface BinderOptions {
   log?: (line: string) => void;
   /** Leave out the line per LOOKUP and per refused request (table changes still print). */
   quiet?: boolean;
-  /** The table's clock in ms (tests); default `performance.now`. */
+  /** The table (default: in memory, built from the options below); closed on the way out. */
+  store?: BinderStore;
+  /** The memory table's clock in ms (tests); default `performance.now`. */
   clock?: () => number;
-  /** The table's random source (tests); default `Math.random`. */
+  /** The memory table's random source (tests); default `Math.random`. */
   random?: () => number;
+  /** Most records one source may hold (default {@linkcode DEFAULT_MAX_PER_SOURCE}). */
+  maxPerSource?: number;
+  /** Networks REGISTER is accepted from (default: any). */
+  allow?: AllowList;
+  /** Shared key that REGISTER must be signed with (default: none). */
+  key?: Uint8Array;
+  /** The lab console's view of this binder (requests, table changes, records). */
+  monitor?: ServiceMonitor;
 }
+
+/** Most store operations in flight at once (Redis); past it a request gets `ERR binder busy`. */
+export const MAX_PENDING = 1024;
 
 /** Serves the binder on an already bound socket until the signal aborts. */
 export async function runBinder(conn: Deno.DatagramConn, options: BinderOptions): Promise<void> {
   const log = options.log ?? console.log;
-  const quiet = options.quiet ?? false;
   const ttlSeconds = options.ttlSeconds ?? DEFAULT_TTL_SECONDS;
-  const table = new BinderTable({
+  const store: BinderStore = options.store ?? new MemoryStore({
     ttlMs: ttlSeconds * 1000,
     clock: options.clock,
     random: options.random,
+    maxPerSource: options.maxPerSource,
   });
-  const ttlReply = encoder.encode(formatTtlReply(ttlSeconds));
-
-  const printTable = (event: string) => {
-    const view = table.view();
-    log(
-      `socklab binder: ${event}; table has ${view.length} record${view.length === 1 ? "" : "s"}:`,
-    );
-    for (const line of formatTable(view)) log(line);
-  };
-
-  // One timer, set for the earliest expiry. A refresh only moves expiries
-  // later, so a timer that fires early just finds nothing and re-arms.
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const armExpiry = () => {
-    if (timer !== undefined || options.signal.aborted) return;
-    const next = table.nextExpiry();
-    if (next === undefined) return;
-    timer = setTimeout(onExpiry, Math.max(0, next - table.now()) + 1);
-  };
-  const onExpiry = () => {
-    timer = undefined;
-    const gone = table.expire();
-    if (gone.length > 0) {
-      printTable(
-        `${gone.length} record${gone.length === 1 ? "" : "s"} expired (${
-          servers(gone)
-        } did not re-register within ${ttlSeconds} s)`,
-      );
-    }
-    armExpiry();
-  };
-
-  const refuse = (reason: string, from: Deno.NetAddr): string => {
-    if (!quiet) {
-      log(`socklab binder: ERR to ${formatHostPort(from.hostname, from.port)}: ${reason}`);
-    }
-    return formatError(reason);
-  };
-
-  const handler = (data: Uint8Array, from: Deno.NetAddr): Uint8Array | string | undefined => {
-    let text: string;
-    try {
-      text = decoder.decode(data);
-    } catch {
-      if (!quiet) {
-        log(`socklab binder: ERR to ${formatHostPort(from.hostname, from.port)}: not text`);
-      }
-      return NOT_TEXT;
-    }
-    const req = parseRequest(text);
-    switch (req.kind) {
-      case "lookup": {
-        const found = table.lookup(req.command);
-        if (!quiet) {
-          const all = table.matching(req.command);
-          log(
-            `socklab binder: LOOKUP ${req.command} from ${senderText(from)}: ${
-              all.length === 0
-                ? "no record"
-                : `${all.length} record${all.length === 1 ? "" : "s"} (${servers(all)})`
-            } -> ${found ? formatHostPort(found.ip, found.port) : "ERR"}`,
-          );
-        }
-        return found ? found.reply : noServerReply(req.command);
-      }
-      case "register": {
-        let result;
-        try {
-          result = table.register(recordIp(from.hostname), from.port, req.commands);
-        } catch (err) {
-          if (err instanceof TableLimitError) return refuse(err.message, from);
-          throw err;
-        }
-        if (result.added.length > 0) {
-          printTable(
-            `REGISTER ${req.commands.join(" ")} from ${
-              senderText(from)
-            } (${result.added.length} new)`,
-          );
-          armExpiry();
-        }
-        return formatRegisterReply(req.commands);
-      }
-      case "unregister": {
-        const gone = table.unregister(recordIp(from.hostname), from.port);
-        if (gone.length > 0) {
-          log(`socklab binder: UNREGISTER from ${senderText(from)} deletes:`);
-          for (const r of gone) log(`  ${r.command} ${r.ip} ${r.port}`);
-          printTable(`UNREGISTER from ${senderText(from)} (${gone.length} deleted)`);
-        } else if (!quiet) {
-          log(
-            `socklab binder: UNREGISTER from ${
-              senderText(from)
-            }: it has no records (only the registering address can delete records)`,
-          );
-        }
-        return formatUnregisterReply(gone.length);
-      }
-      case "list": {
-        const view = table.view(req.command);
-        if (!quiet) {
-          log(
-            `socklab binder: LIST${req.command ? ` ${req.command}` : ""} from ${
-              senderText(from)
-            }: ${view.length} record${view.length === 1 ? "" : "s"}`,
-          );
-        }
-        return formatListReply(view, MAX_DATAGRAM);
-      }
-      case "ttl":
-        return ttlReply;
-      case "ignore":
-        return undefined;
-      case "error":
-        return refuse(req.reason, from);
-    }
-  };
-
+  // A shared store also changes through other binders: sweep it every second.
+  const expiry = new ExpiryTimer(() => binder.sweep(), {
+    maxDelayMs: store.kind === "memory" ? Infinity : 1000,
+    onError: (err) => log(`socklab binder: expiry sweep failed: ${describe(err)}`),
+  });
+  const binder = new BinderService({
+    store,
+    ttlSeconds,
+    log,
+    quiet: options.quiet,
+    allow: options.allow,
+    key: options.key,
+    monitor: options.monitor,
+    onAdded: (nextInMs) => expiry.schedule(nextInMs),
+  });
   log(listenLine("binder", conn.addr as Deno.NetAddr));
   log(`socklab binder: records expire ${ttlSeconds} s after their last REGISTER`);
+  if (store.shared) log(`socklab binder: the table is shared through ${store.shared}`);
+  expiry.start();
   try {
-    await serveUdp(conn, handler, {
+    const onError = (err: unknown, from: Deno.NetAddr | undefined) =>
+      log(`socklab binder: ${from ? `${formatHostPort(from.hostname, from.port)}: ` : ""}${err}`);
+    const guard = { monitor: options.monitor, onError };
+    await serveUdp(conn, repliesLater(conn, (data, from) => binder.handle(data, from), guard), {
       signal: options.signal,
-      onError: (err, from) =>
-        log(`socklab binder: ${from ? `${formatHostPort(from.hostname, from.port)}: ` : ""}${err}`),
+      ...guard,
     });
   } finally {
-    clearTimeout(timer);
-    timer = undefined;
+    expiry.stop();
+    await store.close();
   }
 }
 
-/** The sender as records show it (computed only when a line needs it: LOOKUP under load does not). */
-function senderText(from: Deno.NetAddr): string {
-  return formatHostPort(recordIp(from.hostname), from.port);
+/**
+ * A handler whose promised replies are sent when they are ready, so the serve
+ * loop goes on to the next datagram instead of waiting for Redis: one slow
+ * answer never holds up the others. At most {@linkcode MAX_PENDING} at once.
+ * Those replies pass the same guard as the loop's own (amplification budget,
+ * monitor counts); replies given at once are left to the loop.
+ */
+function repliesLater(
+  conn: Deno.DatagramConn,
+  handle: UdpHandler,
+  guard: GuardOptions,
+): UdpHandler {
+  let pending = 0;
+  const busy = encoder.encode(formatError("binder busy; try again"));
+  return (data, from) => {
+    if (pending >= MAX_PENDING) return busy;
+    const reply = handle(data, from);
+    if (!(reply instanceof Promise)) return reply;
+    pending++;
+    const guarded = guardReplies(() => reply, guard)(data, from) as Promise<UdpReply>;
+    guarded.then((r) => {
+      if (typeof r === "string") return conn.send(encoder.encode(r), from);
+      if (r instanceof Uint8Array) return conn.send(r, from);
+    }).catch((err) => guard.onError?.(err, from)).finally(() => pending--);
+    return undefined;
+  };
 }
 
-/** `127.0.0.1:40001, 127.0.0.1:40002`: the distinct servers of some records. */
-function servers(records: readonly BinderRecord[]): string {
-  return [...new Set(records.map((r) => formatHostPort(r.ip, r.port)))].join(", ");
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
-/** CLI entry point. */
-export async function main(args: string[], ctx: CommandContext): Promise<number> {
+/** The binder's command line, checked before any I/O. */
+interface BinderFlags {
+  addr: { hostname: string; port: number };
+  ttlSeconds: number;
+  quiet: boolean;
+  redis?: RedisTarget;
+  allow?: AllowList;
+  key?: Uint8Array;
+  maxPerSource: number;
+}
+
+async function readFlags(args: string[]): Promise<BinderFlags> {
   const { values } = parseFlags(args, {
     usage: USAGE,
     help: HELP,
@@ -226,26 +181,73 @@ export async function main(args: string[], ctx: CommandContext): Promise<number>
       ...SERVER_OPTIONS,
       ttl: { type: "string" },
       quiet: { type: "boolean", short: "q" },
+      redis: { type: "string" },
+      allow: { type: "string" },
+      key: { type: "string" },
+      "max-per-source": { type: "string" },
     },
   });
-  let ttlSeconds, addr;
+  const flags = withUsage(() => ({
+    ttlSeconds: intFlag(values.ttl, "ttl", 1, 86_400, DEFAULT_TTL_SECONDS),
+    addr: serverAddress(values, DEFAULT_PORT),
+    quiet: values.quiet ?? false,
+    maxPerSource: intFlag(
+      values["max-per-source"],
+      "max-per-source",
+      1,
+      1_000_000,
+      DEFAULT_MAX_PER_SOURCE,
+    ),
+    allow: values.allow === undefined ? undefined : parseAllowList(values.allow),
+  }));
+  const redis = values.redis === undefined ? undefined : redisFlag(values.redis);
+  const key = values.key === undefined ? undefined : await readKeyFile(values.key, USAGE);
+  return { ...flags, redis, key };
+}
+
+/** Flag errors (UsageError, SyntaxError) as usage errors with the binder's usage line. */
+function withUsage<T>(fn: () => T): T {
   try {
-    ttlSeconds = intFlag(values.ttl, "ttl", 1, 86_400, DEFAULT_TTL_SECONDS);
-    addr = serverAddress(values, DEFAULT_PORT);
+    return fn();
   } catch (err) {
-    if (err instanceof UsageError) throw new UsageError(err.message, USAGE);
+    if (err instanceof UsageError || err instanceof SyntaxError) {
+      throw new UsageError(err.message, USAGE);
+    }
     throw err;
   }
-  const conn = bindUdp(addr);
+}
+
+/** Connects to Redis (exit 1 within a few seconds when it does not answer) and builds the shared table. */
+async function redisStore(flags: BinderFlags, log: (line: string) => void): Promise<BinderStore> {
+  const redis = await connectRedis(flags.redis!, {
+    prefix: "socklab binder",
+    log,
+    clientName: `socklab-binder-${Deno.pid}`,
+  });
+  return new RedisStore(redis, {
+    ttlMs: flags.ttlSeconds * 1000,
+    maxPerSource: flags.maxPerSource,
+  });
+}
+
+/** CLI entry point. */
+export async function main(args: string[], ctx: CommandContext): Promise<number> {
+  const flags = await readFlags(args);
   // Batched and bounded: a LOOKUP line each must neither cost a write each nor
   // stall serving when nobody reads stdout.
   const out = new LineWriter();
   try {
+    const store = flags.redis ? await redisStore(flags, out.line) : undefined;
+    const conn = bindUdp(flags.addr);
     await runBinder(conn, {
       signal: ctx.signal,
-      ttlSeconds,
-      quiet: values.quiet ?? false,
+      ttlSeconds: flags.ttlSeconds,
+      quiet: flags.quiet,
       log: out.line,
+      store,
+      maxPerSource: flags.maxPerSource,
+      allow: flags.allow,
+      key: flags.key,
     });
   } finally {
     await out.flushed();

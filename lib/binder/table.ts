@@ -16,12 +16,18 @@
  * ```
  * @module
  */
+import { defaultPerSource, sourceKey, SourceQuota } from "../net/quota.ts";
 import { formatLookupReply, type RecordView } from "./protocol.ts";
 
 /** Most records the table holds (so LIST and memory stay bounded). */
 export const DEFAULT_MAX_RECORDS = 4096;
 /** Most commands one server address may register. */
 export const DEFAULT_MAX_PER_SERVER = 64;
+/**
+ * Most records one source (an IPv4 address, an IPv6 /64) may hold: a quarter
+ * of the table, so one host registering from many ports cannot fill it.
+ */
+export const DEFAULT_MAX_PER_SOURCE = defaultPerSource(DEFAULT_MAX_RECORDS);
 
 const encoder = new TextEncoder();
 
@@ -48,6 +54,8 @@ export interface BinderTableOptions {
   maxRecords?: number;
   /** Default {@linkcode DEFAULT_MAX_PER_SERVER}. */
   maxPerServer?: number;
+  /** Default {@linkcode DEFAULT_MAX_PER_SOURCE}. */
+  maxPerSource?: number;
 }
 
 /** What a REGISTER did: the records it created and how many it only refreshed. */
@@ -68,6 +76,11 @@ function serverKey(ip: string, port: number): string {
   return `${ip} ${port}`;
 }
 
+/** `too many records from 10.0.0.7 (at most 1024 per source)` */
+export function sourceLimitMessage(ip: string, max: number): string {
+  return `too many records from ${sourceKey(ip)} (at most ${max} per source)`;
+}
+
 /** Orders records by command, then IP, then port (how the table is printed). */
 export function compareRecords(a: BinderRecord, b: BinderRecord): number {
   if (a.command !== b.command) return a.command < b.command ? -1 : 1;
@@ -80,6 +93,8 @@ export class BinderTable {
   readonly ttlMs: number;
   readonly maxRecords: number;
   readonly maxPerServer: number;
+  readonly maxPerSource: number;
+  readonly #quota: SourceQuota;
   readonly #clock: () => number;
   readonly #random: () => number;
   readonly #byCommand = new Map<string, BinderRecord[]>();
@@ -93,6 +108,8 @@ export class BinderTable {
     this.#random = options.random ?? Math.random;
     this.maxRecords = options.maxRecords ?? DEFAULT_MAX_RECORDS;
     this.maxPerServer = options.maxPerServer ?? DEFAULT_MAX_PER_SERVER;
+    this.maxPerSource = options.maxPerSource ?? DEFAULT_MAX_PER_SOURCE;
+    this.#quota = new SourceQuota({ perSource: this.maxPerSource });
   }
 
   /** Records held, expired ones not yet removed by {@linkcode expire} included. */
@@ -118,9 +135,13 @@ export class BinderTable {
         `too many commands for one server (at most ${this.maxPerServer})`,
       );
     }
+    if (this.#quota.held(ip) + fresh.length > this.maxPerSource) {
+      throw new TableLimitError(sourceLimitMessage(ip, this.maxPerSource));
+    }
     if (this.#size + fresh.length > this.maxRecords) {
       throw new TableLimitError(`binder table full (at most ${this.maxRecords} records)`);
     }
+    for (let i = 0; i < fresh.length; i++) this.#quota.tryTake(ip);
     const now = this.#clock();
     const expiresAt = now + this.ttlMs;
     let refreshed = 0;
@@ -158,8 +179,7 @@ export class BinderTable {
     const own = this.#byServer.get(key);
     if (!own) return [];
     this.#byServer.delete(key);
-    for (const r of own) this.#removeFromCommand(r);
-    this.#size -= own.length;
+    for (const r of own) this.#remove(r);
     return own;
   }
 
@@ -205,13 +225,12 @@ export class BinderTable {
       for (const r of own) {
         if (r.expiresAt <= now) {
           gone.push(r);
-          this.#removeFromCommand(r);
+          this.#remove(r);
         }
       }
       if (keep.length === 0) this.#byServer.delete(key);
       else this.#byServer.set(key, keep);
     }
-    this.#size -= gone.length;
     return gone.sort(compareRecords);
   }
 
@@ -239,7 +258,15 @@ export class BinderTable {
     return Math.max(0, Math.ceil((r.expiresAt - this.#clock()) / 1000));
   }
 
-  #removeFromCommand(r: BinderRecord): void {
+  /** Records (live or not) held by `ip`'s source. */
+  heldBy(ip: string): number {
+    return this.#quota.held(ip);
+  }
+
+  /** Drops `r` from the command index, the size and its source's quota (not from #byServer). */
+  #remove(r: BinderRecord): void {
+    this.#size--;
+    this.#quota.release(r.ip);
     const list = this.#byCommand.get(r.command);
     if (!list) return;
     const i = list.indexOf(r);

@@ -12,9 +12,9 @@
  */
 import type { CommandContext } from "../cli/command.ts";
 import { FailError, UsageError } from "../cli/errors.ts";
-import { parseFlags, UDP_CLIENT_HELP, UDP_CLIENT_OPTIONS, udpClientOptions } from "../cli/flags.ts";
+import { parseFlags, UDP_CLIENT_OPTIONS, udpClientOptions } from "../cli/flags.ts";
 import { type LineInput, streamInput } from "../cli/input.ts";
-import { writeErr, writeOut } from "../cli/output.ts";
+import { formatJson, writeErr, writeOut } from "../cli/output.ts";
 import { printableBytes } from "../cli/printable.ts";
 import { formatHostPort, type HostPort } from "../net/address.ts";
 import { aborted } from "../net/server.ts";
@@ -30,20 +30,27 @@ import {
   trimRequest,
 } from "../binder/protocol.ts";
 import { formatTable } from "../binder/table.ts";
-import { binderAddress, withUsage } from "./flags.ts";
+import { binderAddresses, withUsage } from "./flags.ts";
 
 const USAGE =
-  "usage: socklab exec-client [--binder HOST[:PORT]] [--timeout MS] [--retries N] [-v] [--list] [CMD ARGS...]";
+  "usage: socklab exec-client [--binder HOST[:PORT],...] [--timeout MS] [--retries N] [-v] [--json] [--list] [CMD ARGS...]";
 const HELP = `With CMD ARGS: looks CMD up at the binder, sends "CMD ARGS" to the server it
 names, prints the reply (exit 1 on an ERR reply). Without: a prompt loop that
 does the same for every line read (from the keyboard or a pipe; q ends it).
 A server that does not answer within the time-out is dropped and the binder
-asked again; each server gets 1 + retries tries, at most ${8} servers per line.
+asked again; each server gets 1 + retries tries, at most 8 servers per line.
+When the binder has no server for CMD, the reply names the commands it has.
 
-  --binder HOST[:PORT]  the binder (default localhost:${BINDER_PORT})
-  --list                print the binder's records (all, or CMD's) and exit
-  -v, --verbose         say which server answered, and each fail-over (stderr)
-${UDP_CLIENT_HELP}`;
+  --binder HOST[:PORT],...  the binder (default localhost:${BINDER_PORT}); with several, the
+                            next is asked when one does not answer
+  --list                    print the binder's records (all, or CMD's; every page) and exit
+  --json                    one JSON document (the prompt loop: one per line)
+  -v, --verbose             say which server answered, and each fail-over (stderr)
+  --timeout MS              wait this long for each reply (default 2000)
+  --retries N               resend this many times when no reply comes (default 2)
+
+Exit status: 0 answered, 1 an ERR reply (the prompt loop: any line failed)
+or no binder answered, 2 usage.`;
 
 /** Most distinct servers one call tries before giving up. */
 export const MAX_SERVERS_PER_CALL = 8;
@@ -52,8 +59,10 @@ const decoder = new TextDecoder();
 
 /** Options of {@linkcode ExecClient}. */
 export interface ExecClientOptions {
-  /** The binder's address (an IP literal, resolved already). */
-  binder: HostPort;
+  /** The binder's address (an IP literal, resolved already); or give `binders`. */
+  binder?: HostPort;
+  /** Binders tried in order (`--binder A,B,...`): when one does not answer, the next. */
+  binders?: readonly HostPort[];
   /** Wait per try, binder and servers alike (default 2000 ms). */
   timeoutMs?: number;
   /** Retries: of each binder request, and rounds over the servers (default 2). */
@@ -74,7 +83,12 @@ export interface CallResult {
   server?: HostPort;
   /** Servers that did not answer before this one did. */
   failovers: number;
+  /** When the binder had no server for the command: the commands it does have. */
+  known?: string[];
 }
+
+/** Most LIST pages one listing fetches (a page is one datagram, up to ~2,500 records). */
+export const MAX_LIST_PAGES = 64;
 
 /** `data` without trailing CR, LF and NUL bytes. */
 function trimmedBytes(data: Uint8Array): Uint8Array {
@@ -89,24 +103,35 @@ function serverKey(s: HostPort): string {
 
 /** Looks commands up at a binder and calls the servers it names, failing over. */
 export class ExecClient implements AsyncDisposable {
-  readonly binder: HostPort;
-  readonly binderLabel: string;
+  readonly binders: readonly HostPort[];
   readonly #timeoutMs: number;
   readonly #retries: number;
   readonly #signal?: AbortSignal;
   readonly #onFailover?: (server: HostPort, command: string) => void;
   readonly #random: () => number;
+  /** The binder that answered last: asked first next time. */
+  #current = 0;
   // One socket per address family: a server may be IPv4 while the binder is IPv6.
   readonly #sockets = new Map<string, UdpSocket>();
 
   constructor(options: ExecClientOptions) {
-    this.binder = options.binder;
-    this.binderLabel = `binder ${serverKey(options.binder)}`;
+    this.binders = options.binders ?? (options.binder ? [options.binder] : []);
+    if (this.binders.length === 0) throw new TypeError("ExecClient needs a binder");
     this.#timeoutMs = options.timeoutMs ?? 2000;
     this.#retries = options.retries ?? 2;
     this.#signal = options.signal;
     this.#onFailover = options.onFailover;
     this.#random = options.random ?? Math.random;
+  }
+
+  /** The binder in use. */
+  get binder(): HostPort {
+    return this.binders[this.#current];
+  }
+
+  /** `binder HOST:PORT`, the one in use. */
+  get binderLabel(): string {
+    return `binder ${serverKey(this.binder)}`;
   }
 
   #socket(ip: string): UdpSocket {
@@ -119,16 +144,31 @@ export class ExecClient implements AsyncDisposable {
     return sock;
   }
 
-  /** Sends `payload` to the binder (with the usual retries); returns the reply text. */
+  /**
+   * Sends `payload` to the binder in use (with the usual retries); when it
+   * does not answer, to the next of the list, in order. Returns the reply text.
+   */
   async #askBinder(payload: string, accept: (text: string) => boolean): Promise<string> {
-    const reply = await this.#socket(this.binder.hostname).request(payload, this.binder, {
-      timeoutMs: this.#timeoutMs,
-      retries: this.#retries,
-      signal: this.#signal,
-      label: this.binderLabel,
-      accept: (data, from) => from.port === this.binder.port && accept(decoder.decode(data)),
-    });
-    return trimRequest(decoder.decode(reply.data));
+    let last: unknown;
+    for (let n = 0; n < this.binders.length; n++) {
+      const i = (this.#current + n) % this.binders.length;
+      const binder = this.binders[i];
+      try {
+        const reply = await this.#socket(binder.hostname).request(payload, binder, {
+          timeoutMs: this.#timeoutMs,
+          retries: this.#retries,
+          signal: this.#signal,
+          label: `binder ${serverKey(binder)}`,
+          accept: (data, from) => from.port === binder.port && accept(decoder.decode(data)),
+        });
+        this.#current = i;
+        return trimRequest(decoder.decode(reply.data));
+      } catch (err) {
+        if (!(err instanceof FailError) || this.#signal?.aborted) throw err;
+        last = err;
+      }
+    }
+    throw last;
   }
 
   /** `LOOKUP command`: a server, or the binder's `ERR` reply. */
@@ -145,19 +185,42 @@ export class ExecClient implements AsyncDisposable {
     }
   }
 
-  /** `LIST [command]`: the binder's live records, or its `ERR` reply. */
+  /**
+   * `LIST [command]`: every live record, page after page (a binder answers a
+   * first LIST with at most 512 bytes until this client has echoed its cookie,
+   * and one datagram per page after that), or the binder's `ERR` reply.
+   */
   async list(
     command?: string,
   ): Promise<{ records: RecordView[]; total: number } | { error: string }> {
-    const text = await this.#askBinder(
-      command ? `LIST ${command}` : "LIST",
-      (t) => isErrorReply(t) || t.startsWith("OK LIST"),
-    );
-    try {
-      return parseListReply(text);
-    } catch (err) {
-      throw new FailError(`${this.binderLabel}: ${(err as Error).message}`);
+    let request: string | undefined = command ? `LIST ${command}` : "LIST";
+    const records: RecordView[] = [];
+    let total = 0;
+    for (let page = 0; request !== undefined && page < MAX_LIST_PAGES; page++) {
+      const text = await this.#askBinder(
+        request,
+        (t) => isErrorReply(t) || t.startsWith("OK LIST"),
+      );
+      let got;
+      try {
+        got = parseListReply(text);
+      } catch (err) {
+        throw new FailError(`${this.binderLabel}: ${(err as Error).message}`);
+      }
+      if ("error" in got) return page === 0 ? got : { records, total };
+      // A page that does not start where the last ended (the table changed): keep what fits.
+      records.splice(got.from, records.length - got.from, ...got.records);
+      total = got.total;
+      request = got.more;
     }
+    return { records, total };
+  }
+
+  /** The commands the binder has servers for (undefined when it cannot say). */
+  async knownCommands(): Promise<string[] | undefined> {
+    const all = await this.list();
+    if ("error" in all) return undefined;
+    return [...new Set(all.records.map((r) => r.command))].sort();
   }
 
   /**
@@ -202,7 +265,15 @@ export class ExecClient implements AsyncDisposable {
     let failovers = 0;
     while (true) {
       const server = await this.#choose(command, tried);
-      if ("error" in server) return { reply: server.error, failovers };
+      if ("error" in server) {
+        if (failovers > 0 || !server.error.startsWith("ERR no server for")) {
+          return { reply: server.error, failovers };
+        }
+        const known = await this.knownCommands();
+        return known
+          ? { reply: server.error, failovers, known }
+          : { reply: server.error, failovers };
+      }
       try {
         const reply = await this.#socket(server.hostname).request(text, server, {
           timeoutMs: this.#timeoutMs,
@@ -239,6 +310,32 @@ export class ExecClient implements AsyncDisposable {
   }
 }
 
+/** The reply as shown: with the binder's commands appended when it had none for CMD. */
+export function shownReply(result: CallResult): string {
+  if (!result.known) return result.reply;
+  return `${result.reply} (${
+    result.known.length === 0
+      ? "the binder has no records"
+      : `the binder has: ${result.known.join(", ")}`
+  })`;
+}
+
+/** One call as `--json` shows it. */
+export function callJson(request: string, result: CallResult, binder: HostPort) {
+  const ok = !isErrorReply(result.reply);
+  const words = result.reply.split(" ");
+  return {
+    binder: serverKey(binder),
+    server: result.server ? serverKey(result.server) : null,
+    request,
+    reply: result.reply,
+    ok,
+    ...(ok ? { results: words.slice(1) } : {}),
+    ...(result.known ? { known: result.known } : {}),
+    failovers: result.failovers,
+  };
+}
+
 /** Options of {@linkcode runExecPrompt}. */
 export interface ExecPromptOptions {
   input: LineInput;
@@ -248,6 +345,8 @@ export interface ExecPromptOptions {
   warn?: (line: string) => void;
   signal?: AbortSignal;
   verbose?: boolean;
+  /** One JSON document per line instead of the reply text. */
+  json?: boolean;
 }
 
 /**
@@ -264,7 +363,7 @@ export async function runExecPrompt(
   const stop = options.signal ? aborted(options.signal).then(() => null) : undefined;
   let failed = 0;
   while (true) {
-    if (options.input.interactive) write("exec> ");
+    if (options.input.interactive && !options.json) write("exec> ");
     const line = await (stop ? Promise.race([options.input.next(), stop]) : options.input.next());
     if (line === null) break;
     const text = line.trim();
@@ -273,7 +372,11 @@ export async function runExecPrompt(
     try {
       const started = performance.now();
       const result = await client.call(text);
-      write(`${result.reply}\n`);
+      write(
+        options.json
+          ? `${JSON.stringify(callJson(text, result, client.binder))}\n`
+          : `${shownReply(result)}\n`,
+      );
       if (isErrorReply(result.reply)) failed++;
       if (options.verbose && result.server) {
         warn(
@@ -307,6 +410,46 @@ export function splitCall(args: readonly string[]): [string[], string[]] {
   return [[...args], []];
 }
 
+/** `--list`: every record the binder holds (all pages), as a table or JSON. */
+async function printList(client: ExecClient, command: string | undefined, json: boolean) {
+  const result = await client.list(command?.toUpperCase());
+  if ("error" in result) throw new FailError(`${client.binderLabel}: ${result.error}`);
+  if (json) {
+    writeOut(
+      `${
+        formatJson({
+          binder: serverKey(client.binder),
+          total: result.total,
+          records: result.records,
+        })
+      }\n`,
+    );
+    return;
+  }
+  const shown = result.records.length === result.total
+    ? `${result.total}`
+    : `${result.records.length} of ${result.total}`;
+  writeOut(`${client.binderLabel}: ${shown} record${result.total === 1 ? "" : "s"}\n`);
+  writeOut(formatTable(result.records, Infinity).join("\n") + "\n");
+}
+
+/** One `CMD ARGS` from the command line: the reply on stdout, or the ERR on stderr (exit 1). */
+async function callOnce(
+  client: ExecClient,
+  request: string,
+  options: { json: boolean; warn?: (line: string) => void },
+): Promise<number> {
+  const result = await client.call(request);
+  if (options.json) {
+    writeOut(`${formatJson(callJson(request, result, client.binder))}\n`);
+    return isErrorReply(result.reply) ? 1 : 0;
+  }
+  if (isErrorReply(result.reply)) throw new FailError(shownReply(result));
+  if (result.server) options.warn?.(`socklab exec-client: answered by ${serverKey(result.server)}`);
+  writeOut(`${result.reply}\n`);
+  return 0;
+}
+
 /** CLI entry point. */
 export async function main(args: string[], ctx: CommandContext): Promise<number> {
   const [flagArgs, callArgs] = splitCall(args);
@@ -317,16 +460,21 @@ export async function main(args: string[], ctx: CommandContext): Promise<number>
       ...UDP_CLIENT_OPTIONS,
       binder: { type: "string" },
       list: { type: "boolean" },
+      json: { type: "boolean" },
       verbose: { type: "boolean", short: "v" },
     },
   });
   const positionals = [...flagPositionals, ...callArgs];
   const talk = withUsage(USAGE, () => udpClientOptions(values));
-  const binder = await binderAddress(values.binder, USAGE);
+  if (values.list && positionals.length > 1) {
+    throw new UsageError("--list takes at most one CMD", USAGE);
+  }
+  const binders = await binderAddresses(values.binder, USAGE);
   const verbose = values.verbose ?? false;
+  const json = values.json ?? false;
   const warn = (line: string) => writeErr(`${line}\n`);
   await using client = new ExecClient({
-    binder,
+    binders,
     ...talk,
     signal: ctx.signal,
     onFailover: verbose
@@ -338,34 +486,17 @@ export async function main(args: string[], ctx: CommandContext): Promise<number>
         )
       : undefined,
   });
-
   if (values.list) {
-    if (positionals.length > 1) throw new UsageError("--list takes at most one CMD", USAGE);
-    const result = await client.list(positionals[0]?.toUpperCase());
-    if ("error" in result) throw new FailError(`${client.binderLabel}: ${result.error}`);
-    const shown = result.records.length === result.total
-      ? `${result.total}`
-      : `${result.records.length} of ${result.total}`;
-    writeOut(`${client.binderLabel}: ${shown} record${result.total === 1 ? "" : "s"}\n`);
-    writeOut(formatTable(result.records).join("\n") + "\n");
+    await printList(client, positionals[0], json);
     return 0;
   }
-
   if (positionals.length > 0) {
-    const result = await client.call(positionals.join(" "));
-    if (isErrorReply(result.reply)) throw new FailError(result.reply);
-    if (verbose && result.server) {
-      warn(`socklab exec-client: answered by ${serverKey(result.server)}`);
-    }
-    writeOut(`${result.reply}\n`);
-    return 0;
+    return await callOnce(client, positionals.join(" "), {
+      json,
+      warn: verbose ? warn : undefined,
+    });
   }
-
-  const failed = await runExecPrompt(client, {
-    input: streamInput(),
-    signal: ctx.signal,
-    verbose,
-    warn,
-  });
+  const input = streamInput();
+  const failed = await runExecPrompt(client, { input, signal: ctx.signal, verbose, warn, json });
   return failed > 0 ? 1 : 0;
 }

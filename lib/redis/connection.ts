@@ -18,7 +18,7 @@
  * with back-off) or Redis stops answering a health `PING` within
  * `healthTimeoutMs` (a stopped or overloaded server keeps TCP up but answers
  * nothing). Callers decide what to do meanwhile: commands sent while the
- * socket is gone are rejected at once (no offline queue), so a service can
+ * socket is gone are rejected at once (unless `offlineQueue`), so a service can
  * answer its own clients with a clear error instead of hanging; give each
  * command a deadline with {@linkcode RedisConnection.commandOptions}.
  *
@@ -137,6 +137,11 @@ export interface RedisConnectOptions {
   clientName?: string;
   /** Longest wait between two reconnection attempts (default 2000 ms). */
   maxBackoffMs?: number;
+  /**
+   * Queue commands sent while reconnecting and send them once back (default
+   * false: they are rejected at once, so a service can answer its own clients).
+   */
+  offlineQueue?: boolean;
 }
 
 /** Called when the link goes down (`up` false, with why) or comes back (`up` true). */
@@ -287,6 +292,19 @@ export class RedisConnection implements AsyncDisposable {
   }
 }
 
+/** node-redis, loaded on first use (a FailError naming what to do when it cannot be). */
+async function loadClient(): Promise<typeof import("redis")> {
+  try {
+    return await import("redis");
+  } catch (err) {
+    throw new RedisUnavailableError(
+      `cannot load the Redis client (npm redis): ${redisReason(err)}; run once with network ` +
+        "access to the npm registry (and DENO_TLS_CA_STORE=mozilla,system) so Deno caches it",
+      { cause: err },
+    );
+  }
+}
+
 /**
  * Loads node-redis, connects to `target` and checks that Redis answers
  * (`PING`) within `connectTimeoutMs`. Throws {@linkcode RedisUnavailableError}
@@ -298,13 +316,13 @@ export async function connectRedis(
   target: RedisTarget,
   options: RedisConnectOptions = {},
 ): Promise<RedisConnection> {
-  const { createClient } = await import("redis");
+  const { createClient } = await loadClient();
   const timeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   let started = false;
   const client = createClient({
     url: target.url,
     name: options.clientName ?? `socklab-${Deno.pid}`,
-    disableOfflineQueue: true,
+    disableOfflineQueue: !(options.offlineQueue ?? false),
     disableClientInfo: true,
     socket: {
       connectTimeout: timeoutMs,

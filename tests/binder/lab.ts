@@ -19,15 +19,18 @@ export async function startBinder(extra: string[] = []): Promise<RunningServer> 
   return { proc, port };
 }
 
-/** Starts `socklab exec-server` against the binder; resolves once it has registered. */
+/**
+ * Starts `socklab exec-server` against the binder (a port on 127.0.0.1, or a
+ * `--binder` value such as `127.0.0.1:A,127.0.0.1:B`); resolves once it has registered.
+ */
 export async function startExecServer(
-  binderPort: number,
+  binder: number | string,
   extra: string[] = [],
 ): Promise<RunningServer> {
   const proc = spawnCli([
     "exec-server",
     "--binder",
-    `127.0.0.1:${binderPort}`,
+    typeof binder === "number" ? `127.0.0.1:${binder}` : binder,
     "--bind",
     "127.0.0.1",
     ...extra,

