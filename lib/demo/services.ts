@@ -200,6 +200,7 @@ export const LAB_SERVICES: readonly LabService[] = [
           signal: options.signal,
           log: options.log,
           ttlSeconds: options.ttlSeconds,
+          monitor: options.monitor,
         }),
       });
     },
