@@ -17,31 +17,14 @@ import {
   median,
   rateRow,
   startEcho,
+  startExecServer,
   startSocklab,
   udpLoad,
-  whenListening,
 } from "./udp_harness.ts";
-import { argv, spawnCli } from "../tests/helpers/cli.ts";
 
 const WINDOW = 64;
 const LOOKUP = "LOOKUP MAX";
 const CALL = "MAX 1 2 3 4";
-
-/** An exec server registered with the binder (its port is where MAX goes). */
-async function startExecServer(binderPort: number): Promise<BenchServer> {
-  const proc = spawnCli(
-    argv`exec-server --binder 127.0.0.1:${binderPort} --bind 127.0.0.1 --commands MAX`,
-    { stdin: false },
-  );
-  const server = await whenListening(proc, /listening on UDP /);
-  try {
-    await proc.stdout.waitFor(/ registered /, 15_000);
-  } catch (err) {
-    await server.stop();
-    throw err;
-  }
-  return server;
-}
 
 /** Every server of the comparison, started in order (stopped last-first by the caller). */
 async function startAll(servers: BenchServer[]) {

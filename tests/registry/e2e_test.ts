@@ -2,6 +2,7 @@ import { assertEquals, assertMatch, assertOk } from "../helpers/assert.ts";
 import { testBadInputs, textRequestReplies } from "../helpers/bad_inputs.ts";
 import { argv, runCli } from "../helpers/cli.ts";
 import { expectCleanStop, startServer } from "../helpers/server.ts";
+import { ServiceMonitor } from "../../lib/net/monitor.ts";
 import { bindUdp } from "../../lib/net/udp.ts";
 import { runRegistryServer } from "../../lib/registry/server.ts";
 import { Probe, serveInProcess } from "../time/udp_probe.ts";
@@ -191,4 +192,28 @@ Deno.test("registry-client --json shows the reply and ok", async () => {
   });
   const again = await client(port, "register", "alice", "--json");
   assertEquals([again.code, JSON.parse(again.stdout).ok], [1, false]);
+});
+
+Deno.test("registry-server tells a monitor its names, each change and each reply", async () => {
+  const monitor = new ServiceMonitor("registry-server");
+  const events: string[] = [];
+  monitor.subscribe((e) => events.push(`${e.kind} ${e.text}`));
+  await using server = serveInProcess((conn, options) =>
+    runRegistryServer(conn, { ...options, monitor })
+  );
+  await using probe = new Probe(server.port);
+  assertEquals(await probe.ask("register ann"), "OK registered ann");
+  assertEquals(await probe.ask("register bo"), "OK registered bo");
+  assertEquals(monitor.state(), { kind: "registry", names: ["ann", "bo"] });
+  assertEquals(await probe.ask("unregister ann"), "OK unregistered ann");
+  assertEquals(await probe.ask("unregister ann"), "OK unregistered ann"); // a retry: no change
+  assertEquals(await probe.ask("register bo"), "ERR bo is already registered");
+  assertEquals(monitor.state(), { kind: "registry", names: ["bo"] });
+  assertEquals(events, [
+    "register ann",
+    "register bo",
+    "unregister ann",
+    "error ERR bo is already registered",
+  ]);
+  assertEquals([monitor.requests, monitor.errors], [5, 1]);
 });
