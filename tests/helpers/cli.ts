@@ -3,12 +3,16 @@
  * stdout and stderr read as lines so a test waits on an event (a line), never
  * on a fixed sleep.
  *
+ * A server test usually starts through tests/helpers/server.ts (startServer:
+ * the port from the start-up line, disposed with `await using`), and writes
+ * its command lines with {@linkcode argv}.
+ *
  * @example
  * ```ts ignore
- * import { runCli, spawnCli } from "./cli.ts";
- * await using server = spawnCli(["udp-server", "--bind", "127.0.0.1", "--port", "0"]);
+ * import { argv, runCli, spawnCli } from "./cli.ts";
+ * await using server = spawnCli(argv`udp-server --bind 127.0.0.1 --port 0`);
  * const first = await server.stdout.waitFor(/port UDP (\d+)/);
- * const { code, stdout } = await runCli(["--version"]);
+ * const { code, stdout } = await runCli(argv`--version`);
  * ```
  * @module
  */
