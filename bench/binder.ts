@@ -14,63 +14,23 @@
 import type { BenchRow } from "./types.ts";
 import {
   type BenchServer,
-  formatRate,
-  formatRatio,
+  median,
+  rateRow,
   startEcho,
+  startExecServer,
   startSocklab,
   udpLoad,
 } from "./udp_harness.ts";
-import { type CliProcess, portOf, spawnCli, spawnProgram } from "../tests/helpers/cli.ts";
-import { lectureProgram } from "../tests/helpers/peers.ts";
 
 const WINDOW = 64;
 const LOOKUP = "LOOKUP MAX";
 const CALL = "MAX 1 2 3 4";
 
-/** An exec server registered with the binder (its port is where MAX goes). */
-async function startExecServer(binderPort: number): Promise<BenchServer> {
-  const proc: CliProcess = spawnCli([
-    "exec-server",
-    "--binder",
-    `127.0.0.1:${binderPort}`,
-    "--bind",
-    "127.0.0.1",
-    "--commands",
-    "MAX",
-  ], { stdin: false });
-  const port = portOf(await proc.stdout.waitFor(/listening on UDP /, 15_000));
-  await proc.stdout.waitFor(/ registered /, 15_000);
-  return { port, stop: stopper(proc) };
-}
-
-function stopper(proc: CliProcess): () => Promise<void> {
-  return async () => {
-    proc.kill("SIGTERM");
-    await proc.exit(3000);
-    await proc[Symbol.asyncDispose]();
-  };
-}
-
-/** The lecture's batched C echo (recvmmsg/sendmmsg): the practical ceiling on one core. */
-async function startEchoMmsg(): Promise<BenchServer> {
-  const path = lectureProgram("udp_echo_mmsg");
-  if (!path) throw new Error("cannot build the lecture's udp_echo_mmsg (needs make and cc)");
-  const proc = spawnProgram([path, "0", "127.0.0.1"], { stdin: false });
-  const port = portOf(await proc.stdout.waitFor(/port \d+/, 15_000));
-  return { port, stop: stopper(proc) };
-}
-
-/** The median of some numbers. */
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
-
 /** Every server of the comparison, started in order (stopped last-first by the caller). */
 async function startAll(servers: BenchServer[]) {
   const add = async (s: Promise<BenchServer>) => (servers.push(await s), servers.at(-1)!);
   const c = await add(startEcho("c"));
-  const mmsg = await add(startEchoMmsg());
+  const mmsg = await add(startEcho("mmsg"));
   const deno = await add(startEcho("deno"));
   const binder = await add(startSocklab(["binder", "--quiet"]));
   const logging = await add(startSocklab(["binder"]));
@@ -100,25 +60,6 @@ async function interleavedRates<K extends string>(
   return Object.fromEntries([...rates].map(([k, v]) => [k, median(v)])) as Record<K, number>;
 }
 
-/** One row: socklab's rate beside a peer's, held to `ratio ≥ min` (undefined: information). */
-function row(
-  name: string,
-  ours: number,
-  peer: string,
-  theirs: number,
-  goal: string,
-  min?: number,
-): BenchRow {
-  return {
-    name,
-    socklab: `${formatRate(ours)} req/s`,
-    peer: `${peer} ${formatRate(theirs)} req/s`,
-    ratio: formatRatio(ours / theirs),
-    goal,
-    met: min === undefined ? undefined : ours / theirs >= min,
-  };
-}
-
 /** Runs the comparison; every figure comes from the same run. */
 export async function run(rounds = 5, millis = 1000): Promise<BenchRow[]> {
   const servers: BenchServer[] = [];
@@ -143,10 +84,16 @@ export async function run(rounds = 5, millis = 1000): Promise<BenchRow[]> {
     const lookup = `binder LOOKUP --quiet, ${w}`;
     const max = `exec-server "${CALL}", ${w}`;
     return [
-      row(lookup, r.lookup, "C udp_echo", r.cLookup, "≥ 1.0× C udp_echo", 1.0),
-      row(lookup, r.lookup, "C udp_echo_mmsg", r.mmsgLookup, "(information: the batched ceiling)"),
-      row(lookup, r.lookup, "Deno echo", r.denoLookup, "≥ 0.9× Deno echo", 0.9),
-      row(
+      rateRow(lookup, r.lookup, "C udp_echo", r.cLookup, "≥ 1.0× C udp_echo", 1.0),
+      rateRow(
+        lookup,
+        r.lookup,
+        "C udp_echo_mmsg",
+        r.mmsgLookup,
+        "(information: the batched ceiling)",
+      ),
+      rateRow(lookup, r.lookup, "Deno echo", r.denoLookup, "≥ 0.9× Deno echo", 0.9),
+      rateRow(
         `binder LOOKUP, a line per LOOKUP, ${w}`,
         r.logged,
         "Deno echo",
@@ -154,9 +101,9 @@ export async function run(rounds = 5, millis = 1000): Promise<BenchRow[]> {
         "≥ 0.5× Deno echo (printing)",
         0.5,
       ),
-      row(max, r.max, "C udp_echo", r.cMax, "≥ 1.0× C udp_echo", 1.0),
-      row(max, r.max, "C udp_echo_mmsg", r.mmsgMax, "(information: the batched ceiling)"),
-      row(max, r.max, "Deno echo", r.denoMax, "≥ 0.9× Deno echo", 0.9),
+      rateRow(max, r.max, "C udp_echo", r.cMax, "≥ 1.0× C udp_echo", 1.0),
+      rateRow(max, r.max, "C udp_echo_mmsg", r.mmsgMax, "(information: the batched ceiling)"),
+      rateRow(max, r.max, "Deno echo", r.denoMax, "≥ 0.9× Deno echo", 0.9),
     ];
   } finally {
     for (const srv of servers.reverse()) await srv.stop().catch(() => {});

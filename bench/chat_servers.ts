@@ -15,7 +15,14 @@
  * ```
  * @module
  */
-import { type CliProcess, freePort, portOf, spawnCli, spawnProgram } from "../tests/helpers/cli.ts";
+import {
+  argv,
+  type CliProcess,
+  freePort,
+  portOf,
+  spawnCli,
+  spawnProgram,
+} from "../tests/helpers/cli.ts";
 import { rssBytes } from "../tests/helpers/procfs.ts";
 import { which } from "../tests/helpers/peers.ts";
 import { RedisServer } from "../tests/helpers/redis.ts";
@@ -219,20 +226,11 @@ export async function holdIdle(
   server: BenchProcess,
   clients: number,
 ): Promise<() => Promise<void>> {
-  const proc = spawnCli([
-    "bench",
-    "chat",
-    `127.0.0.1:${server.port}`,
-    "--clients",
-    String(clients),
-    "--rate",
-    "0",
-    "--duration",
-    "600",
-    "--interval",
-    "0.2",
-    ...(server.kind === "ncat" ? ["--ncat"] : []),
-  ], { stdin: false });
+  const ncat = server.kind === "ncat" ? ["--ncat"] : [];
+  const proc = spawnCli(
+    argv`bench chat 127.0.0.1:${server.port} --clients ${clients} --rate 0 --duration 600 --interval 0.2 ${ncat}`,
+    { stdin: false },
+  );
   try {
     await proc.stdout.waitFor(/ s /, 120_000);
   } catch (err) {

@@ -16,6 +16,7 @@ import {
   type BenchServer,
   formatRate,
   formatRatio,
+  median,
   startEcho,
   startSocklab,
   udpLoad,
@@ -70,11 +71,6 @@ export async function socklabBenchRate(
   }
   const doc = JSON.parse(text);
   return { rate: doc.repliesPerSecond, cores: doc.generator.cores, io: doc.generator.io };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
 async function compare(name: string, server: BenchServer, payload = "ping"): Promise<BenchRow> {

@@ -10,9 +10,8 @@
  * @module
  */
 import type { CommandContext } from "../cli/command.ts";
-import { UsageError } from "../cli/errors.ts";
 import { LineWriter } from "../cli/line_writer.ts";
-import { intFlag, parseFlags, SERVER_OPTIONS, serverAddress } from "../cli/flags.ts";
+import { intFlag, parseFlags, SERVER_OPTIONS, serverAddress, withUsage } from "../cli/flags.ts";
 import { formatHostPort } from "../net/address.ts";
 import type { ServiceMonitor } from "../net/monitor.ts";
 import { listenLine } from "../net/server.ts";
@@ -187,7 +186,7 @@ async function readFlags(args: string[]): Promise<BinderFlags> {
       "max-per-source": { type: "string" },
     },
   });
-  const flags = withUsage(() => ({
+  const flags = withUsage(USAGE, () => ({
     ttlSeconds: intFlag(values.ttl, "ttl", 1, 86_400, DEFAULT_TTL_SECONDS),
     addr: serverAddress(values, DEFAULT_PORT),
     quiet: values.quiet ?? false,
@@ -203,18 +202,6 @@ async function readFlags(args: string[]): Promise<BinderFlags> {
   const redis = values.redis === undefined ? undefined : redisFlag(values.redis);
   const key = values.key === undefined ? undefined : await readKeyFile(values.key, USAGE);
   return { ...flags, redis, key };
-}
-
-/** Flag errors (UsageError, SyntaxError) as usage errors with the binder's usage line. */
-function withUsage<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    if (err instanceof UsageError || err instanceof SyntaxError) {
-      throw new UsageError(err.message, USAGE);
-    }
-    throw err;
-  }
 }
 
 /** Connects to Redis (exit 1 within a few seconds when it does not answer) and builds the shared table. */

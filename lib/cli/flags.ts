@@ -181,6 +181,33 @@ export function intFlag(
   return n;
 }
 
+/**
+ * Runs `fn` (the checks of flag values after {@linkcode parseFlags}) and gives
+ * the errors it throws the command's usage line: a UsageError without one, and
+ * a SyntaxError from a value parser (an address list, say), become usage errors
+ * (exit 2) that print `usage` whoever catches them, not only main.ts.
+ *
+ * @example
+ * ```ts
+ * import { intFlag, withUsage } from "./flags.ts";
+ * try {
+ *   withUsage("usage: socklab x [--count N]", () => intFlag("many", "count", 1, 9));
+ * } catch (err) {
+ *   console.assert((err as { usage: string }).usage === "usage: socklab x [--count N]");
+ * }
+ * ```
+ */
+export function withUsage<T>(usage: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof SyntaxError || (err instanceof UsageError && !err.usage)) {
+      throw new UsageError(err.message, usage);
+    }
+    throw err;
+  }
+}
+
 /** The flags every server takes: `--port N` and `--bind ADDR`. */
 export const SERVER_OPTIONS = {
   port: { type: "string" },

@@ -5,20 +5,21 @@
  *
  * ```sh
  * socklab demo
- * socklab demo --serve [--bind ADDR] [--default-ports] [--quiet]
+ * socklab demo --serve [--bind ADDR] [--default-ports] [--quiet] [--web [HOST:]PORT]
  * ```
  * @module
  */
 import type { CommandContext } from "../cli/command.ts";
 import { describeError, UsageError } from "../cli/errors.ts";
 import { parseFlags } from "../cli/flags.ts";
+import { type HostPort, parseHostPort } from "../net/address.ts";
 import { paint } from "../cli/output.ts";
 import { type DemoContext, DemoFailure, type DemoSection, Transcript } from "./context.ts";
 import { SECTIONS } from "./sections.ts";
 import { serveLab } from "./serve.ts";
 
 const USAGE = `usage: socklab demo
-       socklab demo --serve [--bind ADDR] [--default-ports] [--quiet]`;
+       socklab demo --serve [--bind ADDR] [--default-ports] [--quiet] [--web [HOST:]PORT]`;
 const HELP = `Starts the lab's servers on loopback with free ports, drives each with its
 client, prints a transcript and exits 0 if every step got the expected reply.
 
@@ -32,7 +33,11 @@ the services' log lines; Ctrl-C stops them all.
   --default-ports  the SPEC's ports (udp-server 1500, time 1501, rates 1502,
                    registry 1503, tcp-server 5000, binder 5500, chat 5600)
                    instead of free ones
-  --quiet          print the address table only, not the services' logs`;
+  --quiet          print the address table only, not the services' logs
+  --web [HOST:]PORT  also serve the lab console, a live read-only page of the
+                   services, chat members, binder records and events, with
+                   Prometheus metrics at /metrics (HOST defaults to 127.0.0.1;
+                   PORT 0 picks a free port; the URL is printed at start-up)`;
 
 /** Result of one demo run. */
 export interface DemoResult {
@@ -115,6 +120,7 @@ export async function main(args: string[], ctx: CommandContext): Promise<number>
       bind: { type: "string" },
       "default-ports": { type: "boolean" },
       quiet: { type: "boolean" },
+      web: { type: "string" },
     },
   });
   if (values.serve) {
@@ -123,12 +129,25 @@ export async function main(args: string[], ctx: CommandContext): Promise<number>
       bind: values.bind,
       defaultPorts: values["default-ports"],
       quiet: values.quiet,
+      web: values.web === undefined ? undefined : parseWebAddress(values.web),
     });
   }
-  for (const flag of ["bind", "default-ports", "quiet"] as const) {
+  for (const flag of ["bind", "default-ports", "quiet", "web"] as const) {
     if (values[flag] !== undefined) throw new UsageError(`--${flag} needs --serve`, USAGE);
   }
   return await demoCommand(SECTIONS, { signal: ctx.signal });
+}
+
+/**
+ * `--web [HOST:]PORT`: a bare port means 127.0.0.1 (the console is for this
+ * machine unless told otherwise). Throws UsageError for anything else.
+ */
+export function parseWebAddress(text: string): HostPort {
+  try {
+    return /^[0-9]+$/.test(text) ? parseHostPort(`127.0.0.1:${text}`) : parseHostPort(text);
+  } catch (err) {
+    throw new UsageError(`--web: ${describeError(err)}`, USAGE);
+  }
 }
 
 /** Options of {@linkcode demoCommand}. */

@@ -17,6 +17,7 @@
  * @module
  */
 import type { LineInput } from "../cli/input.ts";
+import type { ServiceMonitor } from "../net/monitor.ts";
 import { formatHostPort, type HostPort } from "../net/address.ts";
 import { listenTcp } from "../net/tcp.ts";
 import { bindUdp } from "../net/udp.ts";
@@ -62,6 +63,8 @@ export interface StartOptions {
   timeoutMs?: number;
   /** exec-server: send UNREGISTER on the way out (default true). */
   unregisterOnExit?: boolean;
+  /** Counts requests, errors and events for the lab console (`demo --serve --web`). */
+  monitor?: ServiceMonitor;
 }
 
 /** A started service. */
@@ -99,7 +102,7 @@ function udpService(
   tryIt: (addr: string) => string,
   run: (
     conn: Deno.DatagramConn,
-    options: { signal: AbortSignal; log: (line: string) => void },
+    options: { signal: AbortSignal; log: (line: string) => void; monitor?: ServiceMonitor },
   ) => Promise<void>,
 ): LabService {
   return {
@@ -112,7 +115,7 @@ function udpService(
       const addr = conn.addr as Deno.NetAddr;
       return Promise.resolve({
         addr,
-        running: run(conn, { signal: options.signal, log: options.log }),
+        running: run(conn, { signal: options.signal, log: options.log, monitor: options.monitor }),
       });
     },
   };
@@ -197,6 +200,7 @@ export const LAB_SERVICES: readonly LabService[] = [
           signal: options.signal,
           log: options.log,
           ttlSeconds: options.ttlSeconds,
+          monitor: options.monitor,
         }),
       });
     },

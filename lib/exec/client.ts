@@ -12,7 +12,7 @@
  */
 import type { CommandContext } from "../cli/command.ts";
 import { FailError, UsageError } from "../cli/errors.ts";
-import { parseFlags, UDP_CLIENT_OPTIONS, udpClientOptions } from "../cli/flags.ts";
+import { parseFlags, UDP_CLIENT_OPTIONS, udpClientOptions, withUsage } from "../cli/flags.ts";
 import { type LineInput, streamInput } from "../cli/input.ts";
 import { formatJson, writeErr, writeOut } from "../cli/output.ts";
 import { printableBytes } from "../cli/printable.ts";
@@ -30,7 +30,7 @@ import {
   trimRequest,
 } from "../binder/protocol.ts";
 import { formatTable } from "../binder/table.ts";
-import { binderAddresses, withUsage } from "./flags.ts";
+import { binderAddresses } from "./flags.ts";
 
 const USAGE =
   "usage: socklab exec-client [--binder HOST[:PORT],...] [--timeout MS] [--retries N] [-v] [--json] [--list] [CMD ARGS...]";

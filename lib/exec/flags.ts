@@ -1,7 +1,6 @@
 /**
  * Flag helpers shared by `exec-server` and `exec-client`: the `--binder`
- * addresses (`HOST[:PORT]`, or several, comma-separated, tried in order) and
- * usage lines on flag errors.
+ * addresses (`HOST[:PORT]`, or several, comma-separated, tried in order).
  * @module
  */
 import { UsageError } from "../cli/errors.ts";
@@ -40,14 +39,4 @@ export async function binderAddress(text: string | undefined, usage: string): Pr
     throw new UsageError(`--binder: ${(err as Error).message}`, usage);
   }
   return { hostname: await resolveHost(addr.hostname), port: addr.port };
-}
-
-/** Re-throws a UsageError from a flag helper with the command's usage line. */
-export function withUsage<T>(usage: string, fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    if (err instanceof UsageError && !err.usage) throw new UsageError(err.message, usage);
-    throw err;
-  }
 }

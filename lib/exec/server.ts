@@ -18,6 +18,7 @@ import {
   SERVER_OPTIONS,
   UDP_CLIENT_OPTIONS,
   udpClientOptions,
+  withUsage,
 } from "../cli/flags.ts";
 import { formatHostPort, type HostPort } from "../net/address.ts";
 import { listenLine } from "../net/server.ts";
@@ -28,7 +29,7 @@ import { readKeyFile } from "../binder/auth.ts";
 import { type Operation, OPERATIONS } from "./operations.ts";
 import { answerRequest, parseCommandList, registeredNames } from "./protocol.ts";
 import { BinderLink } from "./binder_link.ts";
-import { binderAddresses, withUsage } from "./flags.ts";
+import { binderAddresses } from "./flags.ts";
 
 const USAGE =
   "usage: socklab exec-server [--binder HOST[:PORT],...] [--commands LIST] [--ttl SECONDS] [--key FILE] [--port N] [--bind ADDR] [--timeout MS] [--retries N] [-v]";

@@ -35,18 +35,6 @@ import {
 } from "./chat_part.ts";
 import { LatencyHistogram } from "./stats.ts";
 
-export {
-  type ChatDialect,
-  chatLine,
-  LineBuffer,
-  type LineVisitor,
-  MAX_LINE,
-  messageText,
-  probeOf,
-  scanLines,
-  sentTimeOf,
-} from "./chat_lines.ts";
-
 /** Default message text size in bytes. */
 export const DEFAULT_MESSAGE_SIZE = 64;
 /** Default wait for late deliveries after the last send. */

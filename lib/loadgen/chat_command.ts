@@ -11,22 +11,23 @@
  */
 import type { CommandContext } from "../cli/command.ts";
 import { FailError, UsageError } from "../cli/errors.ts";
-import { intFlag, parseFlags } from "../cli/flags.ts";
+import { intFlag, parseFlags, withUsage } from "../cli/flags.ts";
 import { formatJson } from "../cli/output.ts";
 import type { HostPort } from "../net/address.ts";
 import {
   headroomRow,
   histogramBins,
-  intervalSeconds,
   label,
   latencyRow,
   MAX_DURATION_S,
   printSummary,
   round,
   roundAll,
+  RUN_OPTIONS,
+  type RunFlags,
+  runFlags,
   seconds,
   targets,
-  withUsage,
 } from "./common.ts";
 import {
   type ChatLoadCounters,
@@ -41,11 +42,10 @@ import { Headroom, type HeadroomReport } from "./headroom.ts";
 import {
   countsSampler,
   DEFAULT_INTERVAL_S,
-  IntervalClock,
   type IntervalCounts,
   intervalLabel,
 } from "./interval.ts";
-import { LiveProgress } from "./progress.ts";
+import { runWithReports } from "./reporting.ts";
 
 /** The usage line. */
 export const CHAT_USAGE =
@@ -77,18 +77,15 @@ every message, whichever server its sender is on.
 
 Exit status: 0 done, 1 a server refused, failed or delivered nothing, 2 usage error.`;
 
-interface ChatRunFlags {
+interface ChatRunFlags extends RunFlags {
   to: HostPort[];
   clients: number;
   rate: number;
   perClient: number | undefined;
   size: number;
   workers: number;
-  durationS: number;
   readyS: number;
-  intervalS: number;
   dialect: "socklab" | "ncat";
-  json: boolean;
 }
 
 function serverList(positionals: string[], servers: string | undefined): string[] {
@@ -110,13 +107,11 @@ async function parseChat(args: string[]): Promise<ChatRunFlags> {
       clients: { type: "string" },
       rate: { type: "string" },
       "per-client": { type: "string" },
-      duration: { type: "string" },
       size: { type: "string" },
       workers: { type: "string" },
       "ready-timeout": { type: "string" },
       ncat: { type: "boolean" },
-      interval: { type: "string", short: "i" },
-      json: { type: "boolean" },
+      ...RUN_OPTIONS,
     },
   });
   const list = serverList(positionals, values.servers);
@@ -139,7 +134,7 @@ async function parseChat(args: string[]): Promise<ChatRunFlags> {
       CHAT_USAGE,
     );
   }
-  const durationS = seconds(values.duration, "duration", MAX_DURATION_S, 5, CHAT_USAGE);
+  const flags = runFlags(values, 5, CHAT_USAGE);
   const readyS = seconds(
     values["ready-timeout"],
     "ready-timeout",
@@ -147,9 +142,8 @@ async function parseChat(args: string[]): Promise<ChatRunFlags> {
     defaultReadyTimeoutMs(n.clients) / 1000,
     CHAT_USAGE,
   );
-  const intervalS = intervalSeconds(values.interval, DEFAULT_INTERVAL_S, CHAT_USAGE);
   const to = await targets(list, CHAT_USAGE);
-  return { to, ...n, durationS, readyS, intervalS, dialect, json: !!values.json };
+  return { to, ...n, readyS, dialect, ...flags };
 }
 
 /** One interval's figures. */
@@ -166,45 +160,38 @@ const where = (run: ChatRunFlags) => run.to.map(label).join(", ");
 /** Runs the generator with progress and interval lines (from the first send on). */
 async function measureChat(run: ChatRunFlags, ctx: CommandContext) {
   const counters: ChatLoadCounters = { connected: 0, messages: 0, deliveries: 0 };
-  const intervals: ChatInterval[] = [];
-  const emit = (r: ChatInterval) => run.json ? intervals.push(r) : console.log(intervalLine(r));
-  let clock: IntervalClock<ChatInterval> | undefined;
   const t0 = performance.now();
-  const progress = LiveProgress.start(() => {
+  const progress = () => {
     const s = (performance.now() - t0) / 1000;
     return counters.connected < run.clients
       ? `bench chat ${where(run)}: ${counters.connected} of ${run.clients} clients joined`
       : `bench chat ${where(run)}: ${s.toFixed(1)} s, ${formatCount(counters.messages)} messages, ${
         formatCount(counters.deliveries)
       } deliveries`;
-  });
+  };
+  const sample = countsSampler(counters, ["messages", "deliveries"] as const);
   let meter = Headroom.start(); // restarted when the load begins
-  try {
-    const result = await runChatLoad(run.to, {
-      clients: run.clients,
-      rate: run.rate,
-      perClientRate: run.perClient,
-      durationMs: run.durationS * 1000,
-      size: run.size,
-      dialect: run.dialect,
-      workers: run.workers,
-      readyTimeoutMs: run.readyS * 1000,
-      signal: ctx.signal,
-      onReady: () => {
-        meter = Headroom.start();
-        clock = IntervalClock.start(
-          run.intervalS,
-          countsSampler(counters, ["messages", "deliveries"] as const),
-          emit,
-        );
-      },
-    }, counters);
-    clock?.stop();
-    return { result, intervals, generator: meter.finish(result.elapsedMs) };
-  } finally {
-    progress.stop();
-    clock?.stop();
-  }
+  const reports = { ...run, progress, sample, line: intervalLine, later: true };
+  const { result, intervals } = await runWithReports(
+    reports,
+    (startIntervals) =>
+      runChatLoad(run.to, {
+        clients: run.clients,
+        rate: run.rate,
+        perClientRate: run.perClient,
+        durationMs: run.durationS * 1000,
+        size: run.size,
+        dialect: run.dialect,
+        workers: run.workers,
+        readyTimeoutMs: run.readyS * 1000,
+        signal: ctx.signal,
+        onReady: () => {
+          meter = Headroom.start();
+          startIntervals();
+        },
+      }, counters),
+  );
+  return { result, intervals, generator: meter.finish(result.elapsedMs) };
 }
 
 function offered(run: ChatRunFlags): string {

@@ -15,6 +15,7 @@ import { UsageError } from "../cli/errors.ts";
 import { formatHostPort, type HostPort, parseHostPort } from "../net/address.ts";
 import { resolveHost } from "../net/resolve.ts";
 import { formatCount, formatMs, formatTable, parseSeconds } from "./format.ts";
+import { DEFAULT_INTERVAL_S } from "./interval.ts";
 import type { HeadroomReport } from "./headroom.ts";
 import { edges125, type LatencyHistogram } from "./stats.ts";
 
@@ -72,14 +73,31 @@ export function intervalSeconds(text: string | undefined, fallback: number, usag
   return seconds(text, "interval", 60, fallback, usage);
 }
 
-/** Runs `fn` with a usage line attached to its UsageErrors. */
-export function withUsage<T>(usage: string, fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    if (err instanceof UsageError && !err.usage) throw new UsageError(err.message, usage);
-    throw err;
-  }
+/** The flags every mode takes for how long it runs and how it reports. */
+export const RUN_OPTIONS = {
+  duration: { type: "string" },
+  interval: { type: "string", short: "i" },
+  json: { type: "boolean" },
+} as const;
+
+/** The values of {@linkcode RUN_OPTIONS}, checked. */
+export interface RunFlags {
+  durationS: number;
+  intervalS: number;
+  json: boolean;
+}
+
+/** `--duration S` (at most {@linkcode MAX_DURATION_S}, `fallbackS` when absent), `--interval S`, `--json`. */
+export function runFlags(
+  values: { duration?: string; interval?: string; json?: boolean },
+  fallbackS: number,
+  usage: string,
+): RunFlags {
+  return {
+    durationS: seconds(values.duration, "duration", MAX_DURATION_S, fallbackS, usage),
+    intervalS: intervalSeconds(values.interval, DEFAULT_INTERVAL_S, usage),
+    json: !!values.json,
+  };
 }
 
 /** `p50 0.39 ms, p90 0.52 ms, p99 0.72 ms, max 3.1 ms`, or `-` when empty. */

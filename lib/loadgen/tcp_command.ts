@@ -11,28 +11,27 @@
  */
 import type { CommandContext } from "../cli/command.ts";
 import { UsageError } from "../cli/errors.ts";
-import { intFlag, parseFlags } from "../cli/flags.ts";
+import { intFlag, parseFlags, withUsage } from "../cli/flags.ts";
 import { formatJson } from "../cli/output.ts";
 import type { HostPort } from "../net/address.ts";
 import {
-  intervalSeconds,
   label,
   MAX_DURATION_S,
   printSummary,
   round,
-  seconds,
+  RUN_OPTIONS,
+  type RunFlags,
+  runFlags,
   target,
-  withUsage,
 } from "./common.ts";
 import { formatBytes, formatCount, formatMs, formatThroughput, parseSize } from "./format.ts";
 import {
   countsSampler,
   DEFAULT_INTERVAL_S,
-  IntervalClock,
   type IntervalCounts,
   intervalLabel,
 } from "./interval.ts";
-import { LiveProgress } from "./progress.ts";
+import { runWithReports } from "./reporting.ts";
 import {
   runTcpStreams,
   type TcpDirection,
@@ -69,14 +68,11 @@ counted. --reverse only receives what the peer sends (e.g. nc -l < /dev/zero);
 
 Exit status: 0 done, 1 refused or reset, 2 usage error.`;
 
-interface TcpRun {
+interface TcpRun extends RunFlags {
   to: HostPort;
   bytes: number | undefined;
-  durationS: number;
   streams: number;
   direction: TcpDirection;
-  intervalS: number;
-  json: boolean;
 }
 
 function bytesFlag(text: string | undefined): number | undefined {
@@ -101,12 +97,10 @@ async function parseTcp(args: string[]): Promise<TcpRun> {
     maxPositionals: 1,
     options: {
       bytes: { type: "string" },
-      duration: { type: "string" },
       parallel: { type: "string", short: "P" },
       reverse: { type: "boolean", short: "R" },
       bidir: { type: "boolean" },
-      interval: { type: "string", short: "i" },
-      json: { type: "boolean" },
+      ...RUN_OPTIONS,
     },
   });
   if (values.reverse && values.bidir) {
@@ -114,12 +108,11 @@ async function parseTcp(args: string[]): Promise<TcpRun> {
   }
   const bytes = bytesFlag(values.bytes);
   const fallback = bytes === undefined ? DEFAULT_TIMED_S : DEFAULT_BOUND_S;
-  const durationS = seconds(values.duration, "duration", MAX_DURATION_S, fallback, TCP_USAGE);
+  const flags = runFlags(values, fallback, TCP_USAGE);
   const streams = withUsage(TCP_USAGE, () => intFlag(values.parallel, "parallel", 1, 128, 1));
-  const intervalS = intervalSeconds(values.interval, DEFAULT_INTERVAL_S, TCP_USAGE);
   const direction = values.reverse ? "receive" : values.bidir ? "both" : "send";
   const to = await target(positionals[0], TCP_USAGE);
-  return { to, bytes, durationS, streams, direction, intervalS, json: !!values.json };
+  return { to, bytes, streams, direction, ...flags };
 }
 
 /** One interval's figures. */
@@ -132,34 +125,24 @@ function intervalLine(r: TcpInterval, direction: TcpDirection): string {
   return `${intervalLabel(r.fromS, r.toS)}  ${parts.join(", ")}`;
 }
 
-async function measureTcp(run: TcpRun, ctx: CommandContext) {
+/** Runs the generator with progress and interval reports; returns the result and intervals. */
+function measureTcp(run: TcpRun, ctx: CommandContext) {
   const counters: TcpThroughputCounters = { sent: 0, received: 0 };
-  const intervals: TcpInterval[] = [];
-  const emit = (r: TcpInterval) =>
-    run.json ? intervals.push(r) : console.log(intervalLine(r, run.direction));
-  const sampler = countsSampler(counters, ["sent", "received"] as const);
-  const clock = IntervalClock.start(run.intervalS, sampler, emit);
   const t0 = performance.now();
-  const progress = LiveProgress.start(() =>
+  const progress = () =>
     `bench tcp ${label(run.to)}: ${((performance.now() - t0) / 1000).toFixed(1)} s, ${
       formatBytes(counters.sent)
-    } sent, ${formatBytes(counters.received)} received`
-  );
-  try {
-    const result = await runTcpStreams(run.to, {
+    } sent, ${formatBytes(counters.received)} received`;
+  const sample = countsSampler(counters, ["sent", "received"] as const);
+  const line = (r: TcpInterval) => intervalLine(r, run.direction);
+  return runWithReports({ ...run, progress, sample, line }, () =>
+    runTcpStreams(run.to, {
       streams: run.streams,
       bytes: run.bytes,
       maxMs: run.durationS * 1000,
       direction: run.direction,
       signal: ctx.signal,
-    }, counters);
-    progress.stop();
-    clock.stop();
-    return { result, intervals };
-  } finally {
-    progress.stop();
-    clock.stop();
-  }
+    }, counters));
 }
 
 const perSecond = (bytes: number, ms: number) => bytes / Math.max(ms / 1000, 1e-6);

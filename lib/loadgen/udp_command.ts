@@ -10,33 +10,32 @@
  */
 import type { CommandContext } from "../cli/command.ts";
 import { FailError, UsageError } from "../cli/errors.ts";
-import { intFlag, parseFlags } from "../cli/flags.ts";
+import { intFlag, parseFlags, withUsage } from "../cli/flags.ts";
 import { formatJson } from "../cli/output.ts";
 import type { HostPort } from "../net/address.ts";
 import {
   headroomRow,
   histogramBins,
   histogramLines,
-  intervalSeconds,
   label,
   latencyRow,
   MAX_DURATION_S,
   printSummary,
   round,
   roundAll,
-  seconds,
+  RUN_OPTIONS,
+  type RunFlags,
+  runFlags,
   target,
-  withUsage,
 } from "./common.ts";
 import { formatBytes, formatCount, formatMs, formatPercent } from "./format.ts";
 import {
   countsSampler,
   DEFAULT_INTERVAL_S,
-  IntervalClock,
   type IntervalCounts,
   intervalLabel,
 } from "./interval.ts";
-import { LiveProgress } from "./progress.ts";
+import { runWithReports } from "./reporting.ts";
 import { LatencyHistogram } from "./stats.ts";
 import {
   DEFAULT_CONCURRENCY,
@@ -68,14 +67,11 @@ what it spent itself (its CPU, and its time sending, handling replies, waiting).
 Exit status: 0 done, 1 no reply at all, 2 usage error.`;
 
 /** The checked flags of one run. */
-interface UdpRun {
+interface UdpRun extends RunFlags {
   to: HostPort;
   payload: Uint8Array;
   concurrency: number;
-  durationS: number;
-  intervalS: number;
   timeoutMs: number;
-  json: boolean;
 }
 
 async function parseUdp(args: string[]): Promise<UdpRun> {
@@ -87,10 +83,8 @@ async function parseUdp(args: string[]): Promise<UdpRun> {
     options: {
       payload: { type: "string" },
       concurrency: { type: "string" },
-      duration: { type: "string" },
-      interval: { type: "string", short: "i" },
       timeout: { type: "string" },
-      json: { type: "boolean" },
+      ...RUN_OPTIONS,
     },
   });
   if (values.payload === undefined) throw new UsageError("Missing --payload", UDP_USAGE);
@@ -102,10 +96,9 @@ async function parseUdp(args: string[]): Promise<UdpRun> {
     concurrency: intFlag(values.concurrency, "concurrency", 1, 4096, DEFAULT_CONCURRENCY),
     timeoutMs: intFlag(values.timeout, "timeout", 1, 60_000, DEFAULT_LOSS_TIMEOUT_MS),
   }));
-  const durationS = seconds(values.duration, "duration", MAX_DURATION_S, 5, UDP_USAGE);
-  const intervalS = intervalSeconds(values.interval, DEFAULT_INTERVAL_S, UDP_USAGE);
+  const flags = runFlags(values, 5, UDP_USAGE);
   const to = await target(positionals[0], UDP_USAGE);
-  return { to, payload, concurrency, durationS, intervalS, timeoutMs, json: !!values.json };
+  return { to, payload, concurrency, timeoutMs, ...flags };
 }
 
 /** One interval's figures: the counts and the interval's own latency percentiles. */
@@ -136,37 +129,28 @@ function intervalLine(r: UdpInterval): string {
 }
 
 /** Runs the generator with progress and interval reports; returns the result and intervals. */
-async function measureUdp(run: UdpRun, ctx: CommandContext) {
+function measureUdp(run: UdpRun, ctx: CommandContext) {
   const counters: UdpLoadCounters = { sent: 0, replies: 0, lost: 0, stray: 0, sendErrors: 0 };
   const window = new LatencyHistogram();
-  const intervals: UdpInterval[] = [];
-  const emit = (r: UdpInterval) => run.json ? intervals.push(r) : console.log(intervalLine(r));
-  const clock = IntervalClock.start(run.intervalS, udpSampler(counters, window), emit);
   const t0 = performance.now();
-  const progress = LiveProgress.start(() => {
+  const progress = () => {
     const s = (performance.now() - t0) / 1000;
     return `bench udp ${label(run.to)}: ${s.toFixed(1)} s, ${
       formatCount(counters.replies)
     } replies (${formatCount(counters.replies / Math.max(s, 0.001))}/s), ${
       formatCount(counters.lost)
     } lost`;
-  });
-  try {
-    const result = await runUdpLoad(run.to, {
+  };
+  const sample = udpSampler(counters, window);
+  return runWithReports({ ...run, progress, sample, line: intervalLine }, () =>
+    runUdpLoad(run.to, {
       payload: run.payload,
       concurrency: run.concurrency,
       durationMs: run.durationS * 1000,
       timeoutMs: run.timeoutMs,
       signal: ctx.signal,
       onLatency: run.intervalS > 0 ? window : undefined,
-    }, counters);
-    progress.stop();
-    clock.stop();
-    return { result, intervals };
-  } finally {
-    progress.stop();
-    clock.stop();
-  }
+    }, counters));
 }
 
 function udpJson(run: UdpRun, r: UdpLoadResult, intervals: UdpInterval[]): string {

@@ -31,6 +31,7 @@ import {
   type GuardedHandler,
   type GuardedReply,
   guardReplies,
+  type PlainHandler,
   ValidatedReply,
 } from "./udp_guard.ts";
 
@@ -80,74 +81,140 @@ export async function serveUdp(
   serviceHandler: UdpHandler,
   options: ServeUdpOptions = {},
 ): Promise<void> {
-  const { signal } = options;
   const handler = guardReplies(serviceHandler, options);
+  const loop = {
+    signal: options.signal,
+    maxDatagram: options.maxDatagram ?? MAX_DATAGRAM,
+    onError: options.onError ?? (() => {}),
+  };
   if (options.mechanism !== "portable") {
     const fast = openFastUdp(conn);
-    if (fast) {
-      return await runFastUdp(conn, fast, handler, {
-        signal,
-        maxDatagram: options.maxDatagram ?? MAX_DATAGRAM,
-        onError: options.onError ?? (() => {}),
-      });
-    }
+    if (fast) return await runFastUdp(conn, fast, handler, loop);
   }
-  const buffer = new Uint8Array((options.maxDatagram ?? MAX_DATAGRAM) + 1);
-  const maxInFlight = options.maxInFlight ?? 256;
-  const onError = options.onError ?? (() => {});
-  let inFlight = 0;
-  let drained: (() => void) | undefined;
-  const sendDone = () => {
-    inFlight--;
-    if (drained && inFlight < maxInFlight) {
-      drained();
-      drained = undefined;
-    }
-  };
-  const onAbort = () => {
-    try {
-      conn.close();
-    } catch {
-      // already closed
-    }
-  };
+  await runPortableUdp(conn, handler, { ...loop, maxInFlight: options.maxInFlight ?? 256 });
+}
+
+/** Sends not awaited one by one, at most `max` in flight. */
+class SendWindow {
+  readonly #max: number;
+  #inFlight = 0;
+  #waiting: (() => void) | undefined;
+
+  constructor(max: number) {
+    this.#max = max;
+  }
+
+  /** Counts `send` until it settles; `onFail` hears a failure. */
+  track(send: Promise<number>, onFail: (err: unknown) => void): void {
+    this.#inFlight++;
+    send.then(() => this.#settled(), (err) => {
+      this.#settled();
+      onFail(err);
+    });
+  }
+
+  /** True when `max` sends are in flight. */
+  get full(): boolean {
+    return this.#inFlight >= this.#max;
+  }
+
+  /** Resolves once fewer than `max` sends are in flight. */
+  async room(): Promise<void> {
+    while (this.#inFlight >= this.#max) await new Promise<void>((r) => (this.#waiting = r));
+  }
+
+  /** Resolves once every send has settled. */
+  async empty(): Promise<void> {
+    while (this.#inFlight > 0) await new Promise<void>((r) => (this.#waiting = r));
+  }
+
+  #settled(): void {
+    this.#inFlight--;
+    const waiting = this.#waiting;
+    this.#waiting = undefined;
+    waiting?.();
+  }
+}
+
+/** Options of {@linkcode runPortableUdp}. */
+interface PortableOptions {
+  signal?: AbortSignal;
+  maxDatagram: number;
+  maxInFlight: number;
+  onError: (err: unknown, from: Deno.NetAddr | undefined) => void;
+}
+
+/** The portable loop: Deno's own receive and send, one datagram at a time. */
+async function runPortableUdp(
+  conn: Deno.DatagramConn,
+  handler: PlainHandler,
+  options: PortableOptions,
+): Promise<void> {
+  const { signal, onError } = options;
+  const buffer = new Uint8Array(options.maxDatagram + 1);
+  const sends = new SendWindow(options.maxInFlight);
+  const onAbort = () => closeQuietly(conn);
   if (signal?.aborted) onAbort();
   signal?.addEventListener("abort", onAbort, { once: true });
   try {
     while (!signal?.aborted) {
-      let data: Uint8Array;
-      let from: Deno.NetAddr;
+      let got: [Uint8Array, Deno.NetAddr];
       try {
-        [data, from] = (await conn.receive(buffer)) as [Uint8Array, Deno.NetAddr];
+        got = (await conn.receive(buffer)) as [Uint8Array, Deno.NetAddr];
       } catch (err) {
         if (signal?.aborted || err instanceof Deno.errors.BadResource) break;
         onError(err, undefined);
         continue;
       }
-      let reply: Awaited<ReturnType<typeof handler>>;
-      try {
-        const r = handler(data, from);
-        reply = r instanceof Promise ? await r : r;
-      } catch (err) {
-        onError(err, from);
-        continue;
-      }
-      if (reply === null || reply === undefined) continue;
-      let bytes = typeof reply === "string" ? encoder.encode(reply) : reply;
+      const [data, from] = got;
+      let reply = answer(handler, data, from, onError);
+      if (reply instanceof Promise) reply = await reply;
+      if (reply === undefined) continue;
       // An async send borrows the bytes: never let it alias the reused buffer.
-      if (bytes.buffer === buffer.buffer) bytes = bytes.slice();
-      inFlight++;
-      conn.send(bytes, from).then(sendDone, (err) => {
-        sendDone();
+      const bytes = reply.buffer === buffer.buffer ? reply.slice() : reply;
+      sends.track(conn.send(bytes, from), (err) => {
         if (!signal?.aborted) onError(err, from);
       });
-      if (inFlight >= maxInFlight) {
-        await new Promise<void>((resolve) => (drained = resolve));
-      }
+      if (sends.full) await sends.room();
     }
   } finally {
     signal?.removeEventListener("abort", onAbort);
     onAbort();
-    while (inFlight > 0) await new Promise<void>((resolve) => (drained = resolve));
+    await sends.empty();
+  }
+}
+
+/**
+ * The handler's reply as bytes, or `undefined` for silence or an error
+ * (reported); a promise only when the handler is async.
+ */
+function answer(
+  handler: PlainHandler,
+  data: Uint8Array,
+  from: Deno.NetAddr,
+  onError: (err: unknown, from: Deno.NetAddr | undefined) => void,
+): Uint8Array | undefined | Promise<Uint8Array | undefined> {
+  const failed = (err: unknown) => {
+    onError(err, from);
+    return undefined;
+  };
+  try {
+    const reply = handler(data, from);
+    return reply instanceof Promise ? reply.then(toBytes, failed) : toBytes(reply);
+  } catch (err) {
+    return failed(err);
+  }
+}
+
+function toBytes(reply: Uint8Array | string | null | undefined | void): Uint8Array | undefined {
+  if (reply === null || reply === undefined) return undefined;
+  return typeof reply === "string" ? encoder.encode(reply) : reply;
+}
+
+function closeQuietly(conn: Deno.DatagramConn): void {
+  try {
+    conn.close();
+  } catch {
+    // already closed
   }
 }

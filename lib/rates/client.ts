@@ -15,7 +15,8 @@ import { resolveTarget, serverTarget, textRequest } from "../net/udp_client.ts";
 import { formatJson } from "../cli/output.ts";
 import { DEFAULT_PORT, parseRatesReply } from "./protocol.ts";
 
-const USAGE = "usage: socklab rates-client SERVER[:PORT] [AMOUNT] CODE [TARGET] [--port N]";
+const USAGE =
+  "usage: socklab rates-client SERVER[:PORT] [AMOUNT] CODE [TARGET] [--port N] [--timeout MS] [--retries N] [--json]";
 const HELP = `Asks SERVER for CODE's rate against every other currency (USD), or converts
 AMOUNT of CODE into TARGET (100 USD EUR), and prints the reply.
 

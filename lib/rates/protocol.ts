@@ -16,7 +16,7 @@
  * ```
  * @module
  */
-import { decodeTextRequest, NOT_TEXT } from "../net/udp_text.ts";
+import { decodeTextRequest, NOT_TEXT, type TextRequest } from "../net/udp_text.ts";
 
 /** Default port of the rates service (SPEC §7). */
 export const DEFAULT_PORT = 1502;
@@ -67,6 +67,8 @@ export type RatesRequest =
 
 const CODE_RE = /^[A-Za-z]{3}$/;
 const AMOUNT_RE = /^(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$/;
+/** What can only have been meant as an amount: `-5`, `1e5`, `1,000`, `$5`, `.5.5`. */
+const AMOUNT_LIKE_RE = /^[-+$.\d]/;
 
 /** Short quoted text for an error message (the request is already printable). */
 function quote(text: string): string {
@@ -96,7 +98,7 @@ export function parseRatesText(raw: string, table: RateTable): RatesRequest {
       return { kind: "error", reason: `amount too large (max ${MAX_AMOUNT})` };
     }
     amount = canonicalAmount(words.shift()!);
-  } else if (words.length === 3) {
+  } else if (words.length === 3 || AMOUNT_LIKE_RE.test(words[0])) {
     return { kind: "error", reason: `malformed amount ${quote(words[0])}` };
   }
   const codes: string[] = [];
@@ -123,7 +125,11 @@ export function parseRatesText(raw: string, table: RateTable): RatesRequest {
 
 /** Parses a datagram: a request, an `ERR` reason (binary too), or silence (`ERR...`). */
 export function parseRatesRequest(data: Uint8Array, table: RateTable): RatesRequest {
-  const req = decodeTextRequest(data, MAX_REQUEST);
+  return ratesRequestOf(decodeTextRequest(data, MAX_REQUEST), table);
+}
+
+/** The request a decoded datagram makes (see {@linkcode parseRatesRequest}). */
+export function ratesRequestOf(req: TextRequest, table: RateTable): RatesRequest {
   // SPEC §1: a binary message gets an ERR where the protocol has replies; only
   // someone's ERR reply is never answered (two servers must not ping-pong).
   if (req.kind === "ignore") {

@@ -10,16 +10,19 @@
  */
 import type { CommandContext } from "../cli/command.ts";
 import { FailError } from "../cli/errors.ts";
-import { parseFlags, SERVER_OPTIONS, serverAddress, serverHelp } from "../cli/flags.ts";
+import { parseFlags, SERVER_OPTIONS, serverAddress } from "../cli/flags.ts";
 import { listenLine } from "../net/server.ts";
+import type { ServiceMonitor } from "../net/monitor.ts";
 import { bindUdp, reason } from "../net/udp.ts";
 import { serveUdp, type UdpHandler } from "../net/udp_serve.ts";
+import { decodeTextRequest, LastExchange, TextCache } from "../net/udp_text.ts";
 import {
   BUILT_IN_TABLE,
   DEFAULT_PORT,
-  formatAllReply,
-  parseRatesRequest,
+  MAX_REQUEST,
+  parseRatesText,
   ratesReply,
+  ratesRequestOf,
   type RateTable,
 } from "./protocol.ts";
 import { parseRateTable } from "./table_file.ts";
@@ -28,23 +31,38 @@ const USAGE = "usage: socklab rates-server [--port N] [--bind ADDR] [--rates FIL
 const HELP = `Answers a currency code (USD) with its rate against every other currency, and
 AMOUNT CODE [TARGET] (100 USD EUR) with the converted amount.
 
-${serverHelp(DEFAULT_PORT)}
-  --rates FILE a CSV matrix (",USD,GBP" header; a cell is how many ROW units one
-               COLUMN unit buys) or the ECB's eurofxref XML (EUR base, cross rates
-               derived); default: the built-in table of April 30, 2010`;
+  --port N      port (default ${DEFAULT_PORT}; 0 = any free port)
+  --bind ADDR   address to bind (default 0.0.0.0; "::" for IPv6)
+  --rates FILE  a CSV matrix (",USD,GBP" header; a cell is how many ROW units one
+                COLUMN unit buys) or the ECB's eurofxref XML (EUR base, cross
+                rates derived); default: the built-in table of April 30, 2010
+
+Exit status: 0 after SIGINT or SIGTERM, 1 cannot bind or read FILE, 2 usage.`;
 
 /**
- * The rates service as a datagram handler. Replies to a bare code (1 unit
- * against all others) are computed once, up front.
+ * The rates service as a datagram handler. A reply depends only on the
+ * request and the table, so replies are kept encoded, by text (the last 1,024
+ * distinct requests) and by the bytes of the last request: a class asking
+ * `USD` over and over is answered without decoding, parsing or formatting.
  */
 export function ratesHandler(table: RateTable): UdpHandler {
-  const cached = new Map(table.codes.map((c) => [c, formatAllReply(table, "1", c)]));
+  const cache = new TextCache<Uint8Array | null>();
+  const last = new LastExchange<Uint8Array | null>();
+  const encode = (reply: string | null) => reply === null ? null : encoder.encode(reply);
+  const compute = (text: string) => encode(ratesReply(table, parseRatesText(text, table)));
   return (data) => {
-    const req = parseRatesRequest(data, table);
-    if (req.kind === "all" && req.amount === "1") return cached.get(req.code);
-    return ratesReply(table, req);
+    const known = last.reply(data);
+    if (known !== undefined) return known;
+    const req = decodeTextRequest(data, MAX_REQUEST);
+    const reply = req.kind === "text"
+      ? cache.get(req.text, compute)
+      : encode(ratesReply(table, ratesRequestOf(req, table)));
+    last.remember(data, reply);
+    return reply;
   };
 }
+
+const encoder = new TextEncoder();
 
 /** Reads and parses a rates file; any problem is one FailError naming the file and line. */
 export async function loadRateTable(path: string): Promise<RateTable> {
@@ -68,6 +86,8 @@ export interface RatesServerOptions {
   table?: RateTable;
   /** Where the start-up lines and errors go (default console.log). */
   log?: (line: string) => void;
+  /** Told about every request answered (the lab console). */
+  monitor?: ServiceMonitor;
 }
 
 /** Serves rates on an already bound socket until the signal aborts. */
@@ -81,6 +101,7 @@ export async function runRatesServer(
   log(`socklab rates-server: ${table.codes.length} currencies from ${table.source}`);
   await serveUdp(conn, ratesHandler(table), {
     signal: options.signal,
+    monitor: options.monitor,
     onError: (err) => log(`socklab rates-server: ${err instanceof Error ? err.message : err}`),
   });
 }

@@ -47,6 +47,16 @@ function parseCode(text: string, line: number, what: string): string {
   return code;
 }
 
+/**
+ * The cells of one CSV line, blanks around each trimmed. A trailing comma (as
+ * spreadsheets often write) ends the line instead of adding an empty cell.
+ */
+function csvCells(line: string): string[] {
+  const cells = line.split(",").map((c) => c.trim());
+  if (cells.length > 1 && cells[cells.length - 1] === "") cells.pop();
+  return cells;
+}
+
 /** Parses a CSV matrix in the SPEC's layout. */
 export function parseCsvTable(text: string, source = "CSV file"): RateTable {
   const lines = text.replace(/^\uFEFF/, "").split(/\r?\n/);
@@ -57,7 +67,7 @@ export function parseCsvTable(text: string, source = "CSV file"): RateTable {
     const line = i + 1;
     const trimmed = raw.trim();
     if (trimmed === "" || trimmed.startsWith("#")) return;
-    const cells = trimmed.split(",").map((c) => c.trim());
+    const cells = csvCells(trimmed);
     if (!codes) {
       if (cells.length < 3) {
         throw lineError(line, "the header needs a label cell and at least two currency codes");

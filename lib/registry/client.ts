@@ -21,7 +21,7 @@ import { resolveTarget, serverTarget, textRequest, type UdpTarget } from "../net
 import { DEFAULT_PORT, isValidName, parseUsersReply } from "./protocol.ts";
 
 const USAGE =
-  "usage: socklab registry-client SERVER[:PORT] [register NAME | unregister NAME | who [NAME]]";
+  "usage: socklab registry-client SERVER[:PORT] [register NAME | unregister NAME | who [NAME]] [--port N] [--timeout MS] [--retries N] [--json]";
 const HELP = `Sends one request to the registration server and prints the reply; with no
 request, reads requests line by line (a prompt on a terminal, or piped stdin).
 A "who" list the server cuts short (an address it has not seen receive) is

@@ -27,7 +27,7 @@
  */
 import { replyBudget, splitCookie } from "../net/amplification.ts";
 import { defaultPerSource, SourceQuota } from "../net/quota.ts";
-import { decodeTextRequest, NOT_TEXT } from "../net/udp_text.ts";
+import { decodeTextRequest, NOT_TEXT, type TextCache } from "../net/udp_text.ts";
 
 /** Default port of the registration service (SPEC §7). */
 export const DEFAULT_PORT = 1503;
@@ -45,11 +45,16 @@ const NAME_RE = /^[A-Za-z0-9_.-]{1,32}$/;
 /**
  * The `USERS` reply for `names`: whole when it fits `budget` bytes (pass
  * Infinity for a validated source), else as many names as fit, then the
- * hint naming `cookie`.
+ * hint naming the cookie (given, or computed only when the list is cut).
  */
-export function whoReply(names: readonly string[], budget: number, cookie: string): string {
-  const full = names.length ? `USERS ${names.join(" ")}` : "USERS";
+export function whoReply(
+  names: readonly string[],
+  budget: number,
+  cookieOf: string | (() => string),
+  full = names.length ? `USERS ${names.join(" ")}` : "USERS",
+): string {
   if (full.length <= budget) return full; // names are ASCII: length is bytes
+  const cookie = typeof cookieOf === "string" ? cookieOf : cookieOf();
   let text = "USERS";
   for (let i = 0; i < names.length; i++) {
     // The last name that fits still leaves room for the hint about the rest.
@@ -80,7 +85,7 @@ export function parseUsersReply(text: string): UsersReply | undefined {
   if (text !== "USERS" && !text.startsWith("USERS ")) return undefined;
   const m = MORE_RE.exec(text);
   const list = (m ? text.slice(0, m.index) : text).slice(5).trim();
-  const names = list === "" ? [] : list.split(" ");
+  const names = list === "" ? [] : list.split(/ +/);
   if (!names.every(isValidName)) return undefined;
   return m ? { names, more: { count: Number(m[1]), cookie: m[2] } } : { names };
 }
@@ -135,8 +140,15 @@ export function parseRegistryText(raw: string): RegistryRequest {
   return { kind: command, name };
 }
 
-/** Parses a datagram: a request, an `ERR` reason (binary too), or silence (`ERR...`). */
-export function parseRegistryRequest(data: Uint8Array): RegistryRequest {
+/**
+ * Parses a datagram: a request, an `ERR` reason (binary too), or silence
+ * (`ERR...`). Give a `cache` to parse each distinct text once (a server's
+ * requests repeat; the result must then be treated as read-only).
+ */
+export function parseRegistryRequest(
+  data: Uint8Array,
+  cache?: TextCache<RegistryRequest>,
+): RegistryRequest {
   const req = decodeTextRequest(data, MAX_REQUEST);
   // SPEC §1: a binary message gets an ERR where the protocol has replies; only
   // someone's ERR reply is never answered (two servers must not ping-pong).
@@ -144,7 +156,7 @@ export function parseRegistryRequest(data: Uint8Array): RegistryRequest {
     return req.why === "binary" ? { kind: "error", reason: NOT_TEXT } : { kind: "ignore" };
   }
   if (req.kind === "error") return req;
-  return parseRegistryText(req.text);
+  return cache ? cache.get(req.text, parseRegistryText) : parseRegistryText(req.text);
 }
 
 /** What applying a request did. */
@@ -174,8 +186,11 @@ export interface Asker {
   requestBytes: number;
   /** True when the request carried this source's valid cookie. */
   validated: boolean;
-  /** The cookie to name in a cut-short reply. */
-  cookie: string;
+  /**
+   * The cookie to name in a cut-short reply, or the function that computes
+   * it (a keyed hash: worth computing only for a list that is cut).
+   */
+  cookie: string | (() => string);
 }
 
 /** An asker known only by `IP:PORT`: its source is the IP, and it is trusted to receive. */
@@ -190,6 +205,8 @@ function trustedAsker(sender: string): Asker {
 export class Registry {
   /** Name → the source that registered it (for the quota), in registration order. */
   readonly #names = new Map<string, string>();
+  /** The whole `USERS` line, kept until the names change (most requests are `who`). */
+  #users: string | undefined;
   readonly #quota: SourceQuota;
   readonly #last = new Map<string, { request: string; reply: string; at: number }>();
   readonly #maxNames: number;
@@ -223,7 +240,9 @@ export class Registry {
         return { reply: `ERR ${req.reason}` };
       case "who": {
         const budget = who.validated ? Infinity : replyBudget(who.requestBytes);
-        return { reply: whoReply(this.names(), budget, who.cookie) };
+        this.#users ??= whoReply(this.names(), Infinity, "");
+        if (this.#users.length <= budget) return { reply: this.#users };
+        return { reply: whoReply(this.names(), budget, who.cookie, this.#users) };
       }
     }
     const key = `${req.kind} ${req.name}`;
@@ -249,6 +268,7 @@ export class Registry {
       };
     }
     this.#names.set(name, source);
+    this.#users = undefined;
     return { reply: `OK registered ${name}`, change: { kind: "registered", name } };
   }
 
@@ -256,6 +276,7 @@ export class Registry {
     const source = this.#names.get(name);
     if (source === undefined) return { reply: `ERR ${name} is not registered` };
     this.#names.delete(name);
+    this.#users = undefined;
     this.#quota.release(source);
     return { reply: `OK unregistered ${name}`, change: { kind: "unregistered", name } };
   }

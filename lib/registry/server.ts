@@ -9,7 +9,7 @@
  * @module
  */
 import type { CommandContext } from "../cli/command.ts";
-import { intFlag, parseFlags, SERVER_OPTIONS, serverAddress, serverHelp } from "../cli/flags.ts";
+import { intFlag, parseFlags, SERVER_OPTIONS, serverAddress } from "../cli/flags.ts";
 import { formatHostPort } from "../net/address.ts";
 import { listenLine } from "../net/server.ts";
 import { AddressCookies } from "../net/amplification.ts";
@@ -17,9 +17,16 @@ import type { ServiceMonitor } from "../net/monitor.ts";
 import { bindUdp } from "../net/udp.ts";
 import { serveUdp, type UdpHandler, ValidatedReply } from "../net/udp_serve.ts";
 import { defaultPerSource } from "../net/quota.ts";
-import { DEFAULT_PORT, MAX_NAMES, parseRegistryRequest, Registry } from "./protocol.ts";
+import { TextCache } from "../net/udp_text.ts";
+import {
+  DEFAULT_PORT,
+  MAX_NAMES,
+  parseRegistryRequest,
+  Registry,
+  type RegistryRequest,
+} from "./protocol.ts";
 
-const USAGE = "usage: socklab registry-server [--port N] [--bind ADDR]";
+const USAGE = "usage: socklab registry-server [--port N] [--bind ADDR] [--max-per-source N]";
 const HELP = `Keeps a list of names: "register NAME", "unregister NAME", "who [NAME]".
 Prints each change. Names are 1-32 letters, digits, _ . -
 
@@ -27,9 +34,12 @@ A "who" reply to an address that has not echoed its cookie holds at most
 max(3x the request, 512) bytes; a longer list ends with
 (+N more: send "who cookie=HEX" for all). registry-client does that itself.
 
-${serverHelp(DEFAULT_PORT)}
+  --port N            port (default ${DEFAULT_PORT}; 0 = any free port)
+  --bind ADDR         address to bind (default 0.0.0.0; "::" for IPv6)
   --max-per-source N  names one host (IPv4 address, IPv6 /64) may hold
-                      (default ${defaultPerSource(MAX_NAMES)}, a quarter of ${MAX_NAMES})`;
+                      (default ${defaultPerSource(MAX_NAMES)}, a quarter of ${MAX_NAMES})
+
+Exit status: 0 after SIGINT or SIGTERM, 1 cannot bind, 2 usage.`;
 
 /** The registry service as a datagram handler; `log` hears every change. */
 export function registryHandler(
@@ -40,14 +50,15 @@ export function registryHandler(
   const now = options.now ?? Date.now;
   const cookies = options.cookies ?? new AddressCookies();
   const monitor = options.monitor;
+  const parsed = new TextCache<RegistryRequest>();
   return (data, from) => {
-    const req = parseRegistryRequest(data);
+    const req = parseRegistryRequest(data, parsed);
     const asker = {
       sender: formatHostPort(from.hostname, from.port),
       source: from.hostname,
       requestBytes: data.length,
       validated: req.kind === "who" && cookies.verify(from, req.cookie),
-      cookie: cookies.cookie(from),
+      cookie: () => cookies.cookie(from),
     };
     const outcome = registry.apply(req, asker, now());
     if (outcome.change) {

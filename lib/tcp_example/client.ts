@@ -23,7 +23,9 @@ const USAGE = "usage: socklab tcp-client [SERVER[:PORT]] [PORT] [--port N]";
 const HELP = `Connects to SERVER (default 127.0.0.1), prints what it sends, and answers
 with a line from stdin. q or Q (or end of stdin) ends the session.
 
-  --port N   server port (default ${DEFAULT_PORT})`;
+  --port N  server port (default ${DEFAULT_PORT})
+
+Exit status: 0 the session ended, 1 cannot connect, 2 usage.`;
 
 /** Options of {@linkcode runTcpClient}. */
 export interface TcpClientOptions {

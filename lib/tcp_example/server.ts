@@ -9,7 +9,7 @@
  * @module
  */
 import type { CommandContext } from "../cli/command.ts";
-import { intFlag, parseFlags, SERVER_OPTIONS, serverAddress, serverHelp } from "../cli/flags.ts";
+import { intFlag, parseFlags, SERVER_OPTIONS, serverAddress } from "../cli/flags.ts";
 import { type LineInput, streamInput } from "../cli/input.ts";
 import { writeOut } from "../cli/output.ts";
 import { closeQuietly, isGone, listenTcp } from "../net/tcp.ts";
@@ -33,9 +33,12 @@ queued client is served after it. A client silent for --idle-timeout seconds
 on its turn is closed, so one idle client cannot keep the others waiting; an
 over-long line is printed as its first 1,023 bytes and its length.
 
-${serverHelp(DEFAULT_PORT)}
+  --port N          port (default ${DEFAULT_PORT}; 0 = any free port)
+  --bind ADDR       address to bind (default 0.0.0.0; "::" for IPv6)
   --idle-timeout S  close a client silent for S seconds on its turn
-               (default ${DEFAULT_IDLE_S}; 0 = never, as the lecture's server)`;
+                    (default ${DEFAULT_IDLE_S}; 0 = never, as the lecture's server)
+
+Exit status: 0 after SIGINT or SIGTERM, 1 cannot listen, 2 usage.`;
 
 /** Options of {@linkcode runTcpServer}. */
 export interface TcpServerOptions {

@@ -45,7 +45,8 @@ import {
 /** Samples taken by default: the first exchange of a process is slow, the best of 4 is not. */
 export const DEFAULT_SAMPLES = 4;
 
-const USAGE = "usage: socklab time-client SERVER[:PORT] [--port N] [--ntp] [--samples N] [--json]";
+const USAGE =
+  "usage: socklab time-client SERVER[:PORT] [--port N] [--ntp] [--samples N] [--json] [--timeout MS] [--retries N]";
 const HELP = `Asks SERVER for the time; prints the server's time, the round trip and the
 clock offset (server minus local).
 
@@ -54,7 +55,9 @@ clock offset (server minus local).
   --samples N   ask N times, one after the other, and keep the sample with the
                 shortest round trip, the least distorted one (default ${DEFAULT_SAMPLES})
   --json        print one JSON document
-${UDP_CLIENT_HELP}`;
+${UDP_CLIENT_HELP}
+
+Exit status: 0 the server answered, 1 no reply, refused or a bad reply, 2 usage.`;
 
 /** What a text query found. */
 export interface TextTimeResult {

@@ -12,8 +12,10 @@
 import type { CommandContext } from "../cli/command.ts";
 import { intFlag, parseFlags, SERVER_OPTIONS, serverAddress, serverHelp } from "../cli/flags.ts";
 import { listenLine } from "../net/server.ts";
+import type { ServiceMonitor } from "../net/monitor.ts";
 import { bindUdp } from "../net/udp.ts";
 import { serveUdp, type UdpHandler } from "../net/udp_serve.ts";
+import { LastExchange } from "../net/udp_text.ts";
 import { wallClock } from "./clock.ts";
 import {
   classifyRequest,
@@ -29,7 +31,9 @@ const HELP = `Answers "TIME" (or an empty datagram) with the time in ISO 8601, e
 
 ${serverHelp(DEFAULT_PORT)}
   --stratum N  stratum in SNTP replies, 1-15 (default 10: a local clock, as
-               chrony's "local stratum 10")`;
+               chrony's "local stratum 10")
+
+Exit status: 0 after SIGINT or SIGTERM, 1 cannot bind, 2 usage.`;
 
 /** Default stratum: a local clock that other servers rank below real references. */
 export const DEFAULT_STRATUM = 10;
@@ -48,6 +52,9 @@ export interface TimeHandlerOptions {
 /** The time service as a datagram handler (text, SNTP, ERR or silence). */
 export function timeHandler(options: TimeHandlerOptions = {}): UdpHandler {
   const now = options.now ?? (() => wallClock.now());
+  // The text reply has millisecond resolution: the coarse clock is enough, and
+  // half the cost of the sub-millisecond one (which SNTP replies need).
+  const millis = options.now ?? Date.now;
   const started = now();
   const clock: NtpServerClock = {
     stratum: options.stratum ?? DEFAULT_STRATUM,
@@ -56,17 +63,23 @@ export function timeHandler(options: TimeHandlerOptions = {}): UdpHandler {
     rootDispersion: 0.001,
     referenceMs: started,
   };
+  const text = new MillisecondReply();
+  // A client repeating its text request (`TIME`) is known by its bytes.
+  const lastText = new LastExchange<true>();
   return (data) => {
-    const received = now();
+    if (lastText.reply(data)) return text.at(millis());
     const request = classifyRequest(data);
     switch (request.kind) {
       case "text":
-        return formatLocalIsoTime(received);
-      case "ntp":
+        lastText.remember(data, true);
+        return text.at(millis());
+      case "ntp": {
+        const received = now();
         // "Last set" must not lag the reply by more than a poll interval or clients
         // grow their dispersion estimate; the system clock is read on every request.
         clock.referenceMs = Math.floor(received / 1000) * 1000;
         return ntpServerReply(request.packet, received, now(), clock);
+      }
       case "error":
         return `ERR ${request.reason}`;
       default:
@@ -75,11 +88,31 @@ export function timeHandler(options: TimeHandlerOptions = {}): UdpHandler {
   };
 }
 
+const encoder = new TextEncoder();
+
+/** The text reply of one millisecond, encoded once: a busy server sends it hundreds of times. */
+class MillisecondReply {
+  #ms = NaN;
+  #bytes = new Uint8Array(0);
+
+  /** The reply for the millisecond `unixMs` falls in. */
+  at(unixMs: number): Uint8Array {
+    const ms = Math.floor(unixMs);
+    if (ms !== this.#ms) {
+      this.#ms = ms;
+      this.#bytes = encoder.encode(formatLocalIsoTime(ms));
+    }
+    return this.#bytes;
+  }
+}
+
 /** Options of {@linkcode runTimeServer}. */
 export interface TimeServerOptions extends TimeHandlerOptions {
   signal: AbortSignal;
   /** Where the start-up line and errors go (default console.log). */
   log?: (line: string) => void;
+  /** Told about every request answered (the lab console). */
+  monitor?: ServiceMonitor;
 }
 
 /** Serves the time on an already bound socket until the signal aborts. */
@@ -91,6 +124,7 @@ export async function runTimeServer(
   log(listenLine("time-server", conn.addr as Deno.NetAddr));
   await serveUdp(conn, timeHandler(options), {
     signal: options.signal,
+    monitor: options.monitor,
     onError: (err) => log(`socklab time-server: ${err instanceof Error ? err.message : err}`),
   });
 }

@@ -15,9 +15,13 @@ import { resolveHost } from "../net/resolve.ts";
 import { UdpSocket } from "../net/udp.ts";
 import { CLIENT_USAGE, DEFAULT_PORT, sendingLine } from "./protocol.ts";
 
+/** The usage line `--help` shows (a missing argument gets the SPEC's exact `usage : ...`). */
+const USAGE = "usage: socklab udp-client SERVER[:PORT] DATA1 ... DATAn [--port N]";
 const HELP = `Sends each DATA as one UDP datagram to SERVER (a name, an address, or HOST:PORT).
 
-  --port N   server port (default ${DEFAULT_PORT})`;
+  --port N  server port (default ${DEFAULT_PORT})
+
+Exit status: 0 sent, 1 unknown host or the send failed, 2 usage.`;
 
 /** Sends each item of `data` as one datagram to `server`; returns the address used. */
 export async function sendDatagrams(
@@ -36,7 +40,7 @@ export async function sendDatagrams(
 /** CLI entry point. */
 export async function main(args: string[], _ctx: CommandContext): Promise<number> {
   const { values, positionals } = parseFlags(args, {
-    usage: CLIENT_USAGE,
+    usage: USAGE,
     help: HELP,
     options: { port: { type: "string" } },
   });

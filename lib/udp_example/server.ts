@@ -9,6 +9,7 @@
  */
 import type { CommandContext } from "../cli/command.ts";
 import { parseFlags, SERVER_OPTIONS, serverAddress, serverHelp } from "../cli/flags.ts";
+import type { ServiceMonitor } from "../net/monitor.ts";
 import { bindUdp } from "../net/udp.ts";
 import { serveUdp } from "../net/udp_serve.ts";
 import { DEFAULT_PORT, receivedLine, waitingLine } from "./protocol.ts";
@@ -16,13 +17,17 @@ import { DEFAULT_PORT, receivedLine, waitingLine } from "./protocol.ts";
 const USAGE = "usage: socklab udp-server [--port N] [--bind ADDR]";
 const HELP = `Prints every datagram received, one line each: "from IP:UDPport : text".
 
-${serverHelp(DEFAULT_PORT)}`;
+${serverHelp(DEFAULT_PORT)}
+
+Exit status: 0 after SIGINT or SIGTERM, 1 cannot bind, 2 usage.`;
 
 /** Options of {@linkcode runUdpServer}. */
 export interface UdpServerOptions {
   signal: AbortSignal;
   /** Where each line goes (default console.log). */
   log?: (line: string) => void;
+  /** Told about every datagram printed (the lab console; it sends no replies). */
+  monitor?: ServiceMonitor;
 }
 
 /** Serves UDP example 1 on an already bound socket until the signal aborts. */
@@ -32,9 +37,12 @@ export async function runUdpServer(
 ): Promise<void> {
   const log = options.log ?? console.log;
   log(waitingLine((conn.addr as Deno.NetAddr).port));
+  const { monitor } = options;
   await serveUdp(conn, (data, from) => {
+    const started = monitor ? performance.now() : 0;
     log(receivedLine(data, from));
-  }, { signal: options.signal, onError: (err) => log(`socklab udp-server: ${err}`) });
+    monitor?.served(performance.now() - started, false, `${from.hostname}:${from.port}`);
+  }, { signal: options.signal, monitor, onError: (err) => log(`socklab udp-server: ${err}`) });
 }
 
 /** CLI entry point. */

@@ -5,7 +5,7 @@
  * printed: bytes and factor, who got in.
  */
 import { assertEquals, assertMatch, assertOk } from "../helpers/assert.ts";
-import { runCli, spawnCli } from "../helpers/cli.ts";
+import { argv, runCli, spawnCli } from "../helpers/cli.ts";
 import { UdpSocket } from "../../lib/net/udp.ts";
 import { replyBudget } from "../../lib/net/amplification.ts";
 import { signRegister } from "../../lib/binder/auth.ts";
@@ -24,8 +24,7 @@ function commands(n: number, prefix = "C"): string {
 }
 
 Deno.test("attack: LIST at a binder filled from 64 ports of one host: 4 B in, at most 512 B out; the others still get in", async () => {
-  const binder = await startBinder(["--quiet"]);
-  await using _ = binder.proc;
+  await using binder = await startBinder(["--quiet"]);
   const ports = Array.from({ length: 64 }, () => neighbour());
   let accepted = 0;
   let refused = "";
@@ -39,8 +38,7 @@ Deno.test("attack: LIST at a binder filled from 64 ports of one host: 4 B in, at
     await Promise.all(ports.map((s) => s.close()));
   }
   // A class's exec server from another address still gets in.
-  const lab = await startExecServer(binder.port);
-  await using _l = lab.proc;
+  await using lab = await startExecServer(binder.port);
   console.log(
     `64 ports x 64 commands from 127.0.0.2: ${accepted} records accepted, then "${refused}"; ` +
       `exec-server from 127.0.0.1 registered: yes`,
@@ -76,20 +74,18 @@ Deno.test("attack: LIST at a binder filled from 64 ports of one host: 4 B in, at
   );
 
   // socklab's own client does the round trips itself and shows the whole table.
-  const listed = await runCli(["exec-client", "--binder", `127.0.0.1:${binder.port}`, "--list"]);
+  const listed = await runCli(["exec-client", "--binder", binder.at(), "--list"]);
   assertEquals(listed.code, 0, listed.stderr);
   const rows = listed.stdout.trimEnd().split("\n");
-  assertEquals(rows[0], `binder 127.0.0.1:${binder.port}: 1032 records`);
+  assertEquals(rows[0], `binder ${binder.at()}: 1032 records`);
   assertEquals(rows.length, 2 + 1032, "header, column titles, one row per record");
   assertEquals(rows.filter((r) => r.includes(` ${lab.port} `)).length, 8);
 });
 
 Deno.test("attack: REGISTER MAX from a stranger: by default accepted (the lab's rule), --allow keeps it out", async () => {
   // Before (and still without --allow, as the lab expects): 5 of 6 LOOKUPs name the stranger.
-  const open = await startBinder(["--quiet"]);
-  await using _o = open.proc;
-  const server = await startExecServer(open.port, ["--commands", "MAX"]);
-  await using _s = server.proc;
+  await using open = await startBinder(["--quiet"]);
+  await using _server = await startExecServer(open.port, ["--commands", "MAX"]);
   const strangers = Array.from({ length: 5 }, () => neighbour());
   try {
     for (const s of strangers) {
@@ -99,10 +95,8 @@ Deno.test("attack: REGISTER MAX from a stranger: by default accepted (the lab's 
     console.log(`without --allow: ${named} of 600 LOOKUP MAX name the stranger (5 of 6 expected)`);
     assertOk(named > 420 && named < 580, `${named}`);
 
-    const guarded = await startBinder(["--quiet", "--allow", "127.0.0.1/32"]);
-    await using _g = guarded.proc;
-    const lab = await startExecServer(guarded.port, ["--commands", "MAX"]);
-    await using _l = lab.proc;
+    await using guarded = await startBinder(["--quiet", "--allow", "127.0.0.1/32"]);
+    await using lab = await startExecServer(guarded.port, ["--commands", "MAX"]);
     for (const s of strangers) {
       assertEquals(
         await ask(s, guarded.port, "REGISTER MAX"),
@@ -134,10 +128,8 @@ Deno.test("attack: with --key, unsigned, wrongly signed and replayed REGISTERs a
   try {
     await Deno.writeTextFile(`${dir}/key`, "the lab's shared secret, 2026\n");
     await Deno.writeTextFile(`${dir}/wrong`, "a stranger's guess at it, 2026\n");
-    const binder = await startBinder(["--key", `${dir}/key`]);
-    await using _b = binder.proc;
-    const lab = await startExecServer(binder.port, ["--commands", "MAX", "--key", `${dir}/key`]);
-    await using _l = lab.proc;
+    await using binder = await startBinder(["--key", `${dir}/key`]);
+    await using lab = await startExecServer(binder.port, argv`--commands MAX --key ${dir}/key`);
     await using stranger = neighbour();
     await using owner = rawSocket();
     const key = encoder.encode("the lab's shared secret, 2026");
@@ -174,10 +166,8 @@ Deno.test("attack: with --key, unsigned, wrongly signed and replayed REGISTERs a
 });
 
 Deno.test("attack: MAX 1 with a trailing space (and its siblings) at an exec server and the binder", async () => {
-  const binder = await startBinder();
-  await using _b = binder.proc;
-  const server = await startExecServer(binder.port);
-  await using _s = server.proc;
+  await using binder = await startBinder();
+  await using server = await startExecServer(binder.port);
   await using sock = rawSocket();
   const execCases: [string, string][] = [
     ["MAX 1 ", "MAX 1"],
@@ -194,21 +184,13 @@ Deno.test("attack: MAX 1 with a trailing space (and its siblings) at an exec ser
   assertEquals(await ask(sock, binder.port, "LOOKUP MAX "), `MAX 127.0.0.1 ${server.port}`);
   assertMatch(await ask(sock, binder.port, "LIST MAX \t"), /^OK LIST 1\n/);
   assertEquals(await ask(sock, binder.port, "TTL "), "OK TTL 30");
-  const oneShot = await runCli([
-    "exec-client",
-    "--binder",
-    `127.0.0.1:${binder.port}`,
-    "MAX",
-    "1 ",
-  ]);
+  const oneShot = await runCli(argv`exec-client --binder ${binder.at()} MAX ${"1 "}`);
   assertEquals([oneShot.code, oneShot.stdout], [0, "MAX 1\n"]);
 });
 
 Deno.test("attack: no binder or exec-server reply exceeds max(3x, 512) bytes to an unvalidated source", async () => {
-  const binder = await startBinder(["--quiet"]);
-  await using _b = binder.proc;
-  const server = await startExecServer(binder.port);
-  await using _s = server.proc;
+  await using binder = await startBinder(["--quiet"]);
+  await using server = await startExecServer(binder.port);
   await using sock = neighbour();
   const requests = [
     "LIST",
@@ -245,7 +227,7 @@ Deno.test("attack: no binder or exec-server reply exceeds max(3x, 512) bytes to 
     }x (each within max(3x, 512 B))`,
   );
   // A prompt-loop client keeps working through all of it.
-  await using client = spawnCli(["exec-client", "--binder", `127.0.0.1:${binder.port}`]);
+  await using client = spawnCli(["exec-client", "--binder", binder.at()]);
   await client.write("MAX 1 2\n");
   await client.stdout.waitFor("MAX 2");
 });

@@ -3,8 +3,7 @@ import { runCli } from "../helpers/cli.ts";
 import { ask, rawSocket, startBinder } from "./lab.ts";
 
 Deno.test("binder answers REGISTER, LOOKUP, LIST, TTL and UNREGISTER with the source address", async () => {
-  const binder = await startBinder(["--ttl", "30"]);
-  await using _ = binder.proc;
+  await using binder = await startBinder(["--ttl", "30"]);
   await using server = rawSocket();
   await using client = rawSocket();
   const serverPort = server.addr.port;
@@ -40,8 +39,7 @@ Deno.test("binder answers REGISTER, LOOKUP, LIST, TTL and UNREGISTER with the so
 });
 
 Deno.test("binder: REGISTER and UNREGISTER from another port cannot remove a live server's records", async () => {
-  const binder = await startBinder();
-  await using _ = binder.proc;
+  await using binder = await startBinder();
   await using server = rawSocket();
   await using intruder = rawSocket();
   assertEquals(await ask(server, binder.port, "REGISTER MAX"), "OK REGISTER MAX");
@@ -59,8 +57,7 @@ Deno.test("binder: REGISTER and UNREGISTER from another port cannot remove a liv
 });
 
 Deno.test("binder: a record not refreshed within --ttl expires and the table is printed", async () => {
-  const binder = await startBinder(["--ttl", "1"]);
-  await using _ = binder.proc;
+  await using binder = await startBinder(["--ttl", "1"]);
   await using server = rawSocket();
   const registered = performance.now();
   assertEquals(await ask(server, binder.port, "REGISTER MAX"), "OK REGISTER MAX");
@@ -75,8 +72,7 @@ Deno.test("binder: a record not refreshed within --ttl expires and the table is 
 });
 
 Deno.test("binder: a refreshed record outlives the ttl", async () => {
-  const binder = await startBinder(["--ttl", "1"]);
-  await using _ = binder.proc;
+  await using binder = await startBinder(["--ttl", "1"]);
   await using server = rawSocket();
   const started = performance.now();
   // Refresh every 300 ms for 1.8 s, each refresh waiting on the binder's reply.
@@ -89,8 +85,7 @@ Deno.test("binder: a refreshed record outlives the ttl", async () => {
 });
 
 Deno.test("binder survives binary, empty, huge and malformed requests with ERR replies", async () => {
-  const binder = await startBinder();
-  await using _ = binder.proc;
+  await using binder = await startBinder();
   await using sock = rawSocket();
   const cases: [string | Uint8Array, RegExp][] = [
     [new Uint8Array([0xff, 0xfe, 0x00, 0x41]), /^ERR request is not UTF-8 text$/],
@@ -118,8 +113,7 @@ Deno.test("binder survives binary, empty, huge and malformed requests with ERR r
 });
 
 Deno.test("binder never answers a reply (OK/ERR), so two services cannot ping-pong", async () => {
-  const binder = await startBinder();
-  await using _ = binder.proc;
+  await using binder = await startBinder();
   await using sock = rawSocket();
   await sock.send("ERR something", { hostname: "127.0.0.1", port: binder.port });
   await sock.send("OK REGISTER MAX", { hostname: "127.0.0.1", port: binder.port });

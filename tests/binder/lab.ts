@@ -3,20 +3,18 @@
  * subprocesses on loopback with free ports, and talk to them over a raw socket.
  * @module
  */
-import { type CliProcess, portOf, spawnCli } from "../helpers/cli.ts";
+import { argv } from "../helpers/cli.ts";
+import { type RunningServer, startServer } from "../helpers/server.ts";
 import { UdpSocket } from "../../lib/net/udp.ts";
 
-/** A running binder subprocess and its port. */
-export interface RunningServer {
-  proc: CliProcess;
-  port: number;
-}
+export type { RunningServer };
 
 /** Starts `socklab binder` on 127.0.0.1 with a free port. */
-export async function startBinder(extra: string[] = []): Promise<RunningServer> {
-  const proc = spawnCli(["binder", "--bind", "127.0.0.1", "--port", "0", ...extra]);
-  const port = portOf(await proc.stdout.waitFor(/^socklab binder: listening on UDP /));
-  return { proc, port };
+export function startBinder(extra: string[] = []): Promise<RunningServer> {
+  return startServer(
+    argv`binder --bind 127.0.0.1 --port 0 ${extra}`,
+    /^socklab binder: listening on UDP /,
+  );
 }
 
 /**
@@ -27,17 +25,18 @@ export async function startExecServer(
   binder: number | string,
   extra: string[] = [],
 ): Promise<RunningServer> {
-  const proc = spawnCli([
-    "exec-server",
-    "--binder",
-    typeof binder === "number" ? `127.0.0.1:${binder}` : binder,
-    "--bind",
-    "127.0.0.1",
-    ...extra,
-  ]);
-  const port = portOf(await proc.stdout.waitFor(/^socklab exec-server: listening on UDP /));
-  await proc.stdout.waitFor(/^socklab exec-server: registered /);
-  return { proc, port };
+  const at = typeof binder === "number" ? `127.0.0.1:${binder}` : binder;
+  const server = await startServer(
+    argv`exec-server --binder ${at} --bind 127.0.0.1 ${extra}`,
+    /^socklab exec-server: listening on UDP /,
+  );
+  try {
+    await server.proc.stdout.waitFor(/^socklab exec-server: registered /);
+  } catch (err) {
+    await server[Symbol.asyncDispose]();
+    throw err;
+  }
+  return server;
 }
 
 const decoder = new TextDecoder();

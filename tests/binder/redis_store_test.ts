@@ -2,7 +2,7 @@ import { storeContract } from "./store_contract.ts";
 import { RedisStore, StoreUnavailableError } from "../../lib/binder/redis_store.ts";
 import { connectRedis, parseRedisUrl } from "../../lib/redis/connection.ts";
 import { RedisServer, redisTest } from "../helpers/redis.ts";
-import { assertEquals, assertOk } from "../helpers/assert.ts";
+import { assertEquals, assertOk, errorOf } from "../helpers/assert.ts";
 
 // Each case gets its own redis-server, stopped when its store closes.
 storeContract(
@@ -54,7 +54,7 @@ redisTest(
       await redis.kill();
       await down;
       const started = performance.now();
-      const err = await store.lookup("MAX").then(() => undefined, (e) => e);
+      const err = await errorOf(store.lookup("MAX"));
       assertOk(err instanceof StoreUnavailableError, String(err));
       assertEquals(err.message, `Redis ${redis.url} is down`);
       assertOk(performance.now() - started < 100);

@@ -1,4 +1,6 @@
-import { assertEquals, assertMatch, assertOk, rejects } from "../helpers/assert.ts";
+import { assertEquals, assertMatch, assertOk, rejects, throws } from "../helpers/assert.ts";
+import { UsageError } from "../../lib/cli/errors.ts";
+import { parseWebAddress } from "../../lib/demo/main.ts";
 import { runCli, spawnCli } from "../helpers/cli.ts";
 import { LAB_SERVICES, SERVE_PLAN } from "../../lib/demo/services.ts";
 import { serveLab } from "../../lib/demo/serve.ts";
@@ -162,4 +164,70 @@ Deno.test("the lab table names each service once per transport, with the SPEC's 
     "chat-server --udp": 5600,
   });
   for (const name of SERVE_PLAN) assertOk(LAB_SERVICES.some((s) => s.name === name), name);
+});
+
+Deno.test("parseWebAddress() takes [HOST:]PORT, loopback by default", () => {
+  assertEquals(parseWebAddress("8080"), { hostname: "127.0.0.1", port: 8080 });
+  assertEquals(parseWebAddress("0"), { hostname: "127.0.0.1", port: 0 });
+  assertEquals(parseWebAddress("0.0.0.0:9000"), { hostname: "0.0.0.0", port: 9000 });
+  assertEquals(parseWebAddress("[::1]:0"), { hostname: "::1", port: 0 });
+  for (const bad of ["localhost", "70000", "host:x", ""]) {
+    throws(() => parseWebAddress(bad), /^--web: /, UsageError);
+  }
+});
+
+Deno.test("socklab demo rejects --web without --serve (exit 2)", async () => {
+  const { code, stderr } = await runCli(["demo", "--web", "0"]);
+  assertEquals(code, 2);
+  assertMatch(stderr, /--web needs --serve/);
+});
+
+Deno.test("socklab demo --serve --web prints the console's URL after the table and serves the services' metrics", async () => {
+  const out: string[] = [];
+  const controller = new AbortController();
+  let url = "";
+  let listening!: () => void;
+  const ready = new Promise<void>((resolve) => (listening = resolve));
+  const serving = serveLab({
+    signal: controller.signal,
+    quiet: true,
+    plan: ["time-server", "rates-server"],
+    web: { hostname: "127.0.0.1", port: 0 },
+    print: (l) => {
+      out.push(l);
+      const m = /lab console at (http:\S+) \(Prometheus metrics at \1metrics\)$/.exec(l);
+      if (m) [url] = [m[1], listening()];
+    },
+  });
+  await Promise.race([ready, serving]);
+  try {
+    assertMatch(out[3] ?? "", /^socklab demo --serve: lab console at http:\/\/127\.0\.0\.1:\d+\//);
+    const text = await (await fetch(`${url}metrics`)).text();
+    assertMatch(
+      text,
+      /^socklab_service_info\{service="rates-server",transport="udp",address="127\.0\.0\.1:\d+"\} 1$/m,
+    );
+    assertMatch(text, /^socklab_service_up\{service="time-server"\} 1$/m);
+  } finally {
+    controller.abort();
+  }
+  assertEquals(await serving, 0);
+  // The console's port is free again.
+  const port = Number(new URL(url).port);
+  Deno.listen({ hostname: "127.0.0.1", port }).close();
+});
+
+Deno.test("socklab demo --serve --web fails on a busy console port before starting any service", async () => {
+  using held = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const out: string[] = [];
+  await rejects(
+    serveLab({
+      signal: new AbortController().signal,
+      plan: ["registry-server"],
+      web: { hostname: "127.0.0.1", port: held.addr.port },
+      print: (l) => out.push(l),
+    }),
+    new RegExp(`^cannot listen on HTTP 127\\.0\\.0\\.1:${held.addr.port}: address already in use$`),
+  );
+  assertEquals(out, []);
 });

@@ -1,5 +1,5 @@
 import { assertEquals, assertMatch, assertOk } from "../helpers/assert.ts";
-import { freePort, runCli, spawnCli } from "../helpers/cli.ts";
+import { argv, freePort, runCli, spawnCli } from "../helpers/cli.ts";
 import { ask, rawSocket, startBinder, startExecServer } from "../binder/lab.ts";
 
 const BIG = "1234567890123456789012345678901234567890"; // 40 digits
@@ -20,12 +20,9 @@ async function lookupCounts(binderPort: number, n: number): Promise<Map<number, 
 }
 
 Deno.test("two exec servers offering MAX: 200 look-ups are spread fairly and the results are exact", async () => {
-  const binder = await startBinder();
-  await using _b = binder.proc;
-  const a = await startExecServer(binder.port, ["--commands", "MAX"]);
-  await using _a = a.proc;
-  const b = await startExecServer(binder.port, ["--commands", "MAX,MIN,SORTU"]);
-  await using _s = b.proc;
+  await using binder = await startBinder();
+  await using a = await startExecServer(binder.port, ["--commands", "MAX"]);
+  await using b = await startExecServer(binder.port, ["--commands", "MAX,MIN,SORTU"]);
 
   const counts = await lookupCounts(binder.port, 200);
   assertEquals([...counts.keys()].sort(), [a.port, b.port].sort());
@@ -41,7 +38,7 @@ Deno.test("two exec servers offering MAX: 200 look-ups are spread fairly and the
     `MIN ${BIG} -${BIG} 0`,
     `SORTU 8 1 -${BIGGER} 4 0`,
   ];
-  const r = await runCli(["exec-client", "--binder", `127.0.0.1:${binder.port}`, "-v"], {
+  const r = await runCli(["exec-client", "--binder", binder.at(), "-v"], {
     stdin: lines.join("\n") + "\n",
   });
   assertEquals(r.stdout.split("\n").slice(0, 6), [
@@ -56,25 +53,15 @@ Deno.test("two exec servers offering MAX: 200 look-ups are spread fairly and the
   assertMatch(r.stderr, /answered by 127\.0\.0\.1:\d+ in [\d.]+ ms/);
 
   // One-shot, with negative numbers as arguments rather than flags.
-  const one = await runCli([
-    "exec-client",
-    "--binder",
-    `127.0.0.1:${binder.port}`,
-    "MAX",
-    "-7",
-    `-${BIG}`,
-  ]);
+  const one = await runCli(argv`exec-client --binder ${binder.at()} MAX -7 -${BIG}`);
   assertEquals([one.code, one.stdout, one.stderr], [0, "MAX -7\n", ""]);
 });
 
 Deno.test("SIGKILL one exec server: the client fails over silently and the binder drops it within ttl", async () => {
   const ttl = 3;
-  const binder = await startBinder(["--ttl", String(ttl)]);
-  await using _b = binder.proc;
-  const dead = await startExecServer(binder.port, ["--commands", "MAX"]);
-  await using _d = dead.proc;
-  const live = await startExecServer(binder.port, ["--commands", "MAX"]);
-  await using _l = live.proc;
+  await using binder = await startBinder(["--ttl", String(ttl)]);
+  await using dead = await startExecServer(binder.port, ["--commands", "MAX"]);
+  await using live = await startExecServer(binder.port, ["--commands", "MAX"]);
   assertMatch(live.proc.stdout.text, /records live 3 s; re-registering every 1 s/);
 
   dead.proc.kill("SIGKILL");
@@ -84,14 +71,7 @@ Deno.test("SIGKILL one exec server: the client fails over silently and the binde
   // 20 calls: the binder still names the dead server about half the time until
   // its record expires; every call must still get the right answer.
   const lines = Array.from({ length: 20 }, (_, i) => `MAX ${i} ${BIG} -${i}`);
-  const client = spawnCli([
-    "exec-client",
-    "--binder",
-    `127.0.0.1:${binder.port}`,
-    "--timeout",
-    "200",
-    "-v",
-  ]);
+  const client = spawnCli(argv`exec-client --binder ${binder.at()} --timeout 200 -v`);
   await using _c = client;
   await client.write(lines.join("\n") + "\n");
   await client.closeStdin();
@@ -101,7 +81,7 @@ Deno.test("SIGKILL one exec server: the client fails over silently and the binde
   // -v names each fail-over; nothing else on stderr is an error.
   const failovers = client.stderr.lines.filter((l) =>
     l ===
-      `socklab exec-client: MAX server 127.0.0.1:${dead.port} did not answer within 200 ms; asking the binder again`
+      `socklab exec-client: MAX server ${dead.at()} did not answer within 200 ms; asking the binder again`
   );
   const answered = client.stderr.lines.filter((l) =>
     new RegExp(`^socklab exec-client: answered by 127\\.0\\.0\\.1:${live.port} in `).test(l)
@@ -121,22 +101,13 @@ Deno.test("SIGKILL one exec server: the client fails over silently and the binde
   assertEquals([...counts.keys()], [live.port]);
 
   // Without -v the fail-over is invisible: no stderr at all.
-  const quiet = await runCli([
-    "exec-client",
-    "--binder",
-    `127.0.0.1:${binder.port}`,
-    "MAX",
-    "1",
-    "2",
-  ]);
+  const quiet = await runCli(argv`exec-client --binder ${binder.at()} MAX 1 2`);
   assertEquals([quiet.code, quiet.stdout, quiet.stderr], [0, "MAX 2\n", ""]);
 });
 
 Deno.test("SIGINT on an exec server: its records vanish from the binder at once", async () => {
-  const binder = await startBinder();
-  await using _b = binder.proc;
-  const server = await startExecServer(binder.port);
-  await using _s = server.proc;
+  await using binder = await startBinder();
+  await using server = await startExecServer(binder.port);
   await using sock = rawSocket();
   assertMatch(await ask(sock, binder.port, "LIST"), /^OK LIST 8\n/);
   server.proc.kill("SIGINT");
@@ -157,10 +128,8 @@ Deno.test("SIGINT on an exec server: its records vanish from the binder at once"
 });
 
 Deno.test("exec-server survives malformed requests with ERR replies and keeps serving", async () => {
-  const binder = await startBinder();
-  await using _b = binder.proc;
-  const server = await startExecServer(binder.port, ["--commands", "MIN,MAX"]);
-  await using _s = server.proc;
+  await using binder = await startBinder();
+  await using server = await startExecServer(binder.port, ["--commands", "MIN,MAX"]);
   await using sock = rawSocket();
   const many = Array.from({ length: 10_001 }, () => "1").join(" ");
   const cases: [string | Uint8Array, RegExp][] = [
@@ -181,9 +150,8 @@ Deno.test("exec-server survives malformed requests with ERR replies and keeps se
 });
 
 Deno.test("exec-client reports what failed in one line with exit 1", async () => {
-  const binder = await startBinder();
-  await using _b = binder.proc;
-  const none = await runCli(["exec-client", "--binder", `127.0.0.1:${binder.port}`, "MAX", "1"]);
+  await using binder = await startBinder();
+  const none = await runCli(["exec-client", "--binder", binder.at(), "MAX", "1"]);
   assertEquals([none.code, none.stdout, none.stderr], [
     1,
     "",
@@ -191,17 +159,9 @@ Deno.test("exec-client reports what failed in one line with exit 1", async () =>
   ]);
 
   const port = freePort("udp");
-  const gone = await runCli([
-    "exec-client",
-    "--binder",
-    `127.0.0.1:${port}`,
-    "--timeout",
-    "100",
-    "--retries",
-    "1",
-    "MAX",
-    "1",
-  ]);
+  const gone = await runCli(
+    argv`exec-client --binder 127.0.0.1:${port} --timeout 100 --retries 1 MAX 1`,
+  );
   assertEquals(gone.code, 1);
   assertEquals(
     gone.stderr,
@@ -218,15 +178,7 @@ Deno.test("exec-client reports what failed in one line with exit 1", async () =>
 
 Deno.test("exec-server with no binder answering exits 1 with one line", async () => {
   const port = freePort("udp");
-  const r = await runCli([
-    "exec-server",
-    "--binder",
-    `127.0.0.1:${port}`,
-    "--timeout",
-    "100",
-    "--retries",
-    "0",
-  ]);
+  const r = await runCli(argv`exec-server --binder 127.0.0.1:${port} --timeout 100 --retries 0`);
   assertEquals(r.code, 1);
   assertEquals(
     r.stderr,
@@ -238,11 +190,9 @@ Deno.test("exec-server with no binder answering exits 1 with one line", async ()
 });
 
 Deno.test("exec-client --list prints the binder's table", async () => {
-  const binder = await startBinder();
-  await using _b = binder.proc;
-  const server = await startExecServer(binder.port, ["--commands", "SORTU"]);
-  await using _s = server.proc;
-  const r = await runCli(["exec-client", "--binder", `127.0.0.1:${binder.port}`, "--list"]);
+  await using binder = await startBinder();
+  await using server = await startExecServer(binder.port, ["--commands", "SORTU"]);
+  const r = await runCli(["exec-client", "--binder", binder.at(), "--list"]);
   assertEquals(r.code, 0);
   const p = server.port;
   assertMatch(
@@ -254,11 +204,10 @@ Deno.test("exec-client --list prints the binder's table", async () => {
 });
 
 Deno.test("exec-client shows a hostile server's escape codes as text, not as terminal commands", async () => {
-  const binder = await startBinder();
-  await using _b = binder.proc;
+  await using binder = await startBinder();
   await using fake = rawSocket(); // registers, then answers like a server would, but hostile
   assertEquals(await ask(fake, binder.port, "REGISTER MAX"), "OK REGISTER MAX");
-  const client = spawnCli(["exec-client", "--binder", `127.0.0.1:${binder.port}`, "MAX", "1"]);
+  const client = spawnCli(["exec-client", "--binder", binder.at(), "MAX", "1"]);
   await using _c = client;
   const got = await fake.receive(10_000);
   assertOk(got, "the client called the registered address");
@@ -269,22 +218,12 @@ Deno.test("exec-client shows a hostile server's escape codes as text, not as ter
 });
 
 Deno.test("exec-client gives up with ERR no server for CMD once every server has had its tries", async () => {
-  const binder = await startBinder();
-  await using _b = binder.proc;
+  await using binder = await startBinder();
   await using silent = rawSocket(); // registered, then never answers: a hung server
   assertEquals(await ask(silent, binder.port, "REGISTER MAX"), "OK REGISTER MAX");
-  const r = await runCli([
-    "exec-client",
-    "--binder",
-    `127.0.0.1:${binder.port}`,
-    "--timeout",
-    "100",
-    "--retries",
-    "2",
-    "-v",
-    "MAX",
-    "1",
-  ]);
+  const r = await runCli(
+    argv`exec-client --binder ${binder.at()} --timeout 100 --retries 2 -v MAX 1`,
+  );
   assertEquals(r.code, 1);
   const lines = r.stderr.trimEnd().split("\n");
   assertEquals(lines.length, 4, r.stderr);
@@ -295,11 +234,9 @@ Deno.test("exec-client gives up with ERR no server for CMD once every server has
 });
 
 Deno.test("exec-client's prompt loop ends with exit 0 on SIGINT", async () => {
-  const binder = await startBinder();
-  await using _b = binder.proc;
-  const server = await startExecServer(binder.port, ["--commands", "MAX"]);
-  await using _s = server.proc;
-  await using client = spawnCli(["exec-client", "--binder", `127.0.0.1:${binder.port}`]);
+  await using binder = await startBinder();
+  await using _server = await startExecServer(binder.port, ["--commands", "MAX"]);
+  await using client = spawnCli(["exec-client", "--binder", binder.at()]);
   await client.write("MAX 1 2\n");
   await client.stdout.waitFor("MAX 2");
   client.kill("SIGINT"); // stdin is still open: the loop is waiting for a line
@@ -308,12 +245,10 @@ Deno.test("exec-client's prompt loop ends with exit 0 on SIGINT", async () => {
 });
 
 Deno.test("exec-server and exec-client --binder A,B: a first binder that does not answer is passed over", async () => {
-  const binder = await startBinder();
-  await using _b = binder.proc;
+  await using binder = await startBinder();
   const dead = freePort("udp");
-  const list = `127.0.0.1:${dead},127.0.0.1:${binder.port}`;
-  const server = await startExecServer(list, ["--commands", "MAX", "--timeout", "200"]);
-  await using _s = server.proc;
+  const list = `127.0.0.1:${dead},${binder.at()}`;
+  await using server = await startExecServer(list, ["--commands", "MAX", "--timeout", "200"]);
   assertMatch(
     server.proc.stdout.text,
     new RegExp(`registered MAX with binder 127\\.0\\.0\\.1:${binder.port} `),
@@ -324,38 +259,30 @@ Deno.test("exec-server and exec-client --binder A,B: a first binder that does no
   );
   const r = await runCli(["exec-client", "--binder", list, "--timeout", "200", "MAX", "1", "2"]);
   assertEquals([r.code, r.stdout, r.stderr], [0, "MAX 2\n", ""]);
-  const none = await runCli([
-    "exec-client",
-    "--binder",
-    `127.0.0.1:${dead},127.0.0.1:${freePort("udp")}`,
-    "--timeout",
-    "100",
-    "--retries",
-    "0",
-    "MAX",
-    "1",
-  ]);
+  const none = await runCli(
+    argv`exec-client --binder 127.0.0.1:${dead},127.0.0.1:${
+      freePort("udp")
+    } --timeout 100 --retries 0 MAX 1`,
+  );
   assertEquals(none.code, 1);
   assertMatch(
     none.stderr,
     /^socklab exec-client: no reply from binder 127\.0\.0\.1:\d+(: connection refused.*| after 1 try)\n$/,
   );
-  const bad = await runCli(["exec-client", "--binder", `127.0.0.1:${binder.port},`, "MAX", "1"]);
+  const bad = await runCli(["exec-client", "--binder", `${binder.at()},`, "MAX", "1"]);
   assertEquals(bad.code, 2);
   assertMatch(bad.stderr, /^socklab exec-client: --binder: empty address/);
 });
 
 Deno.test("exec-client --json: one document per call (one line each in the prompt loop), --list too", async () => {
-  const binder = await startBinder();
-  await using _b = binder.proc;
-  const server = await startExecServer(binder.port, ["--commands", "MAX,SORTU"]);
-  await using _s = server.proc;
-  const at = `127.0.0.1:${binder.port}`;
+  await using binder = await startBinder();
+  await using server = await startExecServer(binder.port, ["--commands", "MAX,SORTU"]);
+  const at = binder.at();
   const one = await runCli(["exec-client", "--binder", at, "--json", "SORTU", "3", "-1", "2"]);
   assertEquals(one.code, 0, one.stderr);
   assertEquals(JSON.parse(one.stdout), {
     binder: at,
-    server: `127.0.0.1:${server.port}`,
+    server: server.at(),
     request: "SORTU 3 -1 2",
     reply: "SORTU -1 2 3",
     ok: true,
@@ -393,17 +320,15 @@ Deno.test("exec-client --json: one document per call (one line each in the promp
 });
 
 Deno.test("exec-client names the commands the binder has when CMD is unknown", async () => {
-  const binder = await startBinder();
-  await using _b = binder.proc;
-  const server = await startExecServer(binder.port, ["--commands", "MIN,MAX"]);
-  await using _s = server.proc;
-  const r = await runCli(["exec-client", "--binder", `127.0.0.1:${binder.port}`, "MEDIAN", "1"]);
+  await using binder = await startBinder();
+  await using _server = await startExecServer(binder.port, ["--commands", "MIN,MAX"]);
+  const r = await runCli(["exec-client", "--binder", binder.at(), "MEDIAN", "1"]);
   assertEquals([r.code, r.stdout], [1, ""]);
   assertEquals(
     r.stderr,
     "socklab exec-client: ERR no server for MEDIAN (the binder has: MAX, MIN)\n",
   );
-  const prompt = await runCli(["exec-client", "--binder", `127.0.0.1:${binder.port}`], {
+  const prompt = await runCli(["exec-client", "--binder", binder.at()], {
     stdin: "median 1\nmin 2 1\n",
   });
   assertEquals(prompt.stdout, "ERR no server for MEDIAN (the binder has: MAX, MIN)\nMIN 1\n");
@@ -413,10 +338,8 @@ Deno.test("exec-server --key: signed re-registrations every ttl/3 are accepted, 
   const dir = await Deno.makeTempDir();
   try {
     await Deno.writeTextFile(`${dir}/key`, "a key of at least sixteen bytes\n");
-    const binder = await startBinder(["--ttl", "1", "--key", `${dir}/key`]);
-    await using _b = binder.proc;
-    const server = await startExecServer(binder.port, ["--commands", "MAX", "--key", `${dir}/key`]);
-    await using _s = server.proc;
+    await using binder = await startBinder(["--ttl", "1", "--key", `${dir}/key`]);
+    await using server = await startExecServer(binder.port, argv`--commands MAX --key ${dir}/key`);
     const registered = performance.now();
     await using sock = rawSocket();
     // Three ttls: the record lives only through the signed refreshes.

@@ -36,3 +36,18 @@ export function throws(
 export async function rejects(p: Promise<unknown>, pattern: RegExp): Promise<void> {
   await assert.rejects(p, (err: unknown) => err instanceof Error && pattern.test(err.message));
 }
+
+/**
+ * What `p` rejects with, or undefined when it resolves: for a test that
+ * checks the error's type and message itself.
+ *
+ * @example
+ * ```ts
+ * import { errorOf } from "./assert.ts";
+ * const err = await errorOf(Promise.reject(new RangeError("too far")));
+ * console.assert(err instanceof RangeError);
+ * ```
+ */
+export function errorOf(p: Promise<unknown>): Promise<unknown> {
+  return p.then(() => undefined, (err) => err);
+}

@@ -3,12 +3,16 @@
  * stdout and stderr read as lines so a test waits on an event (a line), never
  * on a fixed sleep.
  *
+ * A server test usually starts through tests/helpers/server.ts (startServer:
+ * the port from the start-up line, disposed with `await using`), and writes
+ * its command lines with {@linkcode argv}.
+ *
  * @example
  * ```ts ignore
- * import { runCli, spawnCli } from "./cli.ts";
- * await using server = spawnCli(["udp-server", "--bind", "127.0.0.1", "--port", "0"]);
+ * import { argv, runCli, spawnCli } from "./cli.ts";
+ * await using server = spawnCli(argv`udp-server --bind 127.0.0.1 --port 0`);
  * const first = await server.stdout.waitFor(/port UDP (\d+)/);
- * const { code, stdout } = await runCli(["--version"]);
+ * const { code, stdout } = await runCli(argv`--version`);
  * ```
  * @module
  */
@@ -29,7 +33,7 @@ export function socklabArgv(): string[] {
 }
 
 /** Lines of one output stream, collected as they arrive. */
-export class LineLog {
+export class LineLog implements OutputSink {
   readonly lines: string[] = [];
   #partial = "";
   #raw = "";
@@ -38,6 +42,12 @@ export class LineLog {
   #endWaiters: (() => void)[] = [];
   /** Every byte received, for binary checks. */
   readonly chunks: Uint8Array[] = [];
+
+  /** Keeps a chunk of a process's output (see {@linkcode PipedProcess}). */
+  receive(chunk: Uint8Array, text: string): void {
+    this.chunks.push(chunk);
+    this.push(text);
+  }
 
   /** Appends decoded text. */
   push(text: string): void {
@@ -117,34 +127,61 @@ export class LineLog {
   }
 }
 
-/** A running socklab subprocess. Dispose to kill it and free its pipes. */
-export class CliProcess implements AsyncDisposable {
+/** Where a {@linkcode PipedProcess} writes one output stream. */
+export interface OutputSink {
+  /** One chunk, as bytes and as text (UTF-8; a character split between chunks is joined). */
+  receive(chunk: Uint8Array, text: string): void;
+  /** The stream ended. */
+  end(): void;
+}
+
+/** Options of {@linkcode PipedProcess}. */
+export interface SpawnOptions {
+  /** Extra environment variables (colours and Deno's update check are off). */
+  env?: Record<string, string>;
+  /** Pipe stdin for {@linkcode PipedProcess.write} (else /dev/null). */
+  stdin: boolean;
+}
+
+/**
+ * A subprocess run in the repository root with stdout and stderr piped into
+ * two sinks, and stdin piped when asked: the part {@linkcode CliProcess} (every
+ * line kept) and tests/reliability's WatchedProcess (scanned, not stored) share.
+ */
+export class PipedProcess<O extends OutputSink> implements AsyncDisposable {
   readonly child: Deno.ChildProcess;
-  readonly stdout = new LineLog();
-  readonly stderr = new LineLog();
   readonly #pumps: Promise<void>[];
   #stdin: WritableStreamDefaultWriter<Uint8Array> | undefined;
-  #status: Promise<Deno.CommandStatus>;
+  #exited: Deno.CommandStatus | undefined;
+  readonly #status: Promise<Deno.CommandStatus>;
 
-  constructor(
-    argv: string[],
-    options: { env?: Record<string, string>; stdin?: boolean } = {},
-  ) {
-    const [cmd, ...rest] = argv;
+  /** Starts `argv` (`argv[0]` the program). */
+  constructor(argv: string[], readonly stdout: O, readonly stderr: O, options: SpawnOptions) {
+    const [cmd, ...args] = argv;
     this.child = new Deno.Command(cmd, {
-      args: rest,
+      args,
       cwd: ROOT,
-      stdin: options.stdin === false ? "null" : "piped",
+      stdin: options.stdin ? "piped" : "null",
       stdout: "piped",
       stderr: "piped",
-      env: { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1", ...FETCH_ENV, ...options.env },
+      env: { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1", ...options.env },
     }).spawn();
-    this.#stdin = options.stdin === false ? undefined : this.child.stdin.getWriter();
-    this.#pumps = [pump(this.child.stdout, this.stdout), pump(this.child.stderr, this.stderr)];
-    this.#status = this.child.status;
+    this.#stdin = options.stdin ? this.child.stdin.getWriter() : undefined;
+    this.#pumps = [pump(this.child.stdout, stdout), pump(this.child.stderr, stderr)];
+    this.#status = this.child.status.then((s) => (this.#exited = s));
   }
 
-  /** Writes text (or bytes) to the process's stdin. */
+  /** The process id. */
+  get pid(): number {
+    return this.child.pid;
+  }
+
+  /** The exit status once it has exited, else undefined. */
+  get exited(): Deno.CommandStatus | undefined {
+    return this.#exited;
+  }
+
+  /** Writes text (or bytes) to stdin; resolves once the pipe took it (back-pressure included). */
   async write(data: string | Uint8Array): Promise<void> {
     if (!this.#stdin) throw new Error("stdin is not piped");
     await this.#stdin.write(typeof data === "string" ? new TextEncoder().encode(data) : data);
@@ -159,6 +196,7 @@ export class CliProcess implements AsyncDisposable {
 
   /** Sends a signal (default SIGTERM) if the process still runs. */
   kill(signal: Deno.Signal = "SIGTERM"): void {
+    if (this.#exited) return;
     try {
       this.child.kill(signal);
     } catch {
@@ -173,6 +211,33 @@ export class CliProcess implements AsyncDisposable {
     return s;
   }
 
+  /** Closes stdin, kills the process (SIGKILL) and waits for its output to end. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.closeStdin();
+    this.kill("SIGKILL");
+    await this.status();
+  }
+}
+
+async function pump(stream: ReadableStream<Uint8Array>, sink: OutputSink): Promise<void> {
+  const decoder = new TextDecoder();
+  try {
+    for await (const chunk of stream) sink.receive(chunk, decoder.decode(chunk, { stream: true }));
+  } finally {
+    sink.end();
+  }
+}
+
+/** A running socklab subprocess, every output line kept. Dispose to kill it and free its pipes. */
+export class CliProcess extends PipedProcess<LineLog> {
+  /** Starts `argv` with stdin piped unless `stdin: false`. */
+  constructor(argv: string[], options: { env?: Record<string, string>; stdin?: boolean } = {}) {
+    super(argv, new LineLog(), new LineLog(), {
+      env: { ...FETCH_ENV, ...options.env },
+      stdin: options.stdin !== false,
+    });
+  }
+
   /** Waits for exit, killing it after `timeoutMs`. */
   async exit(timeoutMs = 10_000): Promise<Deno.CommandStatus> {
     const timer = setTimeout(() => this.kill("SIGKILL"), timeoutMs);
@@ -182,21 +247,6 @@ export class CliProcess implements AsyncDisposable {
       clearTimeout(timer);
     }
   }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.closeStdin();
-    this.kill("SIGKILL");
-    await this.status();
-  }
-}
-
-async function pump(stream: ReadableStream<Uint8Array>, log: LineLog): Promise<void> {
-  const decoder = new TextDecoder();
-  for await (const chunk of stream) {
-    log.chunks.push(chunk);
-    log.push(decoder.decode(chunk, { stream: true }));
-  }
-  log.end();
 }
 
 /** Starts socklab with `args`. */
@@ -246,6 +296,51 @@ export async function runCli(
   await p.closeStdin();
   const status = await p.exit(options.timeoutMs ?? 20_000);
   return { code: status.code, stdout: p.stdout.text, stderr: p.stderr.text };
+}
+
+/** What {@linkcode argv} interpolates: one argument, or several (an array). */
+export type ArgValue = string | number | readonly (string | number)[];
+
+/**
+ * A command line written as a template: the literal text is split on blanks,
+ * an interpolated value stays one argument (blanks and all, even when empty)
+ * or joins the text around it, and an interpolated array adds its elements.
+ *
+ * @example
+ * ```ts
+ * import { argv } from "./cli.ts";
+ * const port = 5500;
+ * const extra = ["--ttl", "2"];
+ * const args = argv`exec-client --binder 127.0.0.1:${port} MAX ${"1 "} ${extra}`;
+ * console.assert(args.join("|") === "exec-client|--binder|127.0.0.1:5500|MAX|1 |--ttl|2");
+ * ```
+ */
+export function argv(text: TemplateStringsArray, ...values: ArgValue[]): string[] {
+  const out: string[] = [];
+  let word: string | undefined;
+  const flush = () => {
+    if (word !== undefined) out.push(word);
+    word = undefined;
+  };
+  text.forEach((literal, i) => {
+    if (i > 0 && typeof values[i - 1] === "object" && /^\S/.test(literal)) {
+      throw new Error(`argv: an array must stand alone, before "${literal}"`);
+    }
+    for (const ch of literal) {
+      if (/\s/.test(ch)) flush();
+      else word = (word ?? "") + ch;
+    }
+    if (i >= values.length) return;
+    const value = values[i];
+    if (typeof value !== "object") {
+      word = (word ?? "") + value;
+      return;
+    }
+    if (word !== undefined) throw new Error(`argv: an array must stand alone, after "${word}"`);
+    out.push(...value.map(String));
+  });
+  flush();
+  return out;
 }
 
 /** The port in a server's first line (the last number on it). */

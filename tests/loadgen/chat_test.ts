@@ -1,4 +1,5 @@
 import { assertEquals, assertOk, rejects } from "../helpers/assert.ts";
+import { type ChatLoadOptions, type ChatLoadResult, runChatLoad } from "../../lib/loadgen/chat.ts";
 import {
   chatLine,
   LineBuffer,
@@ -6,10 +7,9 @@ import {
   MAX_LINE,
   messageText,
   probeOf,
-  runChatLoad,
   scanLines,
   sentTimeOf,
-} from "../../lib/loadgen/chat.ts";
+} from "../../lib/loadgen/chat_lines.ts";
 import { runTcpChatServer } from "../../lib/chat/tcp_server.ts";
 import { closeQuietly, listenTcp, readLines, writeAll } from "../../lib/net/tcp.ts";
 import { freePort, spawnProgram } from "../helpers/cli.ts";
@@ -181,13 +181,13 @@ Deno.test("chatLine() speaks each dialect and probeOf() reads a probe back", () 
   assertEquals(probeOf("Msg a says: ~b~7~"), undefined);
 });
 
-/** Runs socklab's TCP chat server in-process on 127.0.0.1. */
-async function withChatServer(fn: (port: number) => Promise<void>): Promise<void> {
+/** runChatLoad() against socklab's TCP chat server, run in this process on a free port. */
+async function loadSocklabChat(options: ChatLoadOptions): Promise<ChatLoadResult> {
   const controller = new AbortController();
   const listener = listenTcp({ hostname: "127.0.0.1", port: 0 });
   const serving = runTcpChatServer(listener, { signal: controller.signal, log: () => {} });
   try {
-    await fn(listener.addr.port);
+    return await runChatLoad({ hostname: "127.0.0.1", port: listener.addr.port }, options);
   } finally {
     controller.abort();
     await serving;
@@ -195,63 +195,41 @@ async function withChatServer(fn: (port: number) => Promise<void>): Promise<void
 }
 
 Deno.test("runChatLoad() against socklab's chat server: every member, sender included, gets every message", async () => {
-  await withChatServer(async (port) => {
-    let readyAt = -1;
-    const r = await runChatLoad({ hostname: "127.0.0.1", port }, {
-      clients: 20,
-      rate: 200,
-      durationMs: 500,
-      onReady: () => {
-        readyAt = performance.now();
-      },
-    });
-    assertOk(readyAt > 0, "onReady was called");
-    assertEquals(r.connected, 20);
-    assertEquals(r.fanout, 20);
-    assertOk(r.messages >= 90 && r.messages <= 101, `${r.messages} messages at 200/s for 0.5 s`);
-    assertEquals([r.expected, r.deliveries, r.lost], [r.messages * 20, r.messages * 20, 0]);
-    assertEquals(r.latency.count, r.deliveries);
-    assertOk(r.elapsedMs >= 500);
+  let readyAt = -1;
+  const r = await loadSocklabChat({
+    clients: 20,
+    rate: 200,
+    durationMs: 500,
+    onReady: () => {
+      readyAt = performance.now();
+    },
   });
+  assertOk(readyAt > 0, "onReady was called");
+  assertEquals(r.connected, 20);
+  assertEquals(r.fanout, 20);
+  assertOk(r.messages >= 90 && r.messages <= 101, `${r.messages} messages at 200/s for 0.5 s`);
+  assertEquals([r.expected, r.deliveries, r.lost], [r.messages * 20, r.messages * 20, 0]);
+  assertEquals(r.latency.count, r.deliveries);
+  assertOk(r.elapsedMs >= 500);
 });
 
 Deno.test("runChatLoad() with perClientRate has every client send on the same ticks, its first line at once", async () => {
-  await withChatServer(async (port) => {
-    const r = await runChatLoad({ hostname: "127.0.0.1", port }, {
-      clients: 5,
-      rate: 0,
-      perClientRate: 10,
-      durationMs: 450,
-    });
-    // Lines due per client: floor(t × 10) + 1 while t < 0.45 s, so 5 each.
-    assertEquals([r.messages, r.deliveries, r.lost], [25, 125, 0]);
-    assertOk(r.endedAt <= Date.now());
-  });
+  const r = await loadSocklabChat({ clients: 5, rate: 0, perClientRate: 10, durationMs: 450 });
+  // Lines due per client: floor(t × 10) + 1 while t < 0.45 s, so 5 each.
+  assertEquals([r.messages, r.deliveries, r.lost], [25, 125, 0]);
+  assertOk(r.endedAt <= Date.now());
 });
 
 Deno.test("runChatLoad() with rate 0 keeps the clients idle and counts nothing", async () => {
-  await withChatServer(async (port) => {
-    const r = await runChatLoad({ hostname: "127.0.0.1", port }, {
-      clients: 5,
-      rate: 0,
-      durationMs: 50,
-    });
-    assertEquals([r.connected, r.messages, r.deliveries, r.lost], [5, 0, 0, 0]);
-  });
+  const r = await loadSocklabChat({ clients: 5, rate: 0, durationMs: 50 });
+  assertEquals([r.connected, r.messages, r.deliveries, r.lost], [5, 0, 0, 0]);
 });
 
 Deno.test("runChatLoad() fails with the server's reason when a name is refused", async () => {
-  await withChatServer(async (port) => {
-    await rejects(
-      runChatLoad({ hostname: "127.0.0.1", port }, {
-        clients: 2,
-        rate: 10,
-        durationMs: 100,
-        namePrefix: "bad name",
-      }),
-      /did not sign bad name0 in: ERR invalid name/,
-    );
-  });
+  await rejects(
+    loadSocklabChat({ clients: 2, rate: 10, durationMs: 100, namePrefix: "bad name" }),
+    /did not sign bad name0 in: ERR invalid name/,
+  );
 });
 
 Deno.test("runChatLoad() counts copies a server never delivers as lost", async () => {

@@ -1,24 +1,15 @@
 import { assertEquals, assertMatch, assertOk } from "../helpers/assert.ts";
-import { freePort, portOf, runCli, spawnCli, spawnProgram } from "../helpers/cli.ts";
+import { argv, freePort, runCli, spawnProgram } from "../helpers/cli.ts";
 import { peerPath, peerTest } from "../helpers/peers.ts";
-import { startUdpEcho } from "./echo.ts";
+import { startChatServer, startUdpEcho } from "./targets.ts";
 
 peerTest("socklab bench udp drives the C udp_echo and prints a summary table", [
   "lecture:udp_echo",
 ], async () => {
   await using echo = await startUdpEcho();
-  const port = echo.port;
-  const { code, stdout, stderr } = await runCli([
-    "bench",
-    "udp",
-    `127.0.0.1:${port}`,
-    "--payload",
-    "ping",
-    "--concurrency",
-    "8",
-    "--duration",
-    "0.5",
-  ]);
+  const { code, stdout, stderr } = await runCli(
+    argv`bench udp ${echo.at()} --payload ping --concurrency 8 --duration 0.5`,
+  );
   assertEquals(code, 0, stderr);
   assertEquals(stderr, "", "no progress line when stderr is not a terminal");
   assertMatch(stdout, /^target +127\.0\.0\.1:\d+ \(UDP\), payload 4 bytes, 8 in flight$/m);
@@ -31,17 +22,9 @@ peerTest("socklab bench udp --json prints one document whose counts add up", [
   "lecture:udp_echo",
 ], async () => {
   await using echo = await startUdpEcho();
-  const port = echo.port;
-  const { code, stdout, stderr } = await runCli([
-    "bench",
-    "udp",
-    `127.0.0.1:${port}`,
-    "--payload",
-    "ping",
-    "--duration",
-    "0.5",
-    "--json",
-  ]);
+  const { code, stdout, stderr } = await runCli(
+    argv`bench udp ${echo.at()} --payload ping --duration 0.5 --json`,
+  );
   assertEquals(code, 0, stderr);
   const doc = JSON.parse(stdout);
   assertEquals([doc.mode, doc.payloadBytes, doc.concurrency, doc.lost], ["udp", 4, 64, 0]);
@@ -53,17 +36,9 @@ peerTest("socklab bench udp --json prints one document whose counts add up", [
 
 Deno.test("socklab bench udp against a port nobody answers exits 1 with one line", async () => {
   const port = freePort("udp");
-  const { code, stderr } = await runCli([
-    "bench",
-    "udp",
-    `127.0.0.1:${port}`,
-    "--payload",
-    "x",
-    "--duration",
-    "0.3",
-    "--timeout",
-    "100",
-  ]);
+  const { code, stderr } = await runCli(
+    argv`bench udp 127.0.0.1:${port} --payload x --duration 0.3 --timeout 100`,
+  );
   assertEquals(code, 1);
   assertMatch(
     stderr,
@@ -156,22 +131,10 @@ peerTest("socklab bench tcp measures a transfer to nc.openbsd -l up to its close
 });
 
 Deno.test("socklab bench chat counts every delivery from socklab's chat-server", async () => {
-  await using server = spawnCli(["chat-server", "--port", "0", "--bind", "127.0.0.1"], {
-    stdin: false,
-  });
-  const port = portOf(await server.stdout.waitFor(/listening on TCP/));
-  const { code, stdout, stderr } = await runCli([
-    "bench",
-    "chat",
-    `127.0.0.1:${port}`,
-    "--clients",
-    "5",
-    "--rate",
-    "50",
-    "--duration",
-    "0.4",
-    "--json",
-  ]);
+  await using server = await startChatServer();
+  const { code, stdout, stderr } = await runCli(
+    argv`bench chat ${server.at()} --clients 5 --rate 50 --duration 0.4 --json`,
+  );
   assertEquals(code, 0, stderr);
   const doc = JSON.parse(stdout);
   assertEquals([doc.clients, doc.fanout, doc.lost], [5, 5, 0]);

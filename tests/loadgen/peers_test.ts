@@ -2,22 +2,16 @@
 // streams, each direction), the C udp_echo for interval lines and the
 // histogram, and socklab's chat-server for --workers and --servers.
 import { assertEquals, assertMatch, assertOk } from "../helpers/assert.ts";
-import {
-  type CliProcess,
-  freePort,
-  portOf,
-  runCli,
-  spawnCli,
-  spawnProgram,
-} from "../helpers/cli.ts";
+import { argv, freePort, runCli, spawnProgram } from "../helpers/cli.ts";
 import { peerPath, peerTest } from "../helpers/peers.ts";
-import { startUdpEcho } from "./echo.ts";
+import { RunningServer } from "../helpers/server.ts";
+import { startChatServer, startUdpEcho } from "./targets.ts";
 
 /** An interval line: `    0.00-0.25 s  ...`. */
 const INTERVAL = /^ +\d+\.\d\d-\d+\.\d\d s {2}/;
 
 /** socat listening on a free port with `fork` (one child per stream), `address` the other side. */
-async function socat(args: string[]): Promise<{ port: number; proc: CliProcess }> {
+async function socat(args: string[]): Promise<RunningServer> {
   const port = freePort();
   const proc = spawnProgram(
     [peerPath("socat"), ...args.map((a) => a.replace("PORT", String(port)))],
@@ -27,7 +21,7 @@ async function socat(args: string[]): Promise<{ port: number; proc: CliProcess }
   for (let i = 0; i < 100; i++) {
     try {
       (await Deno.connect({ hostname: "127.0.0.1", port })).close();
-      return { port, proc };
+      return new RunningServer(proc, port);
     } catch {
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -50,9 +44,8 @@ const SINK = ["-u", "TCP-LISTEN:PORT,bind=127.0.0.1,reuseaddr,fork", "OPEN:/dev/
 peerTest("bench tcp -P 3 sends every byte of every stream to socat, each timed to its close", [
   "socat",
 ], async () => {
-  const { port, proc } = await socat(SINK);
-  await using _ = proc;
-  const doc = await benchJson(["tcp", `127.0.0.1:${port}`, "--bytes", "2M", "-P", "3"]);
+  await using server = await socat(SINK);
+  const doc = await benchJson(argv`tcp ${server.at()} --bytes 2M -P 3`);
   assertEquals([doc.direction, doc.parallel, doc.sent, doc.received], ["send", 3, 6 * MiB, 0]);
   assertEquals(doc.streams.length, 3);
   for (const s of doc.streams) {
@@ -63,21 +56,10 @@ peerTest("bench tcp -P 3 sends every byte of every stream to socat, each timed t
 peerTest("bench tcp --reverse -P 2 receives what socat sends from /dev/zero, per stream", [
   "socat",
 ], async () => {
-  const { port, proc } = await socat([
-    "-u",
-    "OPEN:/dev/zero",
-    "TCP-LISTEN:PORT,bind=127.0.0.1,reuseaddr,fork",
-  ]);
-  await using _ = proc;
-  const doc = await benchJson([
-    "tcp",
-    `127.0.0.1:${port}`,
-    "--reverse",
-    "--bytes",
-    "4M",
-    "-P",
-    "2",
-  ]);
+  await using server = await socat(
+    argv`-u OPEN:/dev/zero TCP-LISTEN:PORT,bind=127.0.0.1,reuseaddr,fork`,
+  );
+  const doc = await benchJson(argv`tcp ${server.at()} --reverse --bytes 4M -P 2`);
   assertEquals([doc.direction, doc.sent, doc.streams.length], ["receive", 0, 2]);
   for (const s of doc.streams) {
     assertOk(s.received >= 4 * MiB && s.received < 4 * MiB + 256 * 1024, `${s.received} bytes`);
@@ -88,9 +70,8 @@ peerTest("bench tcp --reverse -P 2 receives what socat sends from /dev/zero, per
 peerTest("bench tcp --bidir gets back every byte socat echoes, on both streams", [
   "socat",
 ], async () => {
-  const { port, proc } = await socat(["TCP-LISTEN:PORT,bind=127.0.0.1,reuseaddr,fork", "PIPE"]);
-  await using _ = proc;
-  const doc = await benchJson(["tcp", `127.0.0.1:${port}`, "--bidir", "--bytes", "3M", "-P", "2"]);
+  await using server = await socat(["TCP-LISTEN:PORT,bind=127.0.0.1,reuseaddr,fork", "PIPE"]);
+  const doc = await benchJson(argv`tcp ${server.at()} --bidir --bytes 3M -P 2`);
   assertEquals([doc.direction, doc.sent, doc.received], ["both", 6 * MiB, 6 * MiB]);
   assertOk(doc.streams.every((s: { peerClosed: boolean }) => s.peerClosed));
 });
@@ -98,17 +79,10 @@ peerTest("bench tcp --bidir gets back every byte socat echoes, on both streams",
 peerTest("bench tcp prints a line per interval when piped, and sends until --duration", [
   "socat",
 ], async () => {
-  const { port, proc } = await socat(SINK);
-  await using _ = proc;
-  const { code, stdout, stderr } = await runCli([
-    "bench",
-    "tcp",
-    `127.0.0.1:${port}`,
-    "--duration",
-    "1",
-    "-i",
-    "0.25",
-  ]);
+  await using server = await socat(SINK);
+  const { code, stdout, stderr } = await runCli(
+    argv`bench tcp ${server.at()} --duration 1 -i 0.25`,
+  );
   assertEquals(code, 0, stderr);
   const intervals = stdout.split("\n").filter((l) => INTERVAL.test(l));
   assertOk(intervals.length >= 3, stdout);
@@ -123,24 +97,12 @@ peerTest("bench udp prints interval lines when piped and a histogram that holds 
   "lecture:udp_echo",
 ], async () => {
   await using echo = await startUdpEcho();
-  const port = echo.port;
-  const target = `127.0.0.1:${port}`;
-  const text = await runCli([
-    "bench",
-    "udp",
-    target,
-    "--payload",
-    "x",
-    "--duration",
-    "1",
-    "-i",
-    "0.25",
-  ]);
+  const text = await runCli(argv`bench udp ${echo.at()} --payload x --duration 1 -i 0.25`);
   assertEquals(text.code, 0, text.stderr);
   assertOk(text.stdout.split("\n").filter((l) => INTERVAL.test(l)).length >= 3, text.stdout);
   assertMatch(text.stdout, /^latency histogram:\n {2}\S/m);
   assertMatch(text.stdout, /^generator +[\d.]+ s CPU \([\d.]+ cores/m);
-  const doc = await benchJson(["udp", target, "--payload", "x", "--duration", "0.6", "-i", "0.2"]);
+  const doc = await benchJson(argv`udp ${echo.at()} --payload x --duration 0.6 -i 0.2`);
   const binned = doc.histogram.reduce((a: number, b: { count: number }) => a + b.count, 0);
   assertEquals(binned, doc.replies);
   assertOk(doc.intervals.length >= 2, JSON.stringify(doc.intervals));
@@ -149,26 +111,11 @@ peerTest("bench udp prints interval lines when piped and a histogram that holds 
   assertEquals(doc.generator.io, Deno.build.os === "linux" ? "batched" : "portable");
 });
 
-async function chatServer(): Promise<{ port: number; proc: CliProcess }> {
-  const proc = spawnCli(["chat-server", "--port", "0", "--bind", "127.0.0.1"], { stdin: false });
-  return { port: portOf(await proc.stdout.waitFor(/listening on TCP/)), proc };
-}
-
 Deno.test("bench chat --workers 2 counts every copy across both threads", async () => {
-  const { port, proc } = await chatServer();
-  await using _ = proc;
-  const doc = await benchJson([
-    "chat",
-    `127.0.0.1:${port}`,
-    "--clients",
-    "12",
-    "--per-client",
-    "10",
-    "--duration",
-    "0.5",
-    "--workers",
-    "2",
-  ]);
+  await using server = await startChatServer();
+  const doc = await benchJson(
+    argv`chat ${server.at()} --clients 12 --per-client 10 --duration 0.5 --workers 2`,
+  );
   assertEquals([doc.clients, doc.fanout, doc.lost, doc.generator.workers], [12, 12, 0, 2]);
   assertOk(doc.messages >= 12 * 5, `${doc.messages} messages`);
   assertEquals(doc.deliveries, doc.messages * 12);
@@ -176,42 +123,23 @@ Deno.test("bench chat --workers 2 counts every copy across both threads", async 
 });
 
 Deno.test("bench chat --servers spreads the clients over the servers it names", async () => {
-  const { port, proc } = await chatServer();
-  await using _ = proc;
-  const doc = await benchJson([
-    "chat",
-    "--servers",
-    `127.0.0.1:${port},localhost:${port}`,
-    "--clients",
-    "6",
-    "--rate",
-    "40",
-    "--duration",
-    "0.4",
-  ]);
+  await using server = await startChatServer();
+  const port = server.port;
+  const doc = await benchJson(
+    argv`chat --servers 127.0.0.1:${port},localhost:${port} --clients 6 --rate 40 --duration 0.4`,
+  );
   assertEquals(doc.servers, [`127.0.0.1:${port}`, `127.0.0.1:${port}`]);
   assertEquals([doc.clients, doc.lost], [6, 0]);
   assertEquals(doc.deliveries, doc.messages * 6);
 });
 
 Deno.test("bench chat --servers over two rooms that do not share fails in one line", async () => {
-  const a = await chatServer();
-  await using _a = a.proc;
-  const b = await chatServer();
-  await using _b = b.proc;
+  await using a = await startChatServer();
+  await using b = await startChatServer();
   // Each server is its own room: clients on one never hear the other's probe.
-  const { code, stderr } = await runCli([
-    "bench",
-    "chat",
-    "--servers",
-    `127.0.0.1:${a.port},127.0.0.1:${b.port}`,
-    "--clients",
-    "4",
-    "--duration",
-    "0.2",
-    "--ready-timeout",
-    "1",
-  ]);
+  const { code, stderr } = await runCli(
+    argv`bench chat --servers 127.0.0.1:${a.port},127.0.0.1:${b.port} --clients 4 --duration 0.2 --ready-timeout 1`,
+  );
   assertEquals(code, 1, stderr);
   assertMatch(
     stderr,

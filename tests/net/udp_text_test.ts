@@ -1,5 +1,11 @@
 import { assertEquals } from "../helpers/assert.ts";
-import { decodeTextRequest, type TextRequest, trimmedLength } from "../../lib/net/udp_text.ts";
+import {
+  decodeTextRequest,
+  LastExchange,
+  TextCache,
+  type TextRequest,
+  trimmedLength,
+} from "../../lib/net/udp_text.ts";
 import { UdpSocket } from "../../lib/net/udp.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -66,4 +72,30 @@ Deno.test("UdpSocket.request() builds each try's payload from a function of the 
   await answering;
   assertEquals(seen, ["try 1", "try 2"]);
   assertEquals([new TextDecoder().decode(reply.data), reply.tries], ["reply to 2", 2]);
+});
+
+Deno.test("TextCache computes each text once and starts over when full", () => {
+  const cache = new TextCache<string>(2);
+  let calls = 0;
+  const upper = (t: string) => (calls++, t.toUpperCase());
+  assertEquals([cache.get("a", upper), cache.get("a", upper), cache.get("b", upper)], [
+    "A",
+    "A",
+    "B",
+  ]);
+  assertEquals(calls, 2);
+  cache.get("c", upper); // full: starts over
+  cache.get("a", upper);
+  assertEquals(calls, 4);
+});
+
+Deno.test("LastExchange answers exactly the last request's bytes, up to 64 bytes", () => {
+  const last = new LastExchange<string>();
+  assertEquals(last.reply(enc("USD")), undefined);
+  last.remember(enc("USD"), "reply");
+  assertEquals(last.reply(enc("USD")), "reply");
+  for (const other of ["USE", "US", "USD ", ""]) assertEquals(last.reply(enc(other)), undefined);
+  last.remember(new Uint8Array(65), "long");
+  assertEquals(last.reply(new Uint8Array(65)), undefined, "a longer request is not kept");
+  assertEquals(last.reply(enc("USD")), undefined, "and the last one is forgotten");
 });

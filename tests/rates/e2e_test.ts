@@ -1,16 +1,17 @@
 import { assertEquals, assertMatch } from "../helpers/assert.ts";
-import { portOf, runCli, spawnCli } from "../helpers/cli.ts";
+import { testBadInputs, textRequestReplies } from "../helpers/bad_inputs.ts";
+import { argv, runCli } from "../helpers/cli.ts";
+import { expectCleanStop, startServer } from "../helpers/server.ts";
 import { runRatesServer } from "../../lib/rates/server.ts";
-import { BAD_INPUTS, Probe, serveInProcess } from "../time/udp_probe.ts";
+import { Probe, serveInProcess } from "../time/udp_probe.ts";
 import { ECB_XML, SPEC_CSV } from "./table_file_test.ts";
 
 const START = /^socklab rates-server: listening on UDP (\S+)$/;
 const USD_LINE = "1 USD = 0.653624 GBP, 1.00481 CAD, 0.751033 EUR, 1.07338 AUD";
 
-async function startServer(...extra: string[]) {
-  const server = spawnCli(["rates-server", "--port", "0", "--bind", "127.0.0.1", ...extra]);
-  const port = portOf(await server.stdout.waitFor(START));
-  return { server, port };
+/** rates-server on 127.0.0.1, a free port, with `extra` flags. */
+function startRates(...extra: string[]) {
+  return startServer(argv`rates-server --port 0 --bind 127.0.0.1 ${extra}`, START);
 }
 
 async function withFile<T>(
@@ -28,35 +29,32 @@ async function withFile<T>(
 }
 
 Deno.test("rates-client gets the SPEC's USD line and converts 100 USD into EUR", async () => {
-  const { server, port } = await startServer();
-  await using _ = server;
+  await using server = await startRates();
   assertEquals(
-    await server.stdout.waitFor(/ currencies from /),
+    await server.proc.stdout.waitFor(/ currencies from /),
     "socklab rates-server: 5 currencies from built-in table (x-rates.com, April 30, 2010)",
   );
-  const usd = await runCli(["rates-client", "127.0.0.1", "USD", "--port", String(port)]);
+  const usd = await runCli(argv`rates-client 127.0.0.1 USD --port ${server.port}`);
   assertEquals([usd.code, usd.stdout, usd.stderr], [0, `${USD_LINE}\n`, ""]);
-  const convert = await runCli(["rates-client", `127.0.0.1:${port}`, "100", "usd", "EUR"]);
+  const convert = await runCli(argv`rates-client ${server.at()} 100 usd EUR`);
   assertEquals([convert.code, convert.stdout], [0, "100 USD = 75.1033 EUR\n"]);
-  server.kill("SIGTERM");
-  assertEquals((await server.exit()).code, 0);
+  await expectCleanStop(server.proc);
 });
 
 Deno.test("rates-client shows an ERR reply on stderr and exits 1; the server keeps serving", async () => {
-  const { server, port } = await startServer();
-  await using _ = server;
-  const bad = await runCli(["rates-client", "127.0.0.1", "XYZ", "--port", String(port)]);
+  await using server = await startRates();
+  const bad = await runCli(argv`rates-client 127.0.0.1 XYZ --port ${server.port}`);
   assertEquals(bad.code, 1);
   assertEquals(
     bad.stderr,
     "socklab rates-client: server replied: ERR unknown currency XYZ (known: USD GBP CAD EUR AUD)\n",
   );
-  const good = await runCli(["rates-client", "127.0.0.1", "GBP", "USD", "--port", String(port)]);
+  const good = await runCli(argv`rates-client 127.0.0.1 GBP USD --port ${server.port}`);
   assertEquals(good.stdout, "1 GBP = 1.52993 USD\n");
 });
 
 Deno.test("rates-client without a code prints its usage and exits 2", async () => {
-  const r = await runCli(["rates-client", "localhost"]);
+  const r = await runCli(argv`rates-client localhost`);
   assertEquals(r.code, 2);
   assertMatch(r.stderr, /^usage: socklab rates-client SERVER\[:PORT\] \[AMOUNT\] CODE \[TARGET\]/m);
 });
@@ -64,43 +62,33 @@ Deno.test("rates-client without a code prints its usage and exits 2", async () =
 Deno.test("rates-server --rates serves a CSV matrix in the SPEC's layout", async () => {
   const csv = SPEC_CSV.replace("USD,1,1.52993", "USD,1,1.6");
   await withFile(csv, ".csv", async (path) => {
-    const { server, port } = await startServer("--rates", path);
-    await using _ = server;
+    await using server = await startRates("--rates", path);
     assertEquals(
-      await server.stdout.waitFor(/ currencies from /),
+      await server.proc.stdout.waitFor(/ currencies from /),
       `socklab rates-server: 5 currencies from "${path}"`,
     );
-    const r = await runCli(["rates-client", "127.0.0.1", "GBP", "USD", "--port", String(port)]);
+    const r = await runCli(argv`rates-client 127.0.0.1 GBP USD --port ${server.port}`);
     assertEquals(r.stdout, "1 GBP = 1.6 USD\n", "the file's cell, not the built-in one");
   });
 });
 
 Deno.test("rates-server --rates serves the ECB's XML with cross rates", async () => {
   await withFile(ECB_XML, ".xml", async (path) => {
-    const { server, port } = await startServer("--rates", path);
-    await using _ = server;
+    await using server = await startRates("--rates", path);
     assertEquals(
-      await server.stdout.waitFor(/ currencies from /),
+      await server.proc.stdout.waitFor(/ currencies from /),
       `socklab rates-server: 5 currencies from "${path}" (ECB reference rates of 2024-05-10)`,
     );
-    const eur = await runCli(["rates-client", "127.0.0.1", "EUR", "--port", String(port)]);
+    const eur = await runCli(argv`rates-client 127.0.0.1 EUR --port ${server.port}`);
     assertEquals(eur.stdout, "1 EUR = 1.0783 USD, 167.88 JPY, 0.86075 GBP, 0.9766 CHF\n");
-    const cross = await runCli([
-      "rates-client",
-      "127.0.0.1",
-      "100",
-      "GBP",
-      "USD",
-      "--port",
-      String(port),
-    ]);
+    const cross = await runCli(argv`rates-client 127.0.0.1 100 GBP USD --port ${server.port}`);
     assertEquals(cross.stdout, "100 GBP = 125.274 USD\n"); // 100 * 1.0783 / 0.86075 = 125.2744...
   });
 });
 
 Deno.test("rates-server refuses a malformed rates file at start-up, naming the line", async () => {
   await withFile(",USD,EUR\nUSD,1,1\nEUR,1,x\n", ".csv", async (path) => {
-    const r = await runCli(["rates-server", "--port", "0", "--bind", "127.0.0.1", "--rates", path]);
+    const r = await runCli(argv`rates-server --port 0 --bind 127.0.0.1 --rates ${path}`);
     assertEquals(r.code, 1);
     assertEquals(
       r.stderr,
@@ -108,7 +96,7 @@ Deno.test("rates-server refuses a malformed rates file at start-up, naming the l
     );
     assertEquals(r.stdout, "", "it never started listening");
   });
-  const missing = await runCli(["rates-server", "--rates", "/nonexistent/rates.csv"]);
+  const missing = await runCli(argv`rates-server --rates /nonexistent/rates.csv`);
   assertEquals(missing.code, 1);
   assertMatch(
     missing.stderr,
@@ -116,27 +104,16 @@ Deno.test("rates-server refuses a malformed rates file at start-up, naming the l
   );
 });
 
-/** What rates-server answers to each bad input: an ERR line, or nothing. */
-const BAD_REPLIES: Record<string, string | null> = {
-  "65,507 bytes of text": "ERR request too long (max 256 bytes)",
-  "binary bytes": "ERR request is not text (UTF-8 without control characters)",
-  "inner NULs": "ERR request is not text (UTF-8 without control characters)",
-  "invalid UTF-8": "ERR request is not text (UTF-8 without control characters)",
-  "one line of 10,000 words": "ERR request too long (max 256 bytes)",
-  "only NULs": "ERR empty request (send a code such as USD)",
-};
-
-for (const [name, data] of BAD_INPUTS) {
-  Deno.test(`rates-server survives ${name} (${BAD_REPLIES[name] ?? "silence"})`, async () => {
-    await using server = serveInProcess(runRatesServer);
-    await using probe = new Probe(server.port);
-    await probe.send(data);
-    await probe.send("USD");
-    const expected = BAD_REPLIES[name];
-    if (expected !== null) assertEquals(await probe.next(), expected);
-    assertEquals(await probe.next(), USD_LINE, "and the server keeps serving");
-  });
-}
+// What rates-server answers to each bad input, then to USD.
+testBadInputs({
+  service: "rates-server",
+  run: runRatesServer,
+  replies: {
+    ...textRequestReplies(256),
+    "only NULs": "ERR empty request (send a code such as USD)",
+  },
+  then: ["USD", USD_LINE],
+});
 
 Deno.test("rates-server answers an empty datagram with ERR", async () => {
   await using server = serveInProcess(runRatesServer);
@@ -145,11 +122,10 @@ Deno.test("rates-server answers an empty datagram with ERR", async () => {
 });
 
 Deno.test("rates-client --json gives the reply and its values", async () => {
-  const { server, port } = await startServer();
-  await using _ = server;
-  const usd = await runCli(["rates-client", `127.0.0.1:${port}`, "USD", "--json"]);
+  await using server = await startRates();
+  const usd = await runCli(argv`rates-client ${server.at()} USD --json`);
   assertEquals(JSON.parse(usd.stdout), {
-    server: `127.0.0.1:${port}`,
+    server: server.at(),
     request: "USD",
     reply: USD_LINE,
     ok: true,
@@ -157,7 +133,7 @@ Deno.test("rates-client --json gives the reply and its values", async () => {
     code: "USD",
     values: { GBP: 0.653624, CAD: 1.00481, EUR: 0.751033, AUD: 1.07338 },
   });
-  const bad = await runCli(["rates-client", `127.0.0.1:${port}`, "XYZ", "--json"]);
+  const bad = await runCli(argv`rates-client ${server.at()} XYZ --json`);
   assertEquals([bad.code, JSON.parse(bad.stdout).ok], [1, false]);
   assertMatch(JSON.parse(bad.stdout).reply, /^ERR unknown currency XYZ/);
 });

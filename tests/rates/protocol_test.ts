@@ -79,6 +79,14 @@ const REQUESTS: [string, string, string][] = [
   ],
   ["refuses a negative amount", "-5 USD EUR", 'ERR malformed amount "-5"'],
   ["refuses an exponent amount", "1e3 USD EUR", 'ERR malformed amount "1e3"'],
+  // Siblings of exec's trailing-space bug: a bad amount before a lone code
+  // was reported as a malformed currency code.
+  ["calls a negative amount an amount", "-5 USD", 'ERR malformed amount "-5"'],
+  ["calls an exponent amount an amount", "1e5 USD", 'ERR malformed amount "1e5"'],
+  ["calls a grouped amount an amount", "1,000 USD", 'ERR malformed amount "1,000"'],
+  ["calls a priced amount an amount", "$5 USD", 'ERR malformed amount "$5"'],
+  ["calls a hex amount an amount", "0x10 USD", 'ERR malformed amount "0x10"'],
+  ["takes blanks and tabs around and between words", " 5\tusd  eur ", "5 USD = 3.75517 EUR"],
   ["refuses an amount alone", "100", "ERR missing currency code after amount"],
   [
     "refuses too many words",

@@ -37,6 +37,12 @@ Deno.test("parseCsvTable() reads the SPEC's layout into the built-in table", () 
   assertEquals(table.cells, BUILT_IN_TABLE.cells);
 });
 
+Deno.test("parseCsvTable() takes a trailing comma on every line, as spreadsheets write it", () => {
+  const table = parseCsvTable(",USD,EUR,\nUSD,1,2,\nEUR,0.5,1,\n");
+  assertEquals(table.codes, ["USD", "EUR"]);
+  assertEquals(table.cells, [[1, 2], [0.5, 1]]);
+});
+
 Deno.test("parseCsvTable() accepts rows in any order, blanks around cells and CR LF", () => {
   const text = " , usd , eur \r\nEUR, 0.5 , 1\r\nUSD,1,2\r\n";
   const table = parseCsvTable(text);

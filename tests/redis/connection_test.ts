@@ -1,14 +1,26 @@
-import { assertEquals, assertMatch, assertOk, throws } from "../helpers/assert.ts";
+import { assertEquals, assertMatch, assertOk, errorOf, throws } from "../helpers/assert.ts";
 import { freePort } from "../helpers/cli.ts";
 import { RedisServer, redisTest } from "../helpers/redis.ts";
 import {
   backoffMs,
   connectRedis,
   parseRedisUrl,
+  type RedisConnection,
+  type RedisConnectOptions,
   redisFlag,
   RedisUnavailableError,
 } from "../../lib/redis/connection.ts";
 import { FailError } from "../../lib/cli/errors.ts";
+
+/** Connects to `redis`, its log lines collected in `lines`. */
+function connectLogged(redis: RedisServer, lines: string[], options: RedisConnectOptions = {}) {
+  return connectRedis(parseRedisUrl(redis.url), { log: (l) => lines.push(l), ...options });
+}
+
+/** Resolves when `conn` next reports the link down (`up` false) or back (`up` true). */
+function nextStatus(conn: RedisConnection, up: boolean): Promise<void> {
+  return new Promise((resolve) => conn.onStatus((now) => now === up && resolve()));
+}
 
 const GOOD: [string, string, { host: string; port: number; database: number; label: string }][] = [
   ["takes host and port", "redis://127.0.0.1:6380", {
@@ -82,10 +94,7 @@ Deno.test("backoffMs() doubles from 50 ms up to the cap, with bounded jitter", (
 Deno.test("connectRedis() with nothing listening fails at once with one line", async () => {
   const port = freePort("tcp");
   const started = performance.now();
-  const err = await connectRedis(parseRedisUrl(`redis://127.0.0.1:${port}`)).then(
-    () => undefined,
-    (e) => e,
-  );
+  const err = await errorOf(connectRedis(parseRedisUrl(`redis://127.0.0.1:${port}`)));
   assertOk(err instanceof RedisUnavailableError, String(err));
   assertEquals(
     err.message,
@@ -101,10 +110,7 @@ redisTest(
     await using redis = await RedisServer.start();
     await redis.pause(); // TCP is accepted by the kernel, nothing answers
     const started = performance.now();
-    const err = await connectRedis(parseRedisUrl(redis.url), { connectTimeoutMs: 500 }).then(
-      () => undefined,
-      (e) => e,
-    );
+    const err = await errorOf(connectRedis(parseRedisUrl(redis.url), { connectTimeoutMs: 500 }));
     const took = performance.now() - started;
     await redis.resume();
     assertOk(err instanceof RedisUnavailableError, String(err));
@@ -118,9 +124,8 @@ redisTest(
   async () => {
     await using redis = await RedisServer.start();
     const lines: string[] = [];
-    await using conn = await connectRedis(parseRedisUrl(redis.url), {
+    await using conn = await connectLogged(redis, lines, {
       prefix: "socklab test",
-      log: (l) => lines.push(l),
       clientName: "conn-under-test",
     });
     const events: boolean[] = [];
@@ -153,19 +158,16 @@ redisTest(
   async () => {
     await using redis = await RedisServer.start();
     const lines: string[] = [];
-    await using conn = await connectRedis(parseRedisUrl(redis.url), {
-      log: (l) => lines.push(l),
-      maxBackoffMs: 200,
-    });
-    const down = new Promise<void>((r) => conn.onStatus((up) => !up && r()));
+    await using conn = await connectLogged(redis, lines, { maxBackoffMs: 200 });
+    const down = nextStatus(conn, false);
     await redis.kill();
     await down;
     const started = performance.now();
-    const err = await conn.client.get("k").then(() => undefined, (e) => e);
+    const err = await errorOf(conn.client.get("k"));
     assertOk(err instanceof Error, "a command while down is rejected");
     assertOk(performance.now() - started < 500, "at once, not after a time-out");
     assertOk(!conn.isUp);
-    const back = new Promise<void>((r) => conn.onStatus((up) => up && r()));
+    const back = nextStatus(conn, true);
     await redis.restart();
     await back;
     assertEquals(await conn.client.set("k", "again"), "OK");
@@ -180,23 +182,19 @@ redisTest(
   async () => {
     await using redis = await RedisServer.start();
     const lines: string[] = [];
-    await using conn = await connectRedis(parseRedisUrl(redis.url), {
-      log: (l) => lines.push(l),
+    await using conn = await connectLogged(redis, lines, {
       healthIntervalMs: 100,
       healthTimeoutMs: 300,
     });
-    const down = new Promise<void>((r) => conn.onStatus((up) => !up && r()));
+    const down = nextStatus(conn, false);
     await redis.pause();
     await down;
     const started = performance.now();
-    const err = await conn.client.withCommandOptions(conn.commandOptions(200)).get("k").then(
-      () => undefined,
-      (e) => e,
-    );
+    const err = await errorOf(conn.client.withCommandOptions(conn.commandOptions(200)).get("k"));
     assertOk(err instanceof Error, "a command with a deadline is rejected");
     const took = performance.now() - started;
     assertOk(took < 1000, `after ${took.toFixed(0)} ms`);
-    const back = new Promise<void>((r) => conn.onStatus((up) => up && r()));
+    const back = nextStatus(conn, true);
     await redis.resume();
     await back;
     assertMatch(lines[0], /lost Redis .*\(not answering within 300 ms\); reconnecting$/);

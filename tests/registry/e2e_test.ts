@@ -1,41 +1,39 @@
 import { assertEquals, assertMatch, assertOk } from "../helpers/assert.ts";
-import { portOf, runCli, spawnCli } from "../helpers/cli.ts";
+import { testBadInputs, textRequestReplies } from "../helpers/bad_inputs.ts";
+import { argv, runCli } from "../helpers/cli.ts";
+import { expectCleanStop, startServer } from "../helpers/server.ts";
+import { ServiceMonitor } from "../../lib/net/monitor.ts";
 import { bindUdp } from "../../lib/net/udp.ts";
 import { runRegistryServer } from "../../lib/registry/server.ts";
-import { BAD_INPUTS, Probe, serveInProcess } from "../time/udp_probe.ts";
+import { Probe, serveInProcess } from "../time/udp_probe.ts";
 
 const START = /^socklab registry-server: listening on UDP (\S+)$/;
 
-async function startServer() {
-  const server = spawnCli(["registry-server", "--port", "0", "--bind", "127.0.0.1"]);
-  const port = portOf(await server.stdout.waitFor(START));
-  return { server, port };
-}
+/** registry-server on 127.0.0.1, a free port. */
+const startRegistry = () => startServer(argv`registry-server --port 0 --bind 127.0.0.1`, START);
 
 const client = (port: number, ...args: string[]) =>
-  runCli(["registry-client", "127.0.0.1", ...args, "--port", String(port)]);
+  runCli(argv`registry-client 127.0.0.1 ${args} --port ${port}`);
 
 Deno.test("registry-client gets the SPEC's exact replies; the server prints each change", async () => {
-  const { server, port } = await startServer();
-  await using _ = server;
+  await using server = await startRegistry();
+  const port = server.port;
   assertEquals((await client(port, "register", "alice")).stdout, "OK registered alice\n");
   assertEquals((await client(port, "register", "bob")).stdout, "OK registered bob\n");
   assertEquals((await client(port, "who", "alice")).stdout, "USERS alice bob\n");
   assertEquals((await client(port, "unregister", "alice")).stdout, "OK unregistered alice\n");
   assertEquals((await client(port, "who")).stdout, "USERS bob\n");
-  await server.stdout.waitFor(/alice unregistered by 127\.0\.0\.1:\d+$/);
+  await server.proc.stdout.waitFor(/alice unregistered by 127\.0\.0\.1:\d+$/);
   assertMatch(
-    server.stdout.lines[1],
+    server.proc.stdout.lines[1],
     /^socklab registry-server: alice registered by 127\.0\.0\.1:\d+$/,
   );
-  server.kill("SIGTERM");
-  assertEquals((await server.exit()).code, 0);
-  assertEquals(server.stderr.text, "");
+  await expectCleanStop(server.proc);
 });
 
 Deno.test("registry-client shows ERR replies on stderr and exits 1", async () => {
-  const { server, port } = await startServer();
-  await using _ = server;
+  await using server = await startRegistry();
+  const port = server.port;
   await client(port, "register", "alice");
   const again = await client(port, "register", "alice");
   assertEquals([again.code, again.stdout], [1, ""]);
@@ -52,16 +50,15 @@ Deno.test("registry-client shows ERR replies on stderr and exits 1", async () =>
 
 Deno.test("registry-client checks its arguments before sending (exit 2)", async () => {
   for (const args of [["delete", "x"], ["register"], ["register", "bad name!"]]) {
-    const r = await runCli(["registry-client", "127.0.0.1", ...args]);
+    const r = await runCli(argv`registry-client 127.0.0.1 ${args}`);
     assertEquals(r.code, 2, args.join(" "));
     assertMatch(r.stderr, /^usage: socklab registry-client SERVER/m);
   }
 });
 
 Deno.test("registry-client with no request reads requests from piped stdin, one socket for all", async () => {
-  const { server, port } = await startServer();
-  await using _ = server;
-  const r = await runCli(["registry-client", "127.0.0.1", "--port", String(port)], {
+  await using server = await startRegistry();
+  const r = await runCli(argv`registry-client 127.0.0.1 --port ${server.port}`, {
     stdin:
       "register carol\n\nregister carol\nwho me\nbogus\nregister bad/name\nunregister carol\nwho\n",
   });
@@ -115,45 +112,26 @@ function lossyRelay(serverPort: number) {
 }
 
 Deno.test("a retried register whose first reply was lost still gets OK registered", async () => {
-  const { server, port } = await startServer();
-  await using _ = server;
-  await using relay = lossyRelay(port);
-  const r = await runCli([
-    "registry-client",
-    "127.0.0.1",
-    "register",
-    "alice",
-    "--port",
-    String(relay.port),
-    "--timeout",
-    "300",
-  ]);
+  await using server = await startRegistry();
+  await using relay = lossyRelay(server.port);
+  const r = await runCli(
+    argv`registry-client 127.0.0.1 register alice --port ${relay.port} --timeout 300`,
+  );
   assertEquals([r.code, r.stdout, r.stderr], [0, "OK registered alice\n", ""]);
   assertEquals(relay.dropped(), 2, "the first reply was dropped, the retry's passed");
-  assertEquals((await client(port, "who")).stdout, "USERS alice\n", "registered once");
+  assertEquals((await client(server.port, "who")).stdout, "USERS alice\n", "registered once");
 });
 
-/** What registry-server answers to each bad input: an ERR line, or nothing. */
-const BAD_REPLIES: Record<string, string | null> = {
-  "65,507 bytes of text": "ERR request too long (max 256 bytes)",
-  "binary bytes": "ERR request is not text (UTF-8 without control characters)",
-  "inner NULs": "ERR request is not text (UTF-8 without control characters)",
-  "invalid UTF-8": "ERR request is not text (UTF-8 without control characters)",
-  "one line of 10,000 words": "ERR request too long (max 256 bytes)",
-  "only NULs": "ERR empty request (register, unregister, who)",
-};
-
-for (const [name, data] of BAD_INPUTS) {
-  Deno.test(`registry-server survives ${name} (${BAD_REPLIES[name] ?? "silence"})`, async () => {
-    await using server = serveInProcess(runRegistryServer);
-    await using probe = new Probe(server.port);
-    await probe.send(data);
-    await probe.send("who");
-    const expected = BAD_REPLIES[name];
-    if (expected !== null) assertEquals(await probe.next(), expected);
-    assertEquals(await probe.next(), "USERS", "and the server keeps serving");
-  });
-}
+// What registry-server answers to each bad input, then to "who".
+testBadInputs({
+  service: "registry-server",
+  run: runRegistryServer,
+  replies: {
+    ...textRequestReplies(256),
+    "only NULs": "ERR empty request (register, unregister, who)",
+  },
+  then: ["who", "USERS"],
+});
 
 Deno.test("registry-server answers over IPv6", async () => {
   await using server = serveInProcess(runRegistryServer, "::1");
@@ -166,8 +144,8 @@ Deno.test("registry-server answers over IPv6", async () => {
 // 3 bytes with 33,005 (11,000x). Names come from 4 loopback addresses (each
 // within its quota); the attacker is a fifth.
 Deno.test("who at a registry of 1,000 names: an unvalidated source gets at most 512 bytes, registry-client all 1,000", async () => {
-  const { server, port } = await startServer();
-  await using _ = server;
+  await using server = await startRegistry();
+  const port = server.port;
   const fillers = [1, 2, 3, 4].map((i) =>
     Deno.listenDatagram({ transport: "udp", hostname: `127.0.0.${i + 1}`, port: 0 })
   );
@@ -203,15 +181,39 @@ Deno.test("who at a registry of 1,000 names: an unvalidated source gets at most 
 });
 
 Deno.test("registry-client --json shows the reply and ok", async () => {
-  const { server, port } = await startServer();
-  await using _ = server;
+  await using server = await startRegistry();
+  const port = server.port;
   const r = await client(port, "register", "alice", "--json");
   assertEquals(JSON.parse(r.stdout), {
-    server: `127.0.0.1:${port}`,
+    server: server.at(),
     request: "register alice",
     reply: "OK registered alice",
     ok: true,
   });
   const again = await client(port, "register", "alice", "--json");
   assertEquals([again.code, JSON.parse(again.stdout).ok], [1, false]);
+});
+
+Deno.test("registry-server tells a monitor its names, each change and each reply", async () => {
+  const monitor = new ServiceMonitor("registry-server");
+  const events: string[] = [];
+  monitor.subscribe((e) => events.push(`${e.kind} ${e.text}`));
+  await using server = serveInProcess((conn, options) =>
+    runRegistryServer(conn, { ...options, monitor })
+  );
+  await using probe = new Probe(server.port);
+  assertEquals(await probe.ask("register ann"), "OK registered ann");
+  assertEquals(await probe.ask("register bo"), "OK registered bo");
+  assertEquals(monitor.state(), { kind: "registry", names: ["ann", "bo"] });
+  assertEquals(await probe.ask("unregister ann"), "OK unregistered ann");
+  assertEquals(await probe.ask("unregister ann"), "OK unregistered ann"); // a retry: no change
+  assertEquals(await probe.ask("register bo"), "ERR bo is already registered");
+  assertEquals(monitor.state(), { kind: "registry", names: ["bo"] });
+  assertEquals(events, [
+    "register ann",
+    "register bo",
+    "unregister ann",
+    "error ERR bo is already registered",
+  ]);
+  assertEquals([monitor.requests, monitor.errors], [5, 1]);
 });

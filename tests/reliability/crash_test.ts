@@ -8,7 +8,7 @@
  * @module
  */
 import { assertEquals, assertMatch, assertOk } from "../helpers/assert.ts";
-import { runCli, socklabArgv } from "../helpers/cli.ts";
+import { argv, runCli, socklabArgv } from "../helpers/cli.ts";
 import { isAlive, socketsOnPort } from "../helpers/procfs.ts";
 import { startServer } from "./harness.ts";
 import { connectLines, type ConnLines, sendLine } from "./probes.ts";
@@ -112,16 +112,9 @@ Deno.test("a SIGKILLed exec server: clients fail over within one time-out and th
   await using binder = await startServer(entry("binder"), { extra: ["--ttl", "2"] });
   const at = `${binder.host}:${binder.port}`;
   const start = () =>
-    new WatchedProcess([
-      ...socklabArgv(),
-      "exec-server",
-      "--binder",
-      at,
-      "--bind",
-      "127.0.0.1",
-      "--commands",
-      "MAX",
-    ]);
+    new WatchedProcess(
+      argv`${socklabArgv()} exec-server --binder ${at} --bind 127.0.0.1 --commands MAX`,
+    );
   await using a = start();
   await using b = start();
   const portOf = async (p: WatchedProcess) =>
@@ -160,16 +153,9 @@ Deno.test("a SIGKILLed binder comes back on its port and the exec server re-regi
   const binderEntry = entry("binder");
   const first = await startServer(binderEntry, { extra: ["--ttl", "3"] });
   const at = `${first.host}:${first.port}`;
-  await using exec = new WatchedProcess([
-    ...socklabArgv(),
-    "exec-server",
-    "--binder",
-    at,
-    "--bind",
-    "127.0.0.1",
-    "--commands",
-    "MIN,MAX",
-  ]);
+  await using exec = new WatchedProcess(
+    argv`${socklabArgv()} exec-server --binder ${at} --bind 127.0.0.1 --commands MIN,MAX`,
+  );
   try {
     await exec.stdout.waitFor(/^socklab exec-server: registered/, 20_000, true);
     assertEquals((await execClient(at, "MIN", "4", "-2")).stdout.trim(), "MIN -2");
@@ -224,13 +210,10 @@ Deno.test("a chat client SIGKILLed mid-broadcast is dropped and the others get e
   const alice = await join("alice");
   const bob = await join("bob");
   // The victim is our own chat-client, reading and printing as a person's would.
-  await using victim = new WatchedProcess([
-    ...socklabArgv(),
-    "chat-client",
-    server.host,
-    String(server.port),
-    "victim",
-  ], { stdin: true });
+  await using victim = new WatchedProcess(
+    argv`${socklabArgv()} chat-client ${server.host} ${server.port} victim`,
+    { stdin: true },
+  );
   try {
     await bob.waitFor(/^\*\*\* victim joined$/);
     // alice sends half the messages, the victim dies once it has shown some,

@@ -215,6 +215,114 @@ function digits(rng: Rng, n: number): string {
   return s.slice(0, n);
 }
 
+/** What each kind of hostile message is made from. */
+interface Maker {
+  rng: Rng;
+  /** A word of the server's protocol, or one any protocol might react to. */
+  word: () => string;
+  /** The server's own words (the vocabulary when it has none). */
+  words: readonly string[];
+  maxBytes: number;
+}
+
+/** Control characters and escapes a terminal could misread. */
+const CONTROLS = [
+  "\x1b[2J",
+  "\x1b]0;owned\x07",
+  "\x08\x08\x08",
+  "\r",
+  "\x7f",
+  "\x1b[31m",
+  "\f",
+  "\v",
+];
+
+/** How each kind of hostile message is made (a table: one entry per kind). */
+const MAKE: Record<MessageKind, (m: Maker) => Uint8Array> = {
+  "random-bytes": ({ rng, maxBytes }) => {
+    const r = rng.float();
+    const n = r < 0.5
+      ? rng.range(1, 64)
+      : r < 0.9
+      ? rng.range(65, 1500)
+      : rng.range(1501, maxBytes);
+    // 48 bytes is an SNTP packet: give the time server its share of those.
+    return rng.bytes(rng.chance(0.1) ? 48 : n);
+  },
+  "empty": () => new Uint8Array(0),
+  "max-size": ({ rng, word, maxBytes }) => {
+    const fill = rng.int(3);
+    if (fill === 0) return rng.bytes(maxBytes);
+    if (fill === 1) return new Uint8Array(maxBytes).fill(0x41);
+    const out = new Uint8Array(maxBytes).fill(0x78);
+    out.set(text(`${word()} `).subarray(0, maxBytes));
+    return out;
+  },
+  "nul-bytes": ({ rng, word }) => {
+    const n = rng.range(1, 512);
+    switch (rng.int(3)) {
+      case 0:
+        return new Uint8Array(n);
+      case 1:
+        return join(`${word()} ${plausibleArgument(rng)}`, new Uint8Array(n));
+      default:
+        return join(word(), new Uint8Array([0]), ` ${plausibleArgument(rng)}`);
+    }
+  },
+  "invalid-utf8": ({ rng, word }) => {
+    const bad = new Uint8Array(rng.pick(INVALID_UTF8));
+    return rng.chance(0.5) ? join(`${word()} `, bad) : join(bad, ` ${word()}`);
+  },
+  "huge-number": ({ rng, word }) => {
+    const n = rng.chance(0.5)
+      ? rng.pick(HUGE_NUMBERS)
+      : `${rng.chance(0.3) ? "-" : ""}${digits(rng, rng.range(20, 30_000))}`;
+    const args = rng.chance(0.5) ? `${n} ${plausibleArgument(rng)}` : n;
+    return text(`${word()} ${args}`);
+  },
+  "many-arguments": ({ rng, word, maxBytes }) => {
+    // 100,000 one-character arguments: 200,000 bytes, cut to what fits
+    // (about 32,750 arguments in one UDP datagram).
+    const arg = rng.pick(["1", "a", "-", "9"]);
+    const count = Math.min(100_000, Math.floor((maxBytes - 16) / 2));
+    return text(`${word()}${` ${arg}`.repeat(count)}`);
+  },
+  "format-string": ({ rng, word }) => {
+    const f = rng.pick(FORMAT_STRINGS);
+    return text(rng.chance(0.5) ? `${word()} ${f}` : f);
+  },
+  "control-chars": ({ rng, word }) => {
+    const noise = new Uint8Array(rng.range(1, 32)).map(() => rng.pick([...Array(32).keys(), 0x7f]));
+    return join(`${word()} ${rng.pick(CONTROLS)}`, noise, ` ${plausibleArgument(rng)}`);
+  },
+  "half-formed": ({ rng, word }) => {
+    const w = word();
+    const arg = () => plausibleArgument(rng);
+    const forms = [
+      w,
+      `${w} `,
+      `  ${w}`,
+      `\t${w}\t`,
+      w.slice(0, Math.max(1, rng.int(w.length))),
+      `${w}${w}`,
+      w.toLowerCase(),
+      w.toUpperCase(),
+      `${w} ${arg()} ${arg()} ${arg()}`,
+      `${w}\r\n${w}`,
+      "\n",
+      "\r\n",
+      " ",
+    ];
+    return text(rng.pick(forms));
+  },
+  "valid-looking": ({ rng, words }) => {
+    // Well-formed enough to reach the server's state (sign-ins, registrations).
+    const n = rng.range(1, 4);
+    const args = Array.from({ length: n }, () => plausibleArgument(rng)).join(" ");
+    return text(`${rng.pick(words)} ${args}`);
+  },
+};
+
 /**
  * One hostile message for a server whose protocol words are `words`, at most
  * `maxBytes` long (65,507 for UDP; more for TCP lines, to cross line limits).
@@ -225,109 +333,15 @@ export function hostileMessage(
   maxBytes: number,
 ): HostileMessage {
   const vocabulary = [...words, ...COMMON_WORDS];
-  const word = () => rng.pick(vocabulary);
   const kind = rng.pick(MESSAGE_KINDS);
-  const fit = (data: Uint8Array): HostileMessage => ({
-    kind,
-    data: data.length > maxBytes ? data.subarray(0, maxBytes) : data,
-  });
-  switch (kind) {
-    case "random-bytes": {
-      const r = rng.float();
-      const n = r < 0.5
-        ? rng.range(1, 64)
-        : r < 0.9
-        ? rng.range(65, 1500)
-        : rng.range(1501, maxBytes);
-      // 48 bytes is an SNTP packet: give the time server its share of those.
-      return fit(rng.bytes(rng.chance(0.1) ? 48 : n));
-    }
-    case "empty":
-      return { kind, data: new Uint8Array(0) };
-    case "max-size": {
-      const fill = rng.int(3);
-      if (fill === 0) return { kind, data: rng.bytes(maxBytes) };
-      if (fill === 1) return { kind, data: new Uint8Array(maxBytes).fill(0x41) };
-      const head = text(`${word()} `);
-      const out = new Uint8Array(maxBytes).fill(0x78);
-      out.set(head.subarray(0, maxBytes));
-      return { kind, data: out };
-    }
-    case "nul-bytes": {
-      const n = rng.range(1, 512);
-      switch (rng.int(3)) {
-        case 0:
-          return fit(new Uint8Array(n));
-        case 1:
-          return fit(join(`${word()} ${plausibleArgument(rng)}`, new Uint8Array(n)));
-        default:
-          return fit(join(word(), new Uint8Array([0]), ` ${plausibleArgument(rng)}`));
-      }
-    }
-    case "invalid-utf8": {
-      const bad = new Uint8Array(rng.pick(INVALID_UTF8));
-      return fit(rng.chance(0.5) ? join(`${word()} `, bad) : join(bad, ` ${word()}`));
-    }
-    case "huge-number": {
-      const n = rng.chance(0.5)
-        ? rng.pick(HUGE_NUMBERS)
-        : `${rng.chance(0.3) ? "-" : ""}${digits(rng, rng.range(20, 30_000))}`;
-      const args = rng.chance(0.5) ? `${n} ${plausibleArgument(rng)}` : n;
-      return fit(text(`${word()} ${args}`));
-    }
-    case "many-arguments": {
-      // 100,000 one-character arguments: 200,000 bytes, cut to what fits
-      // (about 32,750 arguments in one UDP datagram).
-      const arg = rng.pick(["1", "a", "-", "9"]);
-      const count = Math.min(100_000, Math.floor((maxBytes - 16) / 2));
-      return fit(text(`${word()}${` ${arg}`.repeat(count)}`));
-    }
-    case "format-string": {
-      const f = rng.pick(FORMAT_STRINGS);
-      return fit(text(rng.chance(0.5) ? `${word()} ${f}` : f));
-    }
-    case "control-chars": {
-      const controls = [
-        "\x1b[2J",
-        "\x1b]0;owned\x07",
-        "\x08\x08\x08",
-        "\r",
-        "\x7f",
-        "\x1b[31m",
-        "\f",
-        "\v",
-      ];
-      const noise = new Uint8Array(rng.range(1, 32)).map(() =>
-        rng.pick([...Array(32).keys(), 0x7f])
-      );
-      return fit(join(`${word()} ${rng.pick(controls)}`, noise, ` ${plausibleArgument(rng)}`));
-    }
-    case "half-formed": {
-      const w = word();
-      const forms = [
-        w,
-        `${w} `,
-        `  ${w}`,
-        `\t${w}\t`,
-        w.slice(0, Math.max(1, rng.int(w.length))),
-        `${w}${w}`,
-        w.toLowerCase(),
-        w.toUpperCase(),
-        `${w} ${plausibleArgument(rng)} ${plausibleArgument(rng)} ${plausibleArgument(rng)}`,
-        `${w}\r\n${w}`,
-        "\n",
-        "\r\n",
-        " ",
-      ];
-      return fit(text(rng.pick(forms)));
-    }
-    case "valid-looking": {
-      // Well-formed enough to reach the server's state (sign-ins, registrations).
-      const n = rng.range(1, 4);
-      const args = Array.from({ length: n }, () => plausibleArgument(rng)).join(" ");
-      return fit(text(`${rng.pick(words.length ? words : vocabulary)} ${args}`));
-    }
-  }
+  const maker = {
+    rng,
+    word: () => rng.pick(vocabulary),
+    words: words.length ? words : vocabulary,
+    maxBytes,
+  };
+  const data = MAKE[kind](maker);
+  return { kind, data: data.length > maxBytes ? data.subarray(0, maxBytes) : data };
 }
 
 /** How a hostile TCP client behaves on one connection. */

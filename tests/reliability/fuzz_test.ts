@@ -14,6 +14,7 @@
  */
 import { assertEquals, assertOk } from "../helpers/assert.ts";
 import { baseSeed } from "./fuzz.ts";
+import { describeExchange } from "./amplification.ts";
 import { budget, fuzzServer, repliesText, summaryLine, tableRow } from "./harness.ts";
 import { RSS_GROWTH_LIMIT_MB, SERVERS } from "./servers.ts";
 
@@ -31,6 +32,13 @@ for (const entry of SERVERS) {
       }]`,
     );
     console.log(`  ${tableRow(r)}`);
+    if (r.freshAmplification) {
+      const a = r.freshAmplification;
+      console.log(
+        `  after the fill: ${a.requests} requests from fresh sockets, ${a.violations.length} ` +
+          `over max(3x, 512 B)${a.worst ? `; most: ${describeExchange(a.worst)}` : ""}`,
+      );
+    }
     if (r.failure) throw new Error(r.failure);
     if (r.transport === "udp") {
       const w = r.amplification.worst;
@@ -44,6 +52,13 @@ for (const entry of SERVERS) {
       }
     }
     assertEquals(r.crashes, 0);
+    const over = r.freshAmplification?.violations ?? [];
+    assertOk(
+      over.length === 0 || entry.amplificationPending !== undefined,
+      `replies over max(3x the request, 512 B) to unvalidated sources:\n  ${
+        over.slice(0, 5).map(describeExchange).join("\n  ")
+      }\nreplay with SEED=${seed}`,
+    );
     assertEquals(r.probesAnswered, r.probesTotal);
     assertOk(r.probesTotal >= b.batches * b.probesPerBatch, "every batch was probed");
     const limitMB = entry.rssLimitMB ?? RSS_GROWTH_LIMIT_MB;

@@ -17,6 +17,12 @@ import {
   HUGE_LINE_BYTES,
   Rng,
 } from "./fuzz.ts";
+import {
+  amplificationRequests,
+  type AmplificationResult,
+  checkAmplification,
+  fillTables,
+} from "./amplification.ts";
 import { ProbeError, type Prober, type ProbeTarget } from "./probes.ts";
 import type { ServerEntry } from "./servers.ts";
 import { WatchedProcess } from "./watched.ts";
@@ -94,23 +100,7 @@ export async function startServer(
   };
   try {
     if (entry.needs === "binder") {
-      const binder = new WatchedProcess([
-        ...wrap,
-        ...socklabArgv(),
-        "binder",
-        "--quiet",
-        "--port",
-        "0",
-        "--bind",
-        host,
-      ]);
-      companions.push(binder);
-      const line = await binder.stdout.waitFor(
-        /^socklab binder: listening on UDP \S+:\d+$/,
-        20_000,
-        true,
-      );
-      binderAddr = `${host}:${lastNumber(line)}`;
+      binderAddr = await startBinder(host, wrap, companions);
       extra.push("--binder", binderAddr);
     }
     const listen = entry.listen?.(host, options.port ?? 0) ??
@@ -148,6 +138,23 @@ export async function startServer(
     await cleanup();
     throw err;
   }
+}
+
+/** Starts a quiet binder on `host` (added to `companions`); resolves with its `HOST:PORT`. */
+async function startBinder(
+  host: string,
+  wrap: string[],
+  companions: WatchedProcess[],
+): Promise<string> {
+  const argv = [...wrap, ...socklabArgv(), "binder", "--quiet", "--port", "0", "--bind", host];
+  const binder = new WatchedProcess(argv);
+  companions.push(binder);
+  const line = await binder.stdout.waitFor(
+    /^socklab binder: listening on UDP \S+:\d+$/,
+    20_000,
+    true,
+  );
+  return `${host}:${lastNumber(line)}`;
 }
 
 /** Keeps a server's stdin supplied with `line` for as long as it reads (back-pressure bounds it). */
@@ -195,6 +202,11 @@ export interface FuzzResult {
    * may be larger (issue 17); `worst` is the largest factor seen.
    */
   amplification: { over: number; worst?: { bytes: number; limit: number } };
+  /**
+   * The fresh-socket check after the batches and the entry's fill (UDP):
+   * each request from a socket of its own, so every reply is matched to it.
+   */
+  freshAmplification?: AmplificationResult;
   /** SIGTERM at the end: exit code, and whether the port was free afterwards. */
   sigterm?: { code: number; portFree: boolean; ms: number };
   seconds: number;
@@ -244,15 +256,9 @@ export function tableRow(r: FuzzResult): string {
   } |`;
 }
 
-/** Fuzzes one server: the whole run, from start to SIGTERM. Never throws; see `failure`. */
-export async function fuzzServer(
-  entry: ServerEntry,
-  baseSeed: number,
-  b = budget(),
-): Promise<FuzzResult> {
-  const started = performance.now();
-  const seed = deriveSeed(baseSeed, entry.name);
-  const result: FuzzResult = {
+/** A fresh result for `entry`, every count at zero. */
+function emptyResult(entry: ServerEntry, baseSeed: number): FuzzResult {
+  return {
     name: entry.name,
     transport: entry.transport,
     seed: baseSeed,
@@ -269,55 +275,115 @@ export async function fuzzServer(
     senders: 0,
     seconds: 0,
   };
-  const rng = new Rng(seed);
+}
+
+/** Fuzzes one server: the whole run, from start to SIGTERM. Never throws; see `failure`. */
+export async function fuzzServer(
+  entry: ServerEntry,
+  baseSeed: number,
+  b = budget(),
+): Promise<FuzzResult> {
+  const started = performance.now();
+  const result = emptyResult(entry, baseSeed);
   await using server = await startServer(entry);
-  const { proc } = server;
-  let prober: Prober | undefined;
-  let state: FuzzState | undefined;
-  const crashed = (): string | undefined => {
+  const run = new FuzzRun(server, new Rng(deriveSeed(baseSeed, entry.name)), b, result);
+  try {
+    await run.attack();
+    await run.terminate();
+  } catch (err) {
+    result.failure = await run.failure(err, baseSeed);
+  } finally {
+    await run.close();
+    result.seconds = (performance.now() - started) / 1000;
+  }
+  return result;
+}
+
+/** One fuzzing run's steps: warm-up, hostile batches with probes, amplification, SIGTERM. */
+class FuzzRun {
+  readonly server: RunningServer;
+  readonly rng: Rng;
+  readonly budget: FuzzBudget;
+  readonly result: FuzzResult;
+  prober: Prober | undefined;
+  state: FuzzState | undefined;
+
+  constructor(server: RunningServer, rng: Rng, b: FuzzBudget, result: FuzzResult) {
+    this.server = server;
+    this.rng = rng;
+    this.budget = b;
+    this.result = result;
+  }
+
+  /** Why the server is no longer fit to probe (an exit or a stack trace), if it is not. */
+  crashed(): string | undefined {
+    const { proc } = this.server;
     if (proc.exited) return `the server exited with code ${proc.exited.code}`;
     const trace = proc.stdout.crash ?? proc.stderr.crash;
     return trace ? `a stack trace appeared (${trace})` : undefined;
-  };
-  const probeBatch = async (first: number) => {
-    for (let i = first; i < first + b.probesPerBatch; i++) {
-      result.probesTotal++;
-      await prober!.ask(i);
-      result.probesAnswered++;
-    }
-  };
-  const sampleRss = () => {
-    const rss = rssBytes(proc.pid);
-    if (rss !== undefined) result.rssMax = Math.max(result.rssMax, rss);
-  };
-  try {
-    prober = await entry.probe(server);
+  }
+
+  /** Warm-up, then every hostile batch followed by probes, then the amplification check. */
+  async attack(): Promise<void> {
+    const { server, result, budget: b } = this;
+    const prober = this.prober = await server.entry.probe(server);
     // Warm up (JIT, first allocations) before the RSS baseline.
-    await probeBatch(0);
-    result.rssStart = rssBytes(proc.pid) ?? 0;
-    result.rssMax = result.rssStart;
-    const fuzzBatch = entry.transport === "udp" ? udpBatch : tcpBatch;
-    state = await FuzzState.open(server, rng, b, result);
+    await this.#probeBatch(0);
+    result.rssStart = result.rssMax = rssBytes(server.proc.pid) ?? 0;
+    const state = this.state = await FuzzState.open(server, this.rng, b, result);
     state.prober = prober;
     try {
-      for (let batch = 0; batch < b.batches; batch++) {
-        await fuzzBatch(state!, batch);
-        const why = crashed();
-        if (why) throw new Error(why);
-        try {
-          await probeBatch((batch + 1) * b.probesPerBatch);
-        } finally {
-          await state!.closeIdle();
-        }
-        sampleRss();
-        const after = crashed();
-        if (after) throw new Error(after);
-      }
+      for (let batch = 0; batch < b.batches; batch++) await this.#batch(batch);
+      await this.#amplification();
     } finally {
-      await state!.close();
+      await state.close();
     }
+  }
+
+  /** One hostile batch, then its probes and an RSS sample. */
+  async #batch(batch: number): Promise<void> {
+    const fuzzBatch = this.server.entry.transport === "udp" ? udpBatch : tcpBatch;
+    await fuzzBatch(this.state!, batch);
+    const why = this.crashed();
+    if (why) throw new Error(why);
+    try {
+      await this.#probeBatch((batch + 1) * this.budget.probesPerBatch);
+    } finally {
+      await this.state!.closeIdle();
+    }
+    const rss = rssBytes(this.server.proc.pid);
+    if (rss !== undefined) this.result.rssMax = Math.max(this.result.rssMax, rss);
+    const after = this.crashed();
+    if (after) throw new Error(after);
+  }
+
+  async #probeBatch(first: number): Promise<void> {
+    for (let i = first; i < first + this.budget.probesPerBatch; i++) {
+      this.result.probesTotal++;
+      await this.prober!.ask(i);
+      this.result.probesAnswered++;
+    }
+  }
+
+  /** Issue 17's check on UDP servers (amplification.ts), once their tables have grown. */
+  async #amplification(): Promise<void> {
+    const { server } = this;
+    if (server.entry.transport !== "udp") return;
+    if (server.entry.fill) await fillTables(server, server.entry.fill);
+    const requests = amplificationRequests(server.entry.words, this.rng);
+    this.result.freshAmplification = await checkAmplification(
+      server,
+      this.prober!,
+      requests,
+      2e6,
+    );
+  }
+
+  /** The end: SIGTERM must close everything and exit 0. */
+  async terminate(): Promise<void> {
+    const { server, result } = this;
+    const { proc, entry } = server;
     if (entry.transport === "udp") result.kernelDrops = udpDrops(server.port);
-    // The end: SIGTERM must close everything and exit 0.
     const t0 = performance.now();
     proc.kill("SIGTERM");
     const status = await proc.exit(10_000);
@@ -331,22 +397,27 @@ export async function fuzzServer(
     if (!result.sigterm.portFree) throw new Error(`SIGTERM: port ${server.port} still has sockets`);
     const trace = proc.stdout.crash ?? proc.stderr.crash;
     if (trace) throw new Error(`a stack trace appeared (${trace})`);
-  } catch (err) {
-    const why = crashed();
-    if (why) result.crashes = 1;
+  }
+
+  /** The failure report for `err`: what happened, how to replay it, the last inputs. */
+  async failure(err: unknown, baseSeed: number): Promise<string> {
+    const { entry, proc } = this.server;
+    const why = this.crashed();
+    if (why) this.result.crashes = 1;
     const what = err instanceof ProbeError
       ? `probe failed: ${err.message}`
       : (err as Error).message;
-    const dumped = state ? await dumpRecent(entry, baseSeed, state.recent) : undefined;
-    result.failure = `${entry.name}: ${what}${why && !what.includes(why) ? ` (${why})` : ""}\n` +
+    const recent = this.state?.recent ?? [];
+    const dumped = await dumpRecent(entry, baseSeed, recent);
+    return `${entry.name}: ${what}${why && !what.includes(why) ? ` (${why})` : ""}\n` +
       `replay: SEED=${baseSeed} deno test -A tests/reliability/fuzz_test.ts --filter "${entry.name} survives"\n` +
-      (dumped ? `the last ${state!.recent.length} hostile inputs are in ${dumped}\n` : "") +
+      (dumped ? `the last ${recent.length} hostile inputs are in ${dumped}\n` : "") +
       proc.describe();
-  } finally {
-    await prober?.close();
-    result.seconds = (performance.now() - started) / 1000;
   }
-  return result;
+
+  async close(): Promise<void> {
+    await this.prober?.close();
+  }
 }
 
 /** One of the fuzzer's UDP sockets, and the largest datagram it has sent. */

@@ -226,6 +226,27 @@ export async function sendLine(c: ConnLines, line: string): Promise<void> {
 }
 
 /**
+ * A probe that opens a fresh TCP connection for each request (a new client,
+ * like a student's), runs `talk` over it, and hangs up whatever happened.
+ */
+function perConnectionProbe(
+  talk: (c: ConnLines, i: number, target: ProbeTarget) => Promise<void>,
+): ProbeFactory {
+  return (target) =>
+    Promise.resolve({
+      async ask(i) {
+        const c = await connectLines(target);
+        try {
+          await talk(c, i, target);
+        } finally {
+          await c.close();
+        }
+      },
+      close: () => Promise.resolve(),
+    });
+}
+
+/**
  * A line-protocol TCP probe: each probe opens a connection, runs `open`,
  * then `steps(i)` (each a line sent and the line that must come back, other
  * lines skipped), then `close` and hangs up. One connection per probe, so
@@ -235,23 +256,14 @@ export function tcpLineProbe(
   steps: (i: number) => Exchange[],
   options: { open?: Exchange[]; close?: Exchange[] } = {},
 ): ProbeFactory {
-  return (target) =>
-    Promise.resolve({
-      async ask(i) {
-        const c = await connectLines(target);
-        try {
-          for (
-            const [line, expect] of [...(options.open ?? []), ...steps(i), ...(options.close ?? [])]
-          ) {
-            await sendLine(c, line);
-            await c.waitFor(expect);
-          }
-        } finally {
-          await c.close();
-        }
-      },
-      close: () => Promise.resolve(),
-    });
+  return perConnectionProbe(async (c, i) => {
+    for (
+      const [line, expect] of [...(options.open ?? []), ...steps(i), ...(options.close ?? [])]
+    ) {
+      await sendLine(c, line);
+      await c.waitFor(expect);
+    }
+  });
 }
 
 /**
@@ -263,28 +275,19 @@ export function printedTcpProbe(
   data: (i: number) => string,
   printed: (i: number) => RegExp,
 ): ProbeFactory {
-  return (target) =>
-    Promise.resolve({
-      async ask(i) {
-        const c = await connectLines(target);
-        try {
-          const seen = target.proc.stdout.waitFor(printed(i), PROBE_TIMEOUT_MS * 3);
-          await c.conn.write(encoder.encode(data(i)));
-          await c.conn.closeWrite();
-          try {
-            await seen;
-          } catch (err) {
-            throw new ProbeError(`${show(data(i))}: ${(err as Error).message}`);
-          }
-          if ((await c.chunk(PROBE_TIMEOUT_MS * 3)) !== null) {
-            throw new ProbeError("the server sent data or did not close the connection");
-          }
-        } finally {
-          await c.close();
-        }
-      },
-      close: () => Promise.resolve(),
-    });
+  return perConnectionProbe(async (c, i, target) => {
+    const seen = target.proc.stdout.waitFor(printed(i), PROBE_TIMEOUT_MS * 3);
+    await c.conn.write(encoder.encode(data(i)));
+    await c.conn.closeWrite();
+    try {
+      await seen;
+    } catch (err) {
+      throw new ProbeError(`${show(data(i))}: ${(err as Error).message}`);
+    }
+    if ((await c.chunk(PROBE_TIMEOUT_MS * 3)) !== null) {
+      throw new ProbeError("the server sent data or did not close the connection");
+    }
+  });
 }
 
 /**
@@ -293,41 +296,32 @@ export function printedTcpProbe(
  * to print `RECEIVED DATA = probe-i`, then quits with `q`.
  */
 export function lectureTcpProbe(serverLine: string): ProbeFactory {
-  return (target) =>
-    Promise.resolve({
-      async ask(i) {
-        const c = await connectLines(target);
-        try {
-          const first = await c.chunk(PROBE_TIMEOUT_MS * 3);
-          if (first !== serverLine) {
-            throw new ProbeError(
-              `expected the server's "${serverLine}", got ${show(first ?? "EOF")}`,
-            );
-          }
-          const printed = target.proc.stdout.waitFor(
-            new RegExp(`^RECEIVED DATA = probe-${i}$`),
-            PROBE_TIMEOUT_MS * 3,
-          );
-          await c.conn.write(encoder.encode(`probe-${i}`));
-          try {
-            await printed;
-          } catch (err) {
-            throw new ProbeError(`probe-${i}: ${(err as Error).message}`);
-          }
-          const next = await c.chunk(PROBE_TIMEOUT_MS * 3);
-          if (next !== serverLine) {
-            throw new ProbeError(`expected the next "${serverLine}", got ${show(next ?? "EOF")}`);
-          }
-          await c.conn.write(encoder.encode("q"));
-          if ((await c.chunk(PROBE_TIMEOUT_MS * 3)) !== null) {
-            throw new ProbeError(`the server did not close the connection after "q"`);
-          }
-        } finally {
-          await c.close();
-        }
-      },
-      close: () => Promise.resolve(),
-    });
+  return perConnectionProbe(async (c, i, target) => {
+    const first = await c.chunk(PROBE_TIMEOUT_MS * 3);
+    if (first !== serverLine) {
+      throw new ProbeError(
+        `expected the server's "${serverLine}", got ${show(first ?? "EOF")}`,
+      );
+    }
+    const printed = target.proc.stdout.waitFor(
+      new RegExp(`^RECEIVED DATA = probe-${i}$`),
+      PROBE_TIMEOUT_MS * 3,
+    );
+    await c.conn.write(encoder.encode(`probe-${i}`));
+    try {
+      await printed;
+    } catch (err) {
+      throw new ProbeError(`probe-${i}: ${(err as Error).message}`);
+    }
+    const next = await c.chunk(PROBE_TIMEOUT_MS * 3);
+    if (next !== serverLine) {
+      throw new ProbeError(`expected the next "${serverLine}", got ${show(next ?? "EOF")}`);
+    }
+    await c.conn.write(encoder.encode("q"));
+    if ((await c.chunk(PROBE_TIMEOUT_MS * 3)) !== null) {
+      throw new ProbeError(`the server did not close the connection after "q"`);
+    }
+  });
 }
 
 /** A short printable quote of a request or reply for messages. */

@@ -15,6 +15,7 @@ import {
   tcpLineProbe,
   udpRequestProbe,
 } from "./probes.ts";
+import type { TableFill } from "./amplification.ts";
 
 /** One server under test. */
 export interface ServerEntry {
@@ -51,6 +52,11 @@ export interface ServerEntry {
    * this server (the count is still printed); absent: any such reply fails.
    */
   amplificationPending?: string;
+  /**
+   * UDP: well-behaved requests that grow its tables before the fresh-socket
+   * amplification check (amplification.ts), so that listings are long.
+   */
+  fill?: TableFill;
 }
 
 /**
@@ -153,6 +159,8 @@ export const SERVERS: ServerEntry[] = [
       ["unregister probe", /^OK unregistered probe$/],
       ["register probe", /^OK registered probe$/],
     ], { setup: [["register probe", /^OK registered probe$/]] }),
+    // 200 names (within one host's quota of 250): a "who" list of about 2 KB.
+    fill: { count: 200, request: (i) => `register fill-${String(i).padStart(3, "0")}` },
     client: {
       name: "registry-client",
       args: (to, i) => ["registry-client", to.server, "register", `r${i}`],
@@ -186,6 +194,8 @@ export const SERVERS: ServerEntry[] = [
       [`REGISTER PROBE${i % 8}`, new RegExp(`^OK REGISTER PROBE${i % 8}$`)],
       [`LOOKUP PROBE${i % 8}`, new RegExp(`^PROBE${i % 8} 127\\.0\\.0\\.1 \\d+$`)],
     ]),
+    // 128 records from 8 ports of one host (issue 17's LIST row): a LIST of about 3.5 KB.
+    fill: { count: 128, request: (i) => `REGISTER FILL${i}` },
   },
   {
     name: "exec-server",

@@ -12,7 +12,7 @@
  * ```
  * @module
  */
-import { ROOT } from "../helpers/cli.ts";
+import { type OutputSink, PipedProcess } from "../helpers/cli.ts";
 
 /** Lines that mean a stack trace or a runtime crash reached the output. */
 const CRASH_PATTERNS = [
@@ -31,7 +31,7 @@ const KEEP_TAIL_CHARS = 16_384;
 const MAX_LINE_CHARS = 65_536;
 
 /** One output stream, scanned line by line. */
-export class ScannedOutput {
+export class ScannedOutput implements OutputSink {
   /** Bytes seen. */
   bytes = 0;
   /** Lines seen. */
@@ -54,6 +54,11 @@ export class ScannedOutput {
   /** The last characters written, for failure messages. */
   get tail(): string {
     return this.#tail;
+  }
+
+  /** Feeds a chunk of the process's output (see PipedProcess). */
+  receive(chunk: Uint8Array, text: string): void {
+    this.push(text, chunk.length);
   }
 
   /** Feeds decoded text. */
@@ -142,63 +147,16 @@ export class ScannedOutput {
 }
 
 /** A subprocess whose stdout and stderr are scanned, not stored. */
-export class WatchedProcess implements AsyncDisposable {
-  readonly argv: string[];
-  readonly child: Deno.ChildProcess;
-  readonly stdout = new ScannedOutput();
-  readonly stderr = new ScannedOutput();
-  readonly #pumps: Promise<void>[];
-  #stdin: WritableStreamDefaultWriter<Uint8Array> | undefined;
-  #status: Deno.CommandStatus | undefined;
-  readonly #statusPromise: Promise<Deno.CommandStatus>;
-
-  constructor(argv: string[], options: { stdin?: boolean; env?: Record<string, string> } = {}) {
-    this.argv = argv;
-    const [cmd, ...args] = argv;
-    this.child = new Deno.Command(cmd, {
-      args,
-      cwd: ROOT,
-      stdin: options.stdin ? "piped" : "null",
-      stdout: "piped",
-      stderr: "piped",
-      env: { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1", ...options.env },
-    }).spawn();
-    this.#stdin = options.stdin ? this.child.stdin.getWriter() : undefined;
-    this.#pumps = [pump(this.child.stdout, this.stdout), pump(this.child.stderr, this.stderr)];
-    this.#statusPromise = this.child.status.then((s) => (this.#status = s));
-  }
-
-  /** The process id (of `deno` itself: `ip netns exec` execs in place). */
-  get pid(): number {
-    return this.child.pid;
-  }
-
-  /** The exit status once it has exited, else undefined. */
-  get exited(): Deno.CommandStatus | undefined {
-    return this.#status;
-  }
-
-  /** Writes to stdin; resolves once the pipe took it (back-pressure included). */
-  async write(data: string | Uint8Array): Promise<void> {
-    if (!this.#stdin) throw new Error("stdin is not piped");
-    await this.#stdin.write(typeof data === "string" ? new TextEncoder().encode(data) : data);
-  }
-
-  /** Closes stdin. */
-  async closeStdin(): Promise<void> {
-    const w = this.#stdin;
-    this.#stdin = undefined;
-    if (w) await w.close().catch(() => {});
-  }
-
-  /** Sends a signal if the process still runs. */
-  kill(signal: Deno.Signal = "SIGTERM"): void {
-    if (this.#status) return;
-    try {
-      this.child.kill(signal);
-    } catch {
-      // already gone
-    }
+export class WatchedProcess extends PipedProcess<ScannedOutput> {
+  /** Starts `argv`; stdin is /dev/null unless `stdin: true`. */
+  constructor(
+    readonly argv: string[],
+    options: { stdin?: boolean; env?: Record<string, string> } = {},
+  ) {
+    super(argv, new ScannedOutput(), new ScannedOutput(), {
+      env: options.env,
+      stdin: options.stdin ?? false,
+    });
   }
 
   /** Waits for exit and the end of both streams; SIGKILL after `timeoutMs`. */
@@ -209,9 +167,7 @@ export class WatchedProcess implements AsyncDisposable {
       this.kill("SIGKILL");
     }, timeoutMs);
     try {
-      const status = await this.#statusPromise;
-      await Promise.all(this.#pumps);
-      return { ...status, timedOut };
+      return { ...await this.status(), timedOut };
     } finally {
       clearTimeout(timer);
     }
@@ -225,30 +181,13 @@ export class WatchedProcess implements AsyncDisposable {
       }\n  ... last:\n  ${
         o.tail.slice(-1500).split("\n").map((l) => l.slice(0, 200)).join("\n  ")
       }`;
-    const state = this.#status
-      ? `exited: code ${this.#status.code}${
-        this.#status.signal ? `, signal ${this.#status.signal}` : ""
+    const state = this.exited
+      ? `exited: code ${this.exited.code}${
+        this.exited.signal ? `, signal ${this.exited.signal}` : ""
       }`
       : "running";
     return `pid ${this.pid} (${state}): ${this.argv.slice(-8).join(" ")}\n${
       show("stdout", this.stdout)
     }\n${show("stderr", this.stderr)}`;
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.closeStdin();
-    this.kill("SIGKILL");
-    await this.exit();
-  }
-}
-
-async function pump(stream: ReadableStream<Uint8Array>, out: ScannedOutput): Promise<void> {
-  const decoder = new TextDecoder();
-  try {
-    for await (const chunk of stream) {
-      out.push(decoder.decode(chunk, { stream: true }), chunk.length);
-    }
-  } finally {
-    out.end();
   }
 }

@@ -1,6 +1,7 @@
 import { assertEquals, assertMatch, assertOk } from "../helpers/assert.ts";
 import { freePort, portOf, spawnCli, spawnProgram } from "../helpers/cli.ts";
 import { peerPath, peerTest } from "../helpers/peers.ts";
+import { rssBytes } from "../helpers/procfs.ts";
 import { writeAll } from "../../lib/net/tcp.ts";
 
 const START = /^TCP Server Waiting for client on port (\d+)$/;
@@ -89,6 +90,43 @@ Deno.test("tcp-server survives a peer that sends 10 MB without a newline, then o
   console.log(`10 MiB line: ${long.length} line(s), ${logged} bytes of log`);
   assertEquals(long.length, 1, long.map((l) => l.slice(-30)).join("\n"));
   assertMatch(long[0], /^RECEIVED DATA = a{1023} \.\.\. \(\d+ bytes\)$/);
+});
+
+// Issue 17's row: "a 50 MB line costs +22 MB RSS and 55 MB of log".
+Deno.test("tcp-server reads a 50 MB line in bounded memory and prints a few lines of it", async () => {
+  const { server, port } = await startServer("warm\n" + "big\n".repeat(8));
+  await using _ = server;
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  // The server answers each piece of the line with a SEND turn: read them all.
+  const reading = (async () => {
+    const buf = new Uint8Array(1024);
+    while ((await conn.read(buf)) !== null) { /* the server's turns */ }
+  })().catch(() => {});
+  try {
+    await writeAll(conn, new TextEncoder().encode("warm-up\n"));
+    await server.stdout.waitFor("RECEIVED DATA = warm-up");
+    const before = rssBytes(server.child.pid)!;
+    const logBefore = server.stdout.text.length;
+    const line = new Uint8Array(50_000_001).fill(0x61);
+    line[line.length - 1] = 0x0a;
+    await writeAll(conn, line);
+    await conn.closeWrite(); // the end of the line, then EOF: the server reads it all
+    await server.stdout.waitFor(/closed the connection$/, 30_000);
+    const grew = (rssBytes(server.child.pid)! - before) / 1048576;
+    const pieces = server.stdout.lines.filter((l) => l.startsWith("RECEIVED DATA = a"));
+    const bytes = pieces.reduce((n, l) => n + Number(/\((\d+) bytes\)$/.exec(l)?.[1] ?? 0), 0);
+    const logged = server.stdout.text.length - logBefore;
+    console.log(
+      `50 MB line: ${pieces.length} printed line(s), ${logged.toLocaleString("en-US")} bytes of ` +
+        `output (was 55 MB), RSS +${grew.toFixed(1)} MB (was +22 MB)`,
+    );
+    assertEquals(bytes, 50_000_001, "every byte counted");
+    assertOk(logged < 8192, `${logged} bytes of output`);
+    assertOk(grew < 20, `RSS grew by ${grew.toFixed(1)} MB`);
+  } finally {
+    conn.close();
+    await reading;
+  }
 });
 
 // Issue 17: one idle client at tcp-server kept every later client waiting for ever.
