@@ -238,7 +238,11 @@ export const LAB_SERVICES: readonly LabService[] = [
       const listener = tcpListener(options);
       return Promise.resolve({
         addr: listener.addr,
-        running: runTcpChatServer(listener, { signal: options.signal, log: options.log }),
+        running: runTcpChatServer(listener, {
+          signal: options.signal,
+          log: options.log,
+          monitor: options.monitor,
+        }),
       });
     },
   },
@@ -251,7 +255,11 @@ export const LAB_SERVICES: readonly LabService[] = [
       const conn = udpSocket(options);
       return Promise.resolve({
         addr: conn.addr as Deno.NetAddr,
-        running: runUdpChatServer(conn, { signal: options.signal, log: options.log }),
+        running: runUdpChatServer(conn, {
+          signal: options.signal,
+          log: options.log,
+          monitor: options.monitor,
+        }),
       });
     },
   },
