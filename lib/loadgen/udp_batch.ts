@@ -27,7 +27,8 @@
  * @module
  */
 import type { HostPort } from "../net/address.ts";
-import { findSocketFd, parseIpBytes } from "../net/udp_fast.ts";
+import { findSocketFd, parseIpBytes, portableForced } from "../net/udp_fast.ts";
+import { libcLoader, type LibcSymbols } from "../net/libc.ts";
 
 /** Datagrams per system call, each way. */
 export const BATCH = 64;
@@ -53,33 +54,9 @@ const SYMBOLS = {
   close: { parameters: ["i32"], result: "i32" },
 } as const;
 
-type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
+type Libc = LibcSymbols<typeof SYMBOLS>;
 
-let libc: Libc | null | undefined;
-
-/** libc with the calls above, or null where the batched path cannot be used. */
-function loadLibc(): Libc | null {
-  if (libc !== undefined) return libc;
-  libc = null;
-  try {
-    const usable = Deno.build.os === "linux" &&
-      (Deno.build.arch === "x86_64" || Deno.build.arch === "aarch64") &&
-      Deno.env.get("SOCKLAB_UDP") !== "portable" &&
-      Deno.permissions.querySync({ name: "ffi" }).state === "granted";
-    if (!usable) return null;
-    for (const name of ["libc.so.6", "libc.so"]) {
-      try {
-        libc = Deno.dlopen(name, SYMBOLS).symbols;
-        break;
-      } catch {
-        // try the next name
-      }
-    }
-  } catch {
-    libc = null;
-  }
-  return libc;
-}
+const loadLibc = libcLoader(SYMBOLS);
 
 /** The `sockaddr_in`/`sockaddr_in6` of an IP literal and port, or undefined. */
 export function sockaddrOf(target: HostPort): Uint8Array | undefined {
@@ -194,7 +171,7 @@ export class BatchedUdp {
  * `payload`, or `undefined` where the batched path cannot be used.
  */
 export function openBatchedUdp(target: HostPort, payload: Uint8Array): BatchedUdp | undefined {
-  const lib = loadLibc();
+  const lib = portableForced() ? null : loadLibc();
   const name = sockaddrOf(target);
   if (!lib || !name) return undefined;
   const v6 = name.length === 28;

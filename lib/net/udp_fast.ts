@@ -20,6 +20,7 @@
 import type { PlainHandler } from "./udp_guard.ts";
 import { BATCH, ReceiveRing, ReplyBatch } from "./udp_batch.ts";
 import { formatIPv6, NAME, parseIpBytes, SockaddrCodec } from "./udp_sockaddr.ts";
+import { libcLoader, type LibcSymbols } from "./libc.ts";
 
 export { BATCH, formatIPv6, parseIpBytes };
 
@@ -37,35 +38,17 @@ const SYMBOLS = {
   __errno_location: { parameters: [], result: "pointer" },
 } as const;
 
-type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
+type Libc = LibcSymbols<typeof SYMBOLS>;
 
-let libc: Libc | null | undefined;
+const loadLibc = libcLoader(SYMBOLS);
 
-/** True where the fast path may run: Linux x86_64/aarch64, FFI allowed, not turned off. */
-function fastPathAllowed(): boolean {
-  if (Deno.build.os !== "linux") return false;
-  if (Deno.build.arch !== "x86_64" && Deno.build.arch !== "aarch64") return false;
-  if (Deno.env.get("SOCKLAB_UDP") === "portable") return false;
-  return Deno.permissions.querySync({ name: "ffi" }).state === "granted";
-}
-
-function loadLibc(): Libc | null {
-  if (libc !== undefined) return libc;
-  libc = null;
+/** True when `SOCKLAB_UDP=portable` turns the batched paths off (here and in `socklab bench udp`). */
+export function portableForced(): boolean {
   try {
-    if (!fastPathAllowed()) return null;
-    for (const name of ["libc.so.6", "libc.so"]) {
-      try {
-        libc = Deno.dlopen(name, SYMBOLS).symbols;
-        break;
-      } catch {
-        // try the next name
-      }
-    }
+    return Deno.env.get("SOCKLAB_UDP") === "portable";
   } catch {
-    libc = null;
+    return false; // no env permission: nothing was asked
   }
-  return libc;
 }
 
 function errno(lib: Libc): number {
@@ -131,6 +114,7 @@ export interface FastUdp {
 
 /** Opens the fast path for `conn`, or `undefined` when it cannot be used here. */
 export function openFastUdp(conn: Deno.DatagramConn): FastUdp | undefined {
+  if (portableForced()) return undefined;
   const lib = loadLibc();
   if (!lib) return undefined;
   const found = findSocketFd(conn);
