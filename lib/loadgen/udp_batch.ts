@@ -28,21 +28,23 @@
  */
 import type { HostPort } from "../net/address.ts";
 import { findSocketFd, parseIpBytes, portableForced } from "../net/udp_fast.ts";
-import { libcLoader, type LibcSymbols } from "../net/libc.ts";
+import {
+  AF_INET,
+  AF_INET6,
+  IOVEC,
+  libcLoader,
+  type LibcSymbols,
+  MMSGHDR,
+  MSG_DONTWAIT,
+} from "../net/libc.ts";
 
 /** Datagrams per system call, each way. */
 export const BATCH = 64;
 /** Bytes kept of each reply (its content is not looked at; longer ones are cut). */
 const SLOT = 2048;
-/** `struct mmsghdr` on LP64 Linux: msghdr (56) + msg_len (4) + padding (4). */
-const MMSGHDR = 64;
-const IOVEC = 16;
-const AF_INET = 2;
-const AF_INET6 = 10;
 const SOL_SOCKET = 1;
 const SO_SNDBUF = 7;
 const SO_RCVBUF = 8;
-const MSG_DONTWAIT = 0x40;
 
 const SYMBOLS = {
   socket: { parameters: ["i32", "i32", "i32"], result: "i32" },

@@ -5,7 +5,7 @@
  * Each caller names the calls it uses; the library is opened once per caller,
  * on first use, and is `null` where those paths cannot run (not Linux
  * x86-64/aarch64, FFI not allowed, no libc): the caller then takes its
- * portable way.
+ * portable way. The Linux constants more than one of them passes live here too.
  *
  * @example
  * ```ts
@@ -16,6 +16,16 @@
  * ```
  * @module
  */
+
+/** Address families of `sockaddr_in` and `sockaddr_in6`. */
+export const AF_INET = 2;
+export const AF_INET6 = 10;
+/** `recvmmsg`/`recvmsg` flag: return at once when nothing is queued. */
+export const MSG_DONTWAIT = 0x40;
+/** `struct mmsghdr` on LP64 Linux: msghdr (56) + msg_len (4) + padding (4). */
+export const MMSGHDR = 64;
+/** `struct iovec` on LP64 Linux: base pointer and length. */
+export const IOVEC = 16;
 
 /** The calls of a libc opened with `symbols`. */
 export type LibcSymbols<S extends Deno.ForeignLibraryInterface> = Deno.DynamicLibrary<S>["symbols"];

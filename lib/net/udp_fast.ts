@@ -20,11 +20,10 @@
 import type { PlainHandler } from "./udp_guard.ts";
 import { BATCH, ReceiveRing, ReplyBatch } from "./udp_batch.ts";
 import { formatIPv6, NAME, parseIpBytes, SockaddrCodec } from "./udp_sockaddr.ts";
-import { libcLoader, type LibcSymbols } from "./libc.ts";
+import { libcLoader, type LibcSymbols, MSG_DONTWAIT } from "./libc.ts";
 
 export { BATCH, formatIPv6, parseIpBytes };
 
-const MSG_DONTWAIT = 0x40;
 const EINTR = 4;
 /** Batches read per wake-up before Deno's receive gets a turn again. */
 const DRAIN_ROUNDS = 8;

@@ -25,16 +25,13 @@
  * @module
  */
 import { findSocketFd, formatIPv6 } from "./udp_fast.ts";
-import { libcLoader, type LibcSymbols } from "./libc.ts";
+import { AF_INET, AF_INET6, libcLoader, type LibcSymbols, MSG_DONTWAIT } from "./libc.ts";
 
 const SOL_IP = 0;
 const IP_RECVERR = 11;
 const SOL_IPV6 = 41;
 const IPV6_RECVERR = 25;
-const MSG_DONTWAIT = 0x40;
 const MSG_ERRQUEUE = 0x2000;
-const AF_INET = 2;
-const AF_INET6 = 10;
 /** Errors an ICMP "unreachable" becomes (refused, host/net unreachable, no route). */
 const UNREACHABLE = new Set([111, 113, 101, 65]);
 
