@@ -11,12 +11,11 @@
  */
 import type { CommandContext } from "../cli/command.ts";
 import { LineWriter } from "../cli/line_writer.ts";
-import { intFlag, parseFlags, SERVER_OPTIONS, serverAddress, withUsage } from "../cli/flags.ts";
-import { formatHostPort } from "../net/address.ts";
+import { intFlag, parseServerFlags, withUsage } from "../cli/flags.ts";
 import type { ServiceMonitor } from "../net/monitor.ts";
-import { listenLine } from "../net/server.ts";
 import { bindUdp } from "../net/udp.ts";
-import { serveUdp, type UdpHandler, type UdpReply } from "../net/udp_serve.ts";
+import type { UdpHandler, UdpReply } from "../net/udp_serve.ts";
+import { runUdpService, udpErrorLog } from "../net/udp_service.ts";
 import { type GuardOptions, guardReplies } from "../net/udp_guard.ts";
 import { connectRedis, redisFlag, type RedisTarget } from "../redis/connection.ts";
 import { type AllowList, parseAllowList } from "./allow.ts";
@@ -110,18 +109,13 @@ export async function runBinder(conn: Deno.DatagramConn, options: BinderOptions)
     monitor: options.monitor,
     onAdded: (nextInMs) => expiry.schedule(nextInMs),
   });
-  log(listenLine("binder", conn.addr as Deno.NetAddr));
-  log(`socklab binder: records expire ${ttlSeconds} s after their last REGISTER`);
-  if (store.shared) log(`socklab binder: the table is shared through ${store.shared}`);
+  const notes = [`records expire ${ttlSeconds} s after their last REGISTER`];
+  if (store.shared) notes.push(`the table is shared through ${store.shared}`);
+  const guard = { monitor: options.monitor, onError: udpErrorLog("binder", log) };
+  const handler = repliesLater(conn, (data, from) => binder.handle(data, from), guard);
   expiry.start();
   try {
-    const onError = (err: unknown, from: Deno.NetAddr | undefined) =>
-      log(`socklab binder: ${from ? `${formatHostPort(from.hostname, from.port)}: ` : ""}${err}`);
-    const guard = { monitor: options.monitor, onError };
-    await serveUdp(conn, repliesLater(conn, (data, from) => binder.handle(data, from), guard), {
-      signal: options.signal,
-      ...guard,
-    });
+    await runUdpService("binder", conn, handler, { signal: options.signal, log, notes, ...guard });
   } finally {
     expiry.stop();
     await store.close();
@@ -172,12 +166,11 @@ interface BinderFlags {
 }
 
 async function readFlags(args: string[]): Promise<BinderFlags> {
-  const { values } = parseFlags(args, {
+  const { values, address } = parseServerFlags(args, {
     usage: USAGE,
     help: HELP,
-    maxPositionals: 0,
+    defaultPort: DEFAULT_PORT,
     options: {
-      ...SERVER_OPTIONS,
       ttl: { type: "string" },
       quiet: { type: "boolean", short: "q" },
       redis: { type: "string" },
@@ -188,7 +181,6 @@ async function readFlags(args: string[]): Promise<BinderFlags> {
   });
   const flags = withUsage(USAGE, () => ({
     ttlSeconds: intFlag(values.ttl, "ttl", 1, 86_400, DEFAULT_TTL_SECONDS),
-    addr: serverAddress(values, DEFAULT_PORT),
     quiet: values.quiet ?? false,
     maxPerSource: intFlag(
       values["max-per-source"],
@@ -201,7 +193,7 @@ async function readFlags(args: string[]): Promise<BinderFlags> {
   }));
   const redis = values.redis === undefined ? undefined : redisFlag(values.redis);
   const key = values.key === undefined ? undefined : await readKeyFile(values.key, USAGE);
-  return { ...flags, redis, key };
+  return { ...flags, addr: address, redis, key };
 }
 
 /** Connects to Redis (exit 1 within a few seconds when it does not answer) and builds the shared table. */

@@ -250,3 +250,36 @@ export function udpClientOptions(
     retries: intFlag(values.retries, "retries", 0, 100, 2),
   };
 }
+
+/**
+ * {@linkcode parseFlags} for a server: no positional arguments, `--port` and
+ * `--bind` ({@linkcode SERVER_OPTIONS}) beside the server's own `options`, and
+ * the address to bind ({@linkcode serverAddress}), all checked before any I/O.
+ *
+ * @example
+ * ```ts
+ * import { parseServerFlags } from "./flags.ts";
+ * const { values, address } = parseServerFlags(["--port", "0", "--ttl", "5"], {
+ *   usage: "usage: socklab x-server [--port N] [--bind ADDR] [--ttl SECONDS]",
+ *   defaultPort: 1500,
+ *   options: { ttl: { type: "string" } },
+ * });
+ * console.assert(address.hostname === "0.0.0.0" && address.port === 0 && values.ttl === "5");
+ * ```
+ */
+export function parseServerFlags<O extends ParseArgsConfig["options"] = Record<never, never>>(
+  args: string[],
+  spec: Omit<FlagSpec<O>, "options" | "minPositionals" | "maxPositionals"> & {
+    /** The server's own options (`--port` and `--bind` are added). */
+    options?: O;
+    /** The port without `--port`. */
+    defaultPort: number;
+  },
+): {
+  values: Parsed<typeof SERVER_OPTIONS & O>["values"];
+  address: { hostname: string; port: number };
+} {
+  const options = { ...SERVER_OPTIONS, ...spec.options } as typeof SERVER_OPTIONS & O;
+  const { values } = parseFlags(args, { ...spec, maxPositionals: 0, options });
+  return { values, address: withUsage(spec.usage, () => serverAddress(values, spec.defaultPort)) };
+}

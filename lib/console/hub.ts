@@ -27,7 +27,7 @@
  * @module
  */
 import { LATENCY_BOUNDS_MS, type ServiceEvent, type ServiceState } from "../net/monitor.ts";
-import { labMetrics, type ServiceCounters } from "./lab_metrics.ts";
+import { labMetrics, type ServiceTotals } from "./lab_metrics.ts";
 import type { MetricFamily } from "./metrics.ts";
 import { sseFrame, sseRetry, SseStream } from "./sse.ts";
 import { type Point, ServiceHistory } from "./stats.ts";
@@ -65,13 +65,7 @@ export interface HubOptions {
 }
 
 /** One service's row as sent to the page. */
-export interface ServiceView {
-  label: string;
-  transport: "udp" | "tcp";
-  address: string;
-  up: boolean;
-  requests: number;
-  errors: number;
+export interface ServiceView extends ServiceTotals {
   rate: number;
   errorRate: number;
   /** ms over the last window; null when nothing was served in it. */
@@ -216,16 +210,9 @@ export class ConsoleHub {
 
   /** The counters as Prometheus metric families (see metrics.ts). */
   metricFamilies(): MetricFamily[] {
-    const services = this.#services.map((s): ServiceCounters => {
-      const m = s.info.monitor;
-      return {
-        ...s.info,
-        up: s.up,
-        requests: m.requests,
-        errors: m.errors,
-        latency: m.latency,
-        totalMs: m.totalMs,
-      };
+    const services = this.#services.map((s) => {
+      const { latency, totalMs } = s.info.monitor;
+      return { ...this.#totals(s), latency, totalMs };
     });
     return labMetrics(services, this.states(), {
       listening: this.#clients.size,
@@ -245,16 +232,22 @@ export class ConsoleHub {
     };
   }
 
+  #totals(s: Tracked): ServiceTotals {
+    const { label, transport, address, monitor } = s.info;
+    return {
+      label,
+      transport,
+      address,
+      up: s.up,
+      requests: monitor.requests,
+      errors: monitor.errors,
+    };
+  }
+
   #view(s: Tracked): ServiceView {
     const q = s.history.windowQuantiles(LATENCY_BOUNDS_MS);
-    const m = s.info.monitor;
     return {
-      label: s.info.label,
-      transport: s.info.transport,
-      address: s.info.address,
-      up: s.up,
-      requests: m.requests,
-      errors: m.errors,
+      ...this.#totals(s),
       rate: round(s.last.rate, 2),
       errorRate: round(s.last.errorRate, 2),
       p50: q.p50 === null ? null : round(q.p50, 4),

@@ -31,14 +31,18 @@ import { LATENCY_BOUNDS_MS } from "../net/monitor.ts";
 import { histogramSamples, type MetricFamily, type MetricSample } from "./metrics.ts";
 import type { StateView } from "./view.ts";
 
-/** One service's counters at scrape time. */
-export interface ServiceCounters {
+/** What the page and /metrics both show of a service: its name, address, state and counts. */
+export interface ServiceTotals {
   label: string;
   transport: "udp" | "tcp";
   address: string;
   up: boolean;
   requests: number;
   errors: number;
+}
+
+/** One service's counters at scrape time. */
+export interface ServiceCounters extends ServiceTotals {
   /** Counts per LATENCY_BOUNDS_MS bucket, plus one for "above". */
   latency: readonly number[];
   totalMs: number;

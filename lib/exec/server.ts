@@ -14,16 +14,16 @@ import { UsageError } from "../cli/errors.ts";
 import { LineWriter } from "../cli/line_writer.ts";
 import {
   intFlag,
-  parseFlags,
-  SERVER_OPTIONS,
+  parseServerFlags,
   UDP_CLIENT_OPTIONS,
   udpClientOptions,
   withUsage,
 } from "../cli/flags.ts";
 import { formatHostPort, type HostPort } from "../net/address.ts";
 import { listenLine } from "../net/server.ts";
-import { bindUdp, reason } from "../net/udp.ts";
+import { bindUdp } from "../net/udp.ts";
 import { serveUdp } from "../net/udp_serve.ts";
+import { udpErrorLog } from "../net/udp_service.ts";
 import { DEFAULT_PORT as BINDER_PORT, DEFAULT_TTL_SECONDS, quote } from "../binder/protocol.ts";
 import { readKeyFile } from "../binder/auth.ts";
 import { type Operation, OPERATIONS } from "./operations.ts";
@@ -192,12 +192,7 @@ async function serveUntilUnregistered(
   try {
     await serveUdp(conn, (data, from) => service.handle(data, from), {
       signal: serving.signal,
-      onError: (err, from) =>
-        log(
-          `socklab exec-server: ${from ? `${formatHostPort(from.hostname, from.port)}: ` : ""}${
-            reason(err)
-          }`,
-        ),
+      onError: udpErrorLog("exec-server", log),
     });
   } finally {
     link.stopRefresh();
@@ -209,12 +204,11 @@ async function serveUntilUnregistered(
 
 /** exec-server's command line, checked before any I/O. */
 function readFlags(args: string[]) {
-  const { values } = parseFlags(args, {
+  const { values, address } = parseServerFlags(args, {
     usage: USAGE,
     help: HELP,
-    maxPositionals: 0,
+    defaultPort: 0,
     options: {
-      ...SERVER_OPTIONS,
       ...UDP_CLIENT_OPTIONS,
       binder: { type: "string" },
       commands: { type: "string" },
@@ -225,6 +219,7 @@ function readFlags(args: string[]) {
   });
   return {
     values,
+    port: address.port,
     ...withUsage(USAGE, () => {
       let operations: Operation[];
       try {
@@ -237,7 +232,6 @@ function readFlags(args: string[]) {
       return {
         operations,
         ttlSeconds: values.ttl === undefined ? undefined : intFlag(values.ttl, "ttl", 1, 86_400),
-        port: intFlag(values.port, "port", 0, 65535, 0),
         talk: udpClientOptions(values),
       };
     }),

@@ -27,21 +27,24 @@
  * @module
  */
 import type { HostPort } from "../net/address.ts";
-import { findSocketFd, parseIpBytes } from "../net/udp_fast.ts";
+import { findSocketFd, parseIpBytes, portableForced } from "../net/udp_fast.ts";
+import {
+  AF_INET,
+  AF_INET6,
+  IOVEC,
+  libcLoader,
+  type LibcSymbols,
+  MMSGHDR,
+  MSG_DONTWAIT,
+} from "../net/libc.ts";
 
 /** Datagrams per system call, each way. */
 export const BATCH = 64;
 /** Bytes kept of each reply (its content is not looked at; longer ones are cut). */
 const SLOT = 2048;
-/** `struct mmsghdr` on LP64 Linux: msghdr (56) + msg_len (4) + padding (4). */
-const MMSGHDR = 64;
-const IOVEC = 16;
-const AF_INET = 2;
-const AF_INET6 = 10;
 const SOL_SOCKET = 1;
 const SO_SNDBUF = 7;
 const SO_RCVBUF = 8;
-const MSG_DONTWAIT = 0x40;
 
 const SYMBOLS = {
   socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
@@ -53,33 +56,9 @@ const SYMBOLS = {
   close: { parameters: ["i32"], result: "i32" },
 } as const;
 
-type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
+type Libc = LibcSymbols<typeof SYMBOLS>;
 
-let libc: Libc | null | undefined;
-
-/** libc with the calls above, or null where the batched path cannot be used. */
-function loadLibc(): Libc | null {
-  if (libc !== undefined) return libc;
-  libc = null;
-  try {
-    const usable = Deno.build.os === "linux" &&
-      (Deno.build.arch === "x86_64" || Deno.build.arch === "aarch64") &&
-      Deno.env.get("SOCKLAB_UDP") !== "portable" &&
-      Deno.permissions.querySync({ name: "ffi" }).state === "granted";
-    if (!usable) return null;
-    for (const name of ["libc.so.6", "libc.so"]) {
-      try {
-        libc = Deno.dlopen(name, SYMBOLS).symbols;
-        break;
-      } catch {
-        // try the next name
-      }
-    }
-  } catch {
-    libc = null;
-  }
-  return libc;
-}
+const loadLibc = libcLoader(SYMBOLS);
 
 /** The `sockaddr_in`/`sockaddr_in6` of an IP literal and port, or undefined. */
 export function sockaddrOf(target: HostPort): Uint8Array | undefined {
@@ -194,7 +173,7 @@ export class BatchedUdp {
  * `payload`, or `undefined` where the batched path cannot be used.
  */
 export function openBatchedUdp(target: HostPort, payload: Uint8Array): BatchedUdp | undefined {
-  const lib = loadLibc();
+  const lib = portableForced() ? null : loadLibc();
   const name = sockaddrOf(target);
   if (!lib || !name) return undefined;
   const v6 = name.length === 28;

@@ -12,13 +12,12 @@
  * @module
  */
 import { NAME } from "./udp_sockaddr.ts";
+import { IOVEC, MMSGHDR } from "./libc.ts";
 
 /** Datagrams read (and replies sent) per system call. */
 export const BATCH = 16;
 /** Bytes kept for replies between two `sendmmsg` calls. */
 export const SEND_ARENA = 256 * 1024;
-const MMSGHDR = 64;
-const IOVEC = 16;
 const MSG_TRUNC = 0x20;
 const TWO_32 = 4294967296;
 

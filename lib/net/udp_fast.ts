@@ -20,10 +20,10 @@
 import type { PlainHandler } from "./udp_guard.ts";
 import { BATCH, ReceiveRing, ReplyBatch } from "./udp_batch.ts";
 import { formatIPv6, NAME, parseIpBytes, SockaddrCodec } from "./udp_sockaddr.ts";
+import { libcLoader, type LibcSymbols, MSG_DONTWAIT } from "./libc.ts";
 
 export { BATCH, formatIPv6, parseIpBytes };
 
-const MSG_DONTWAIT = 0x40;
 const EINTR = 4;
 /** Batches read per wake-up before Deno's receive gets a turn again. */
 const DRAIN_ROUNDS = 8;
@@ -37,35 +37,17 @@ const SYMBOLS = {
   __errno_location: { parameters: [], result: "pointer" },
 } as const;
 
-type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
+type Libc = LibcSymbols<typeof SYMBOLS>;
 
-let libc: Libc | null | undefined;
+const loadLibc = libcLoader(SYMBOLS);
 
-/** True where the fast path may run: Linux x86_64/aarch64, FFI allowed, not turned off. */
-function fastPathAllowed(): boolean {
-  if (Deno.build.os !== "linux") return false;
-  if (Deno.build.arch !== "x86_64" && Deno.build.arch !== "aarch64") return false;
-  if (Deno.env.get("SOCKLAB_UDP") === "portable") return false;
-  return Deno.permissions.querySync({ name: "ffi" }).state === "granted";
-}
-
-function loadLibc(): Libc | null {
-  if (libc !== undefined) return libc;
-  libc = null;
+/** True when `SOCKLAB_UDP=portable` turns the batched paths off (here and in `socklab bench udp`). */
+export function portableForced(): boolean {
   try {
-    if (!fastPathAllowed()) return null;
-    for (const name of ["libc.so.6", "libc.so"]) {
-      try {
-        libc = Deno.dlopen(name, SYMBOLS).symbols;
-        break;
-      } catch {
-        // try the next name
-      }
-    }
+    return Deno.env.get("SOCKLAB_UDP") === "portable";
   } catch {
-    libc = null;
+    return false; // no env permission: nothing was asked
   }
-  return libc;
 }
 
 function errno(lib: Libc): number {
@@ -131,6 +113,7 @@ export interface FastUdp {
 
 /** Opens the fast path for `conn`, or `undefined` when it cannot be used here. */
 export function openFastUdp(conn: Deno.DatagramConn): FastUdp | undefined {
+  if (portableForced()) return undefined;
   const lib = loadLibc();
   if (!lib) return undefined;
   const found = findSocketFd(conn);

@@ -25,15 +25,13 @@
  * @module
  */
 import { findSocketFd, formatIPv6 } from "./udp_fast.ts";
+import { AF_INET, AF_INET6, libcLoader, type LibcSymbols, MSG_DONTWAIT } from "./libc.ts";
 
 const SOL_IP = 0;
 const IP_RECVERR = 11;
 const SOL_IPV6 = 41;
 const IPV6_RECVERR = 25;
-const MSG_DONTWAIT = 0x40;
 const MSG_ERRQUEUE = 0x2000;
-const AF_INET = 2;
-const AF_INET6 = 10;
 /** Errors an ICMP "unreachable" becomes (refused, host/net unreachable, no route). */
 const UNREACHABLE = new Set([111, 113, 101, 65]);
 
@@ -42,22 +40,9 @@ const SYMBOLS = {
   recvmsg: { parameters: ["i32", "buffer", "i32"], result: "isize" },
 } as const;
 
-type Sockopts = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
-let lib: Sockopts | null | undefined;
+type Sockopts = LibcSymbols<typeof SYMBOLS>;
 
-function sockopts(): Sockopts | null {
-  if (lib !== undefined) return lib;
-  lib = null;
-  try {
-    if (Deno.build.os !== "linux") return null;
-    if (Deno.build.arch !== "x86_64" && Deno.build.arch !== "aarch64") return null;
-    if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") return null;
-    lib = Deno.dlopen("libc.so.6", SYMBOLS).symbols;
-  } catch {
-    lib = null;
-  }
-  return lib;
-}
+const sockopts = libcLoader(SYMBOLS);
 
 /** Milliseconds before the `k`-th look at the error queue (k = 0, 1, ...): 2, 4, 8 ... then 100. */
 export function watchStep(k: number): number {

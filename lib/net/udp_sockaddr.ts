@@ -15,11 +15,10 @@
  * ```
  * @module
  */
+import { AF_INET, AF_INET6 } from "./libc.ts";
 
 /** Room for a `sockaddr_in6` (28 bytes), rounded up: one slot of the name buffers. */
 export const NAME = 32;
-const AF_INET = 2;
-const AF_INET6 = 10;
 /** Senders and host names remembered at most (the caches start over when full). */
 const CACHE_LIMIT = 4096;
 

@@ -10,11 +10,11 @@
  */
 import type { CommandContext } from "../cli/command.ts";
 import { FailError } from "../cli/errors.ts";
-import { parseFlags, SERVER_OPTIONS, serverAddress } from "../cli/flags.ts";
-import { listenLine } from "../net/server.ts";
+import { parseServerFlags } from "../cli/flags.ts";
 import type { ServiceMonitor } from "../net/monitor.ts";
 import { bindUdp, reason } from "../net/udp.ts";
-import { serveUdp, type UdpHandler } from "../net/udp_serve.ts";
+import type { UdpHandler } from "../net/udp_serve.ts";
+import { runUdpService } from "../net/udp_service.ts";
 import { decodeTextRequest, LastExchange, TextCache } from "../net/udp_text.ts";
 import {
   BUILT_IN_TABLE,
@@ -95,26 +95,19 @@ export async function runRatesServer(
   conn: Deno.DatagramConn,
   options: RatesServerOptions,
 ): Promise<void> {
-  const log = options.log ?? console.log;
-  const table = options.table ?? BUILT_IN_TABLE;
-  log(listenLine("rates-server", conn.addr as Deno.NetAddr));
-  log(`socklab rates-server: ${table.codes.length} currencies from ${table.source}`);
-  await serveUdp(conn, ratesHandler(table), {
-    signal: options.signal,
-    monitor: options.monitor,
-    onError: (err) => log(`socklab rates-server: ${err instanceof Error ? err.message : err}`),
-  });
+  const { signal, monitor, log, table = BUILT_IN_TABLE } = options;
+  const notes = [`${table.codes.length} currencies from ${table.source}`];
+  await runUdpService("rates-server", conn, ratesHandler(table), { signal, monitor, log, notes });
 }
 
 /** CLI entry point. */
 export async function main(args: string[], ctx: CommandContext): Promise<number> {
-  const { values } = parseFlags(args, {
+  const { values, address } = parseServerFlags(args, {
     usage: USAGE,
     help: HELP,
-    maxPositionals: 0,
-    options: { ...SERVER_OPTIONS, rates: { type: "string" } },
+    defaultPort: DEFAULT_PORT,
+    options: { rates: { type: "string" } },
   });
-  const address = serverAddress(values, DEFAULT_PORT);
   const table = values.rates === undefined ? BUILT_IN_TABLE : await loadRateTable(values.rates);
   const conn = bindUdp(address);
   await runRatesServer(conn, { signal: ctx.signal, table });

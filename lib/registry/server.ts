@@ -9,13 +9,13 @@
  * @module
  */
 import type { CommandContext } from "../cli/command.ts";
-import { intFlag, parseFlags, SERVER_OPTIONS, serverAddress } from "../cli/flags.ts";
+import { intFlag, parseServerFlags } from "../cli/flags.ts";
 import { formatHostPort } from "../net/address.ts";
-import { listenLine } from "../net/server.ts";
 import { AddressCookies } from "../net/amplification.ts";
 import type { ServiceMonitor } from "../net/monitor.ts";
 import { bindUdp } from "../net/udp.ts";
-import { serveUdp, type UdpHandler, ValidatedReply } from "../net/udp_serve.ts";
+import { type UdpHandler, ValidatedReply } from "../net/udp_serve.ts";
+import { runUdpService } from "../net/udp_service.ts";
 import { defaultPerSource } from "../net/quota.ts";
 import { TextCache } from "../net/udp_text.ts";
 import {
@@ -89,25 +89,20 @@ export async function runRegistryServer(
   conn: Deno.DatagramConn,
   options: RegistryServerOptions,
 ): Promise<void> {
-  const log = options.log ?? console.log;
-  log(listenLine("registry-server", conn.addr as Deno.NetAddr));
+  const { signal, monitor, log = console.log } = options;
   const registry = options.registry ?? new Registry({ perSource: options.perSource });
-  const { monitor } = options;
   monitor?.setState(() => ({ kind: "registry", names: registry.names() }));
-  await serveUdp(conn, registryHandler(registry, log, { monitor }), {
-    signal: options.signal,
-    monitor,
-    onError: (err) => log(`socklab registry-server: ${err instanceof Error ? err.message : err}`),
-  });
+  const handler = registryHandler(registry, log, { monitor });
+  await runUdpService("registry-server", conn, handler, { signal, monitor, log });
 }
 
 /** CLI entry point. */
 export async function main(args: string[], ctx: CommandContext): Promise<number> {
-  const { values } = parseFlags(args, {
+  const { values, address } = parseServerFlags(args, {
     usage: USAGE,
     help: HELP,
-    maxPositionals: 0,
-    options: { ...SERVER_OPTIONS, "max-per-source": { type: "string" } },
+    defaultPort: DEFAULT_PORT,
+    options: { "max-per-source": { type: "string" } },
   });
   const perSource = intFlag(
     values["max-per-source"],
@@ -116,7 +111,6 @@ export async function main(args: string[], ctx: CommandContext): Promise<number>
     MAX_NAMES,
     defaultPerSource(MAX_NAMES),
   );
-  const conn = bindUdp(serverAddress(values, DEFAULT_PORT));
-  await runRegistryServer(conn, { signal: ctx.signal, perSource });
+  await runRegistryServer(bindUdp(address), { signal: ctx.signal, perSource });
   return 0;
 }

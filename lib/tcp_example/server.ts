@@ -9,7 +9,7 @@
  * @module
  */
 import type { CommandContext } from "../cli/command.ts";
-import { intFlag, parseFlags, SERVER_OPTIONS, serverAddress } from "../cli/flags.ts";
+import { intFlag, parseServerFlags } from "../cli/flags.ts";
 import { type LineInput, streamInput } from "../cli/input.ts";
 import { writeOut } from "../cli/output.ts";
 import { closeQuietly, isGone, listenTcp } from "../net/tcp.ts";
@@ -133,14 +133,14 @@ async function converse(conn: Deno.Conn, talk: Conversation): Promise<void> {
 
 /** CLI entry point. */
 export async function main(args: string[], ctx: CommandContext): Promise<number> {
-  const { values } = parseFlags(args, {
+  const { values, address } = parseServerFlags(args, {
     usage: USAGE,
     help: HELP,
-    maxPositionals: 0,
-    options: { ...SERVER_OPTIONS, "idle-timeout": { type: "string" } },
+    defaultPort: DEFAULT_PORT,
+    options: { "idle-timeout": { type: "string" } },
   });
   const idleS = intFlag(values["idle-timeout"], "idle-timeout", 0, 86_400, DEFAULT_IDLE_S);
-  const listener = listenTcp(serverAddress(values, DEFAULT_PORT));
+  const listener = listenTcp(address);
   await runTcpServer(listener, { signal: ctx.signal, input: streamInput(), idleMs: idleS * 1000 });
   return 0;
 }

@@ -10,11 +10,11 @@
  * @module
  */
 import type { CommandContext } from "../cli/command.ts";
-import { intFlag, parseFlags, SERVER_OPTIONS, serverAddress, serverHelp } from "../cli/flags.ts";
-import { listenLine } from "../net/server.ts";
+import { intFlag, parseServerFlags, serverHelp } from "../cli/flags.ts";
 import type { ServiceMonitor } from "../net/monitor.ts";
 import { bindUdp } from "../net/udp.ts";
-import { serveUdp, type UdpHandler } from "../net/udp_serve.ts";
+import type { UdpHandler } from "../net/udp_serve.ts";
+import { runUdpService } from "../net/udp_service.ts";
 import { LastExchange } from "../net/udp_text.ts";
 import { wallClock } from "./clock.ts";
 import {
@@ -120,25 +120,19 @@ export async function runTimeServer(
   conn: Deno.DatagramConn,
   options: TimeServerOptions,
 ): Promise<void> {
-  const log = options.log ?? console.log;
-  log(listenLine("time-server", conn.addr as Deno.NetAddr));
-  await serveUdp(conn, timeHandler(options), {
-    signal: options.signal,
-    monitor: options.monitor,
-    onError: (err) => log(`socklab time-server: ${err instanceof Error ? err.message : err}`),
-  });
+  const { signal, monitor, log } = options;
+  await runUdpService("time-server", conn, timeHandler(options), { signal, monitor, log });
 }
 
 /** CLI entry point. */
 export async function main(args: string[], ctx: CommandContext): Promise<number> {
-  const { values } = parseFlags(args, {
+  const { values, address } = parseServerFlags(args, {
     usage: USAGE,
     help: HELP,
-    maxPositionals: 0,
-    options: { ...SERVER_OPTIONS, stratum: { type: "string" } },
+    defaultPort: DEFAULT_PORT,
+    options: { stratum: { type: "string" } },
   });
   const stratum = intFlag(values.stratum, "stratum", 1, 15, DEFAULT_STRATUM);
-  const conn = bindUdp(serverAddress(values, DEFAULT_PORT));
-  await runTimeServer(conn, { signal: ctx.signal, stratum });
+  await runTimeServer(bindUdp(address), { signal: ctx.signal, stratum });
   return 0;
 }

@@ -8,10 +8,10 @@
  * @module
  */
 import type { CommandContext } from "../cli/command.ts";
-import { parseFlags, SERVER_OPTIONS, serverAddress, serverHelp } from "../cli/flags.ts";
+import { parseServerFlags, serverHelp } from "../cli/flags.ts";
 import type { ServiceMonitor } from "../net/monitor.ts";
 import { bindUdp } from "../net/udp.ts";
-import { serveUdp } from "../net/udp_serve.ts";
+import { runUdpService } from "../net/udp_service.ts";
 import { DEFAULT_PORT, receivedLine, waitingLine } from "./protocol.ts";
 
 const USAGE = "usage: socklab udp-server [--port N] [--bind ADDR]";
@@ -35,25 +35,22 @@ export async function runUdpServer(
   conn: Deno.DatagramConn,
   options: UdpServerOptions,
 ): Promise<void> {
-  const log = options.log ?? console.log;
-  log(waitingLine((conn.addr as Deno.NetAddr).port));
-  const { monitor } = options;
-  await serveUdp(conn, (data, from) => {
+  const { signal, monitor, log = console.log } = options;
+  const startLine = waitingLine((conn.addr as Deno.NetAddr).port);
+  await runUdpService("udp-server", conn, (data, from) => {
     const started = monitor ? performance.now() : 0;
     log(receivedLine(data, from));
     monitor?.served(performance.now() - started, false, `${from.hostname}:${from.port}`);
-  }, { signal: options.signal, monitor, onError: (err) => log(`socklab udp-server: ${err}`) });
+  }, { signal, monitor, log, startLine });
 }
 
 /** CLI entry point. */
 export async function main(args: string[], ctx: CommandContext): Promise<number> {
-  const { values } = parseFlags(args, {
+  const { address } = parseServerFlags(args, {
     usage: USAGE,
     help: HELP,
-    maxPositionals: 0,
-    options: SERVER_OPTIONS,
+    defaultPort: DEFAULT_PORT,
   });
-  const conn = bindUdp(serverAddress(values, DEFAULT_PORT));
-  await runUdpServer(conn, { signal: ctx.signal });
+  await runUdpServer(bindUdp(address), { signal: ctx.signal });
   return 0;
 }

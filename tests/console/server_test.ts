@@ -1,8 +1,8 @@
 import { assertEquals, assertMatch, assertOk } from "../helpers/assert.ts";
 import { ConsoleHub, type HubOptions } from "../../lib/console/hub.ts";
-import { startConsoleServer } from "../../lib/console/server.ts";
 import { TimedMonitor } from "../../lib/console/timed_monitor.ts";
 import { parsePrometheusText } from "./prom_parser.ts";
+import { serveConsole } from "./serve_console.ts";
 
 async function withConsole(
   services: number,
@@ -15,18 +15,8 @@ async function withConsole(
     hub.add({ label: `service-${i}`, transport: "udp", address: `127.0.0.1:${1000 + i}`, monitor });
     return monitor;
   });
-  const stop = new AbortController();
-  const server = await startConsoleServer(hub, {
-    hostname: "127.0.0.1",
-    port: 0,
-    signal: stop.signal,
-  });
-  try {
-    await fn(server.url, hub, monitors);
-  } finally {
-    stop.abort();
-    await server.finished;
-  }
+  await using server = await serveConsole(hub);
+  await fn(server.url, hub, monitors);
 }
 
 Deno.test("the console serves one small page with a CSP that allows only its own script and style", async () => {

@@ -17,8 +17,7 @@
  * @module
  */
 import { assertEquals, assertMatch } from "./assert.ts";
-// The probe and the inputs live with the time service's tests, where they began.
-import { BAD_INPUTS, Probe, serveInProcess } from "../time/udp_probe.ts";
+import { BAD_INPUTS, Probe, serveInProcess } from "./udp_probe.ts";
 
 /** What a server answers to one datagram: the exact text, a pattern, or null for nothing. */
 export type Expected = string | RegExp | null;
@@ -33,6 +32,8 @@ export interface BadInputCase {
   replies: Record<string, Expected>;
   /** A good request sent right after the bad one, and its reply. */
   then: [request: string | Uint8Array, reply: string | RegExp];
+  /** When given: the server logged only this many lines (its start-up lines, no error line). */
+  logged?: number;
 }
 
 /** Defines `SERVICE survives INPUT (REPLY or silence)` for every bad input. */
@@ -46,6 +47,9 @@ export function testBadInputs(c: BadInputCase): void {
       await probe.send(c.then[0]);
       if (expected !== null) expectText(await probe.next(), expected);
       expectText(await probe.next(), c.then[1], "and the server keeps serving");
+      if (c.logged !== undefined) {
+        assertEquals(server.lines.length, c.logged, "nothing logged but the start-up lines");
+      }
     });
   }
 }

@@ -3,7 +3,7 @@ import { testBadInputs, textRequestReplies } from "../helpers/bad_inputs.ts";
 import { argv, runCli } from "../helpers/cli.ts";
 import { expectCleanStop, startServer } from "../helpers/server.ts";
 import { runRatesServer } from "../../lib/rates/server.ts";
-import { Probe, serveInProcess } from "../time/udp_probe.ts";
+import { Probe, serveInProcess } from "../helpers/udp_probe.ts";
 import { ECB_XML, SPEC_CSV } from "./table_file_test.ts";
 
 const START = /^socklab rates-server: listening on UDP (\S+)$/;

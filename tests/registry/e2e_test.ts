@@ -5,7 +5,7 @@ import { expectCleanStop, startServer } from "../helpers/server.ts";
 import { ServiceMonitor } from "../../lib/net/monitor.ts";
 import { bindUdp } from "../../lib/net/udp.ts";
 import { runRegistryServer } from "../../lib/registry/server.ts";
-import { Probe, serveInProcess } from "../time/udp_probe.ts";
+import { Probe, serveInProcess } from "../helpers/udp_probe.ts";
 
 const START = /^socklab registry-server: listening on UDP (\S+)$/;
 

@@ -1,6 +1,9 @@
 import { assertEquals, assertMatch, assertOk } from "../helpers/assert.ts";
-import { freePort, portOf, runCli, spawnCli, spawnProgram } from "../helpers/cli.ts";
+import { testBadInputs } from "../helpers/bad_inputs.ts";
+import { argv, freePort, runCli, spawnProgram } from "../helpers/cli.ts";
 import { peerPath, peerTest } from "../helpers/peers.ts";
+import { expectCleanStop, startServer } from "../helpers/server.ts";
+import { Probe, serveInProcess } from "../helpers/udp_probe.ts";
 import { runTimeServer } from "../../lib/time/server.ts";
 import {
   decodeNtp,
@@ -9,15 +12,13 @@ import {
   parseIsoTime,
   unixMsToNtp,
 } from "../../lib/time/protocol.ts";
-import { BAD_INPUTS, Probe, serveInProcess } from "./udp_probe.ts";
 
 const START = /^socklab time-server: listening on UDP (\S+)$/;
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d$/;
 
-async function startServer(bind = "127.0.0.1") {
-  const server = spawnCli(["time-server", "--port", "0", "--bind", bind]);
-  const port = portOf(await server.stdout.waitFor(START));
-  return { server, port };
+/** time-server on a free port of `bind`, with `extra` flags. */
+function startTime(bind = "127.0.0.1", ...extra: string[]) {
+  return startServer(argv`time-server --port 0 --bind ${bind} ${extra}`, START);
 }
 
 /** Offset of a client line "clock offset  +0.123 ms (...)", in ms. */
@@ -28,9 +29,8 @@ function offsetOf(stdout: string): number {
 }
 
 Deno.test("time-server names its port; time-client prints time, round trip and Cristian's offset", async () => {
-  const { server, port } = await startServer();
-  await using _ = server;
-  const r = await runCli(["time-client", "127.0.0.1", "--port", String(port)]);
+  await using server = await startTime();
+  const r = await runCli(argv`time-client 127.0.0.1 --port ${server.port}`);
   assertEquals(r.code, 0, r.stderr);
   const lines = r.stdout.trimEnd().split("\n");
   assertEquals(lines.length, 3);
@@ -41,15 +41,12 @@ Deno.test("time-server names its port; time-client prints time, round trip and C
     /^clock offset {2}[+-]\d+\.\d{3} ms \(server - local, Cristian's method, best of 4\)$/,
   );
   assertOk(Math.abs(offsetOf(r.stdout)) < 50, "same machine: offset near 0");
-  server.kill("SIGTERM");
-  assertEquals((await server.exit()).code, 0);
-  assertEquals(server.stderr.text, "");
+  await expectCleanStop(server.proc);
 });
 
 Deno.test("time-client --ntp queries our server over SNTP and prints delay and offset", async () => {
-  const { server, port } = await startServer();
-  await using _ = server;
-  const r = await runCli(["time-client", `127.0.0.1:${port}`, "--ntp"]);
+  await using server = await startTime();
+  const r = await runCli(argv`time-client ${server.at()} --ntp`);
   assertEquals(r.code, 0, r.stderr);
   assertMatch(r.stdout, /^server {8}NTPv4, stratum 10, reference 127\.127\.1\.1$/m);
   assertMatch(r.stdout, /^delay {9}\d+\.\d{3} ms$/m);
@@ -57,30 +54,19 @@ Deno.test("time-client --ntp queries our server over SNTP and prints delay and o
 });
 
 Deno.test("time-client --json prints one JSON document", async () => {
-  const { server, port } = await startServer();
-  await using _ = server;
-  const r = await runCli([
-    "time-client",
-    "127.0.0.1",
-    "--port",
-    String(port),
-    "--json",
-    "--samples",
-    "1",
-  ]);
+  await using server = await startTime();
+  const r = await runCli(argv`time-client 127.0.0.1 --port ${server.port} --json --samples 1`);
   assertEquals(r.code, 0, r.stderr);
   const doc = JSON.parse(r.stdout);
-  assertEquals([doc.mode, doc.server, doc.samples, doc.tries], ["text", `127.0.0.1:${port}`, 1, 1]);
+  assertEquals([doc.mode, doc.server, doc.samples, doc.tries], ["text", server.at(), 1, 1]);
   assertMatch(doc.serverTime, ISO);
   assertOk(typeof doc.rttMs === "number" && typeof doc.offsetMs === "number");
 });
 
 Deno.test("time-server --stratum sets the stratum of SNTP replies; over IPv6 too", async () => {
-  const server = spawnCli(["time-server", "--port", "0", "--bind", "::1", "--stratum", "3"]);
-  await using _ = server;
-  const line = await server.stdout.waitFor(START);
-  assertMatch(line, /listening on UDP \[::1\]:\d+$/);
-  const r = await runCli(["time-client", `[::1]:${portOf(line)}`, "--ntp", "--samples", "1"]);
+  await using server = await startTime("::1", "--stratum", "3");
+  assertMatch(server.proc.stdout.lines[0], /listening on UDP \[::1\]:\d+$/);
+  const r = await runCli(argv`time-client [::1]:${server.port} --ntp --samples 1`);
   assertEquals(r.code, 0, r.stderr);
   assertMatch(r.stdout, /stratum 3, reference 127\.127\.1\.1$/m);
 });
@@ -88,7 +74,7 @@ Deno.test("time-server --stratum sets the stratum of SNTP replies; over IPv6 too
 Deno.test("time-client with nothing listening fails at once: connection refused", async () => {
   const port = freePort("udp");
   const started = performance.now();
-  const r = await runCli(["time-client", "127.0.0.1", "--port", String(port)]);
+  const r = await runCli(argv`time-client 127.0.0.1 --port ${port}`);
   const ms = performance.now() - started;
   assertEquals([r.code, r.stderr], [
     1,
@@ -102,16 +88,7 @@ Deno.test("time-client with a silent server exits 1 with the SPEC's line", async
   const silent = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
   const port = (silent.addr as Deno.NetAddr).port;
   try {
-    const r = await runCli([
-      "time-client",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--timeout",
-      "200",
-      "--retries",
-      "1",
-    ]);
+    const r = await runCli(argv`time-client 127.0.0.1 --port ${port} --timeout 200 --retries 1`);
     assertEquals(r.code, 1);
     assertEquals(r.stderr, `socklab time-client: no reply from 127.0.0.1:${port} after 2 tries\n`);
   } finally {
@@ -120,13 +97,13 @@ Deno.test("time-client with a silent server exits 1 with the SPEC's line", async
 });
 
 Deno.test("time-client and time-server reject bad flags with exit 2 and the usage line", async () => {
-  const noServer = await runCli(["time-client"]);
+  const noServer = await runCli(argv`time-client`);
   assertEquals(noServer.code, 2);
   assertMatch(noServer.stderr, /^usage: socklab time-client SERVER/m);
-  const stratum = await runCli(["time-server", "--stratum", "16"]);
+  const stratum = await runCli(argv`time-server --stratum 16`);
   assertEquals(stratum.code, 2);
   assertMatch(stratum.stderr, /Cannot parse --stratum "16": must be between 1 and 15/);
-  const unknown = await runCli(["time-client", "no-such-host.invalid"]);
+  const unknown = await runCli(argv`time-client no-such-host.invalid`);
   assertEquals(unknown.code, 1);
   assertEquals(unknown.stderr, "socklab time-client: unknown host 'no-such-host.invalid'\n");
 });
@@ -147,29 +124,20 @@ Deno.test("time-server answers empty, TIME and NUL-terminated requests with ISO 
   );
 });
 
-/** What time-server answers to each bad input: an ERR line, the time, or nothing. */
-const BAD_REPLIES: Record<string, string | RegExp | null> = {
-  "65,507 bytes of text": "ERR request too long (max 512 bytes)",
-  "binary bytes": null,
-  "inner NULs": null,
-  "invalid UTF-8": null,
-  "one line of 10,000 words": "ERR request too long (max 512 bytes)",
-  "only NULs": ISO, // NULs are stripped, like the C client's: an empty request asks the time
-};
-
-for (const [name, data] of BAD_INPUTS) {
-  const expected = BAD_REPLIES[name];
-  Deno.test(`time-server survives ${name} (${expected ?? "silence"})`, async () => {
-    await using server = serveInProcess(runTimeServer);
-    await using probe = new Probe(server.port);
-    await probe.send(data);
-    await probe.send(new Uint8Array(0));
-    if (typeof expected === "string") assertEquals(await probe.next(), expected);
-    if (expected instanceof RegExp) assertMatch(await probe.next(), expected);
-    assertMatch(await probe.next(), ISO, "and the server keeps serving");
-    assertEquals(server.lines.length, 1, "nothing but the start-up line was logged");
-  });
-}
+// What time-server answers to each bad input (an ERR line, the time, or
+// nothing: binary bytes, inner NULs and invalid UTF-8 are not a request), then
+// to an empty datagram; it logs nothing but its start-up line.
+testBadInputs({
+  service: "time-server",
+  run: runTimeServer,
+  replies: {
+    "65,507 bytes of text": "ERR request too long (max 512 bytes)",
+    "one line of 10,000 words": "ERR request too long (max 512 bytes)",
+    "only NULs": ISO, // NULs are stripped, like the C client's: an empty request asks the time
+  },
+  then: [new Uint8Array(0), ISO],
+  logged: 1,
+});
 
 Deno.test("time-server ignores NTP packets that are not client requests", async () => {
   await using server = serveInProcess(runTimeServer);
@@ -187,13 +155,10 @@ Deno.test("time-server ignores NTP packets that are not client requests", async 
 });
 
 peerTest("chronyd -Q accepts time-server and measures an offset near 0", ["chronyd"], async () => {
-  const { server, port } = await startServer();
-  await using _ = server;
-  await using chronyd = spawnProgram([
-    peerPath("chronyd"),
-    "-Q",
-    `server 127.0.0.1 port ${port} iburst maxsamples 4`,
-  ]);
+  await using server = await startTime();
+  await using chronyd = spawnProgram(
+    argv`${peerPath("chronyd")} -Q ${`server 127.0.0.1 port ${server.port} iburst maxsamples 4`}`,
+  );
   const status = await chronyd.exit(30_000);
   const log = chronyd.stderr.text + chronyd.stdout.text;
   assertEquals(status.code, 0, log);
@@ -203,16 +168,8 @@ peerTest("chronyd -Q accepts time-server and measures an offset near 0", ["chron
 });
 
 peerTest("rdate -n (SNTP) reads the time from time-server", ["rdate"], async () => {
-  const { server, port } = await startServer();
-  await using _ = server;
-  await using rdate = spawnProgram([
-    peerPath("rdate"),
-    "-n",
-    "-p",
-    "-o",
-    String(port),
-    "127.0.0.1",
-  ]);
+  await using server = await startTime();
+  await using rdate = spawnProgram(argv`${peerPath("rdate")} -n -p -o ${server.port} 127.0.0.1`);
   const status = await rdate.exit(10_000);
   assertEquals(status.code, 0, rdate.stderr.text);
   const shown = Date.parse(rdate.stdout.text.trim());
@@ -238,26 +195,12 @@ peerTest(
           "",
         ].join("\n"),
       );
-      await using chronyd = spawnProgram([
-        peerPath("chronyd"),
-        "-x",
-        "-d",
-        "-f",
-        `${dir}/chrony.conf`,
-      ]);
+      await using chronyd = spawnProgram(argv`${peerPath("chronyd")} -x -d -f ${dir}/chrony.conf`);
       await chronyd.stderr.waitFor(/Disabled control of system clock|starting/);
       // chronyd binds after its start-up lines: the client's retries cover that moment.
-      const r = await runCli([
-        "time-client",
-        "127.0.0.1",
-        "--ntp",
-        "--port",
-        String(port),
-        "--timeout",
-        "500",
-        "--retries",
-        "10",
-      ]);
+      const r = await runCli(
+        argv`time-client 127.0.0.1 --ntp --port ${port} --timeout 500 --retries 10`,
+      );
       assertEquals(r.code, 0, r.stderr + chronyd.stderr.text);
       assertMatch(r.stdout, /^server {8}NTPv4, stratum 8, reference 127\.127\.1\.1$/m);
       assertOk(Math.abs(offsetOf(r.stdout)) < 20, r.stdout);
