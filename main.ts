@@ -12,6 +12,7 @@ import denoJson from "./deno.json" with { type: "json" };
 import { type CommandEntry, COMMANDS, loadCommand, SECTIONS } from "./lib/cli/commands.ts";
 import { describeError, FailError, HelpRequest, UsageError } from "./lib/cli/errors.ts";
 import { currentUsage } from "./lib/cli/flags.ts";
+import { CLIENT_EXIT, exitStatusLine, finishHelp } from "./lib/cli/help.ts";
 
 const USAGE = "usage: socklab <command> [options] [arguments]   (socklab --help lists commands)";
 
@@ -30,6 +31,7 @@ function helpText(): string {
     lines.push("", `${section}:`);
     for (const c of rows) lines.push(`  ${c.name.padEnd(width)}  ${c.summary}`);
   }
+  lines.push("", exitStatusLine(`${CLIENT_EXIT} Each command's --help says what its own mean.`));
   return lines.join("\n");
 }
 
@@ -97,7 +99,7 @@ export async function run(args: string[]): Promise<number> {
     // The reader closed the pipe (`| head`): its choice, not our failure.
     if (isBrokenPipe(err)) return EXIT_CLOSED_PIPE;
     if (err instanceof HelpRequest) {
-      console.log(err.text);
+      console.log(finishHelp(err.text, entry.exitStatus));
       return 0;
     }
     console.error(`socklab ${name}: ${describeError(err)}`);

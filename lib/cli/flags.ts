@@ -21,15 +21,31 @@
  */
 import type { parseArgs, ParseArgsConfig } from "node:util";
 import { HelpRequest, UsageError } from "./errors.ts";
+import { formatHelp, type HelpSpec } from "./help.ts";
 
 /** Options of {@linkcode parseFlags}. */
 export interface FlagSpec<O extends ParseArgsConfig["options"]> {
   /** Usage line(s), shown on a usage error and at the top of `--help`. */
   usage: string;
-  /** Extra help text after the usage (descriptions of options). */
+  /**
+   * Free help text after the usage. Without it, the help is generated
+   * ({@linkcode formatHelp}) from `about`, the options' `arg`/`help` fields,
+   * `rows`, `after` and `exitStatus`.
+   */
   help?: string;
-  /** The options, as `node:util` parseArgs takes them (`--help` is added). */
+  /**
+   * The options, as `node:util` parseArgs takes them (`--help` is added),
+   * each with an optional `arg` (value name) and `help` (its description).
+   */
   options: O;
+  /** Generated help: paragraphs before the options. */
+  about?: string;
+  /** Generated help: rows after the options (operands). */
+  rows?: HelpSpec["rows"];
+  /** Generated help: paragraphs after the options. */
+  after?: string;
+  /** Generated help: what each exit status means. */
+  exitStatus?: string;
   /** Minimum number of positional arguments (default 0). */
   minPositionals?: number;
   /** Maximum number of positional arguments (default unlimited). */
@@ -65,9 +81,7 @@ export function parseFlags<O extends ParseArgsConfig["options"]>(
   } catch (err) {
     throw new UsageError((err as Error).message, spec.usage);
   }
-  if ((parsed.values as Record<string, unknown>).help) {
-    throw new HelpRequest(spec.help ? `${spec.usage}\n\n${spec.help}` : spec.usage);
-  }
+  if ((parsed.values as Record<string, unknown>).help) throw new HelpRequest(helpText(spec));
   const n = parsed.positionals.length;
   if (n < (spec.minPositionals ?? 0)) {
     throw new UsageError("Missing argument", spec.usage);
@@ -79,6 +93,12 @@ export function parseFlags<O extends ParseArgsConfig["options"]>(
     );
   }
   return parsed as Parsed<O>;
+}
+
+/** The help text of a {@linkcode FlagSpec}: its free text, or one generated from its table. */
+export function helpText<O extends ParseArgsConfig["options"]>(spec: FlagSpec<O>): string {
+  if (spec.help !== undefined) return `${spec.usage}\n\n${spec.help}`;
+  return formatHelp({ ...spec, options: spec.options as HelpSpec["options"] });
 }
 
 type OptionSpec = {
@@ -204,10 +224,14 @@ export function serverAddress(
   };
 }
 
-/** The flags every UDP client takes: `--timeout MS` and `--retries N`. */
+/** The flags every UDP client takes: `--timeout MS` and `--retries N` (with their help). */
 export const UDP_CLIENT_OPTIONS = {
-  timeout: { type: "string" },
-  retries: { type: "string" },
+  timeout: { type: "string", arg: "MS", help: "wait this long for each reply (default 2000)" },
+  retries: {
+    type: "string",
+    arg: "N",
+    help: "resend this many times when no reply comes (default 2)",
+  },
 } as const;
 
 /** Help text lines for {@linkcode UDP_CLIENT_OPTIONS}. */

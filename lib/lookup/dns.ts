@@ -13,7 +13,7 @@
  */
 import type { CommandContext } from "../cli/command.ts";
 import { FailError, UsageError } from "../cli/errors.ts";
-import { parseFlags, UDP_CLIENT_HELP, UDP_CLIENT_OPTIONS, udpClientOptions } from "../cli/flags.ts";
+import { parseFlags, UDP_CLIENT_OPTIONS, udpClientOptions } from "../cli/flags.ts";
 import { formatJson } from "../cli/output.ts";
 import { formatHostPort, type HostPort, parseHostPort, parsePort } from "../net/address.ts";
 import { closeQuietly, connectTcp, writeAll } from "../net/tcp.ts";
@@ -33,27 +33,34 @@ import { nameServers } from "./resolv_conf.ts";
 
 const USAGE =
   "usage: socklab dns [@SERVER] [-p PORT] [--server IP[:PORT]] [--timeout MS] [--retries N] [--tcp] [--norecurse] [--short|--json] NAME [TYPE]";
-const HELP = `Sends one DNS query for NAME (TYPE A by default; an IP address as NAME means a
+const ABOUT = `Sends one DNS query for NAME (TYPE A by default; an IP address as NAME means a
 PTR query for its reverse name) and prints the reply like dig: header, flags,
 question, answer, authority and additional sections, query time, server.
 
-TYPE: A AAAA CNAME MX NS TXT PTR SOA SRV NAPTR CAA HINFO DNAME ANY ... or TYPEn.
+TYPE: A AAAA CNAME MX NS TXT PTR SOA SRV NAPTR CAA HINFO DNAME ANY ... or TYPEn.`;
 
-  --server IP[:PORT]  the name server (default: /etc/resolv.conf's, port 53)
-${UDP_CLIENT_HELP}
-  --tcp               query over TCP (UDP falls back to TCP by itself when
-                      the reply is truncated)
-  --norecurse         do not ask for recursion (RD=0)
-  --short             only the answers' data, one per line (dig +short)
-  --json              one JSON document with every section
+const OPTIONS = {
+  server: {
+    type: "string",
+    arg: "IP[:PORT]",
+    help: "the name server (default: /etc/resolv.conf's, port 53); dig's @SERVER",
+  },
+  ...UDP_CLIENT_OPTIONS,
+  tcp: {
+    type: "boolean",
+    help: "query over TCP (UDP falls back to TCP by itself when the reply is truncated)",
+  },
+  norecurse: { type: "boolean", help: "do not ask for recursion (RD=0)" },
+  short: { type: "boolean", help: "only the answers' data, one per line (dig +short)" },
+  json: { type: "boolean", help: "one JSON document with every section" },
+} as const;
 
-dig's syntax works too: @SERVER, -p PORT, -t TYPE, -x ADDR, +short, +tcp (+vc),
-+norecurse (+norec), +time=S, +tries=N, +retry=N, TYPE before NAME, class IN.
+const AFTER = `dig's syntax works too: @SERVER, -p PORT, -t TYPE, -x ADDR, +short, +tcp (+vc),
++norecurse (+norec), +time=S, +tries=N, +retry=N, TYPE before NAME, class IN.`;
 
-Exit status (as dig): 0 for any reply, whatever its status (NXDOMAIN and
-SERVFAIL are shown in the header, or as "status" with --json); 9 when no
-server answered (time-out or connection refused); 1 for a malformed reply;
-2 usage.`;
+const EXIT = "(as dig) 0 for any reply, whatever its status (NXDOMAIN and SERVFAIL are " +
+  'shown in the header, or as "status" with --json); 9 when no server answered (time-out ' +
+  "or connection refused); 1 for a malformed reply; 2 usage.";
 
 /** A parsed `socklab dns` command line. */
 export interface DnsRequest {
@@ -77,17 +84,12 @@ export function parseDnsArgs(args: string[]): DnsRequest {
   }
   const { values, positionals } = parseFlags(dig.args, {
     usage: USAGE,
-    help: HELP,
+    about: ABOUT,
+    options: OPTIONS,
+    after: AFTER,
+    exitStatus: EXIT,
     minPositionals: 1,
     maxPositionals: 2,
-    options: {
-      server: { type: "string" },
-      ...UDP_CLIENT_OPTIONS,
-      tcp: { type: "boolean" },
-      norecurse: { type: "boolean" },
-      short: { type: "boolean" },
-      json: { type: "boolean" },
-    },
   });
   if (values.short && values.json) throw new UsageError("Use --short or --json, not both", USAGE);
   const { timeoutMs, retries } = udpClientOptions(values);

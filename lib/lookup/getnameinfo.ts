@@ -20,36 +20,39 @@ import { FALLBACK_NOTE, type NameInfoFlags, ResolverError, systemResolver } from
 
 const USAGE =
   "usage: socklab getnameinfo [-n] [--name-required] [--dgram] [--nofqdn] [--json] ADDR [PORT]";
-const HELP = `Asks the system resolver (the C library's getnameinfo) for the host name of
+const ABOUT = `Asks the system resolver (the C library's getnameinfo) for the host name of
 ADDR (an IPv4 or IPv6 literal; IPv6 may carry a numeric %zone) and, with PORT,
 the service name. Without a name, the C library answers with the address
-itself (unless --name-required).
+itself (unless --name-required):
 
-  hostname: NAME
-  service: NAME
+    hostname: NAME
+    service: NAME`;
 
-  -n, --numeric       no look-up: numeric host and service (NI_NUMERICHOST|NI_NUMERICSERV)
-  --name-required     fail when ADDR has no name (NI_NAMEREQD)
-  --dgram             service names of UDP ports (NI_DGRAM)
-  --nofqdn            only the first label of local names (NI_NOFQDN)
-  --json              one JSON document {address, port, hostname, service}
+const OPTIONS = {
+  numeric: {
+    type: "boolean",
+    short: "n",
+    help: "no look-up: numeric host and service (NI_NUMERICHOST|NI_NUMERICSERV)",
+  },
+  "name-required": { type: "boolean", help: "fail when ADDR has no name (NI_NAMEREQD)" },
+  dgram: { type: "boolean", help: "service names of UDP ports (NI_DGRAM)" },
+  nofqdn: { type: "boolean", help: "only the first label of local names (NI_NOFQDN)" },
+  json: { type: "boolean", help: "one JSON document {address, port, hostname, service}" },
+} as const;
 
-Exit status: 0 answered, 1 no name (with --name-required) or resolver failure, 2 usage.`;
+/** getent's status for a key it cannot find (`getent hosts ADDR`). */
+const EXIT_NOT_FOUND = 2;
 
 /** CLI entry point. */
 export async function main(args: string[], _ctx: CommandContext): Promise<number> {
   const { values, positionals } = parseFlags(args, {
     usage: USAGE,
-    help: HELP,
+    about: ABOUT,
+    options: OPTIONS,
+    exitStatus: "0 answered, 2 no name (with --name-required, as getent hosts), " +
+      "1 the resolver failed, 2 usage.",
     minPositionals: 1,
     maxPositionals: 2,
-    options: {
-      numeric: { type: "boolean", short: "n" },
-      "name-required": { type: "boolean" },
-      dgram: { type: "boolean" },
-      nofqdn: { type: "boolean" },
-      json: { type: "boolean" },
-    },
   });
   const [address, portText] = positionals;
   const [literal, zone] = address.split("%");
@@ -85,7 +88,9 @@ export async function main(args: string[], _ctx: CommandContext): Promise<number
   } catch (err) {
     if (err instanceof ResolverError) {
       if (err.code === "EAI_NONAME") {
-        throw new FailError(`no name for '${address}' (${err.message})`);
+        throw new FailError(`no name for '${address}' (${err.message})`, {
+          exitCode: EXIT_NOT_FOUND,
+        });
       }
       if (err.code === "EAI_SYSTEM" || err.code === "EAI_AGAIN" || err.code === "EAI_FAIL") {
         throw new FailError(`cannot look up '${address}': ${err.message}`);

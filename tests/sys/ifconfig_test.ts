@@ -148,6 +148,8 @@ Deno.test("formatInterface() lays an interface out like net-tools ifconfig", () 
       txErrors: 0,
       txDropped: 0,
       collisions: 0,
+      rxFifoErrors: 0,
+      txFifoErrors: 0,
     },
   };
   assertEquals(formatInterface(eth), [
