@@ -54,6 +54,30 @@ function findCommand(name: string): CommandEntry | undefined {
   return COMMANDS.find((c) => c.name === name);
 }
 
+/**
+ * SIGINT/SIGTERM abort `controller` (a graceful stop); a second signal exits
+ * at once with 130. Returns what removes the listeners.
+ */
+function abortOnSignals(controller: AbortController): () => void {
+  let signals = 0;
+  const onSignal = () => {
+    if (++signals > 1) Deno.exit(130);
+    controller.abort();
+  };
+  const installed: Deno.Signal[] = [];
+  for (const sig of ["SIGINT", "SIGTERM"] as const) {
+    try {
+      Deno.addSignalListener(sig, onSignal);
+      installed.push(sig);
+    } catch {
+      // Not supported here (e.g. SIGTERM on Windows).
+    }
+  }
+  return () => {
+    for (const sig of installed) Deno.removeSignalListener(sig, onSignal);
+  };
+}
+
 /** Runs one socklab command line; resolves with the exit status. */
 export async function run(args: string[]): Promise<number> {
   const [name, ...rest] = args;
@@ -76,21 +100,7 @@ export async function run(args: string[]): Promise<number> {
     return 2;
   }
   const controller = new AbortController();
-  let signals = 0;
-  const onSignal = () => {
-    // The first signal asks for a graceful stop; a second one forces it.
-    if (++signals > 1) Deno.exit(130);
-    controller.abort();
-  };
-  const installed: Deno.Signal[] = [];
-  for (const sig of ["SIGINT", "SIGTERM"] as const) {
-    try {
-      Deno.addSignalListener(sig, onSignal);
-      installed.push(sig);
-    } catch {
-      // Not supported here (e.g. SIGTERM on Windows).
-    }
-  }
+  const removeSignals = abortOnSignals(controller);
   try {
     const mod = await loadCommand(entry);
     const code = await mod.main(rest, { signal: controller.signal });
@@ -113,7 +123,7 @@ export async function run(args: string[]): Promise<number> {
     if (Deno.env.get("SOCKLAB_DEBUG") && err instanceof Error) console.error(err.stack);
     return 1;
   } finally {
-    for (const sig of installed) Deno.removeSignalListener(sig, onSignal);
+    removeSignals();
   }
 }
 

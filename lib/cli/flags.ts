@@ -109,6 +109,39 @@ type OptionSpec = {
 };
 
 /**
+ * One group of short flags at `args[i]` (`-tuan`, `-p80`, `-lp 80`): each
+ * boolean is set; a string option takes the rest of the group or the next
+ * argument. Returns the index of the last argument used.
+ */
+function shortGroup(
+  args: readonly string[],
+  i: number,
+  byShort: Map<string, string>,
+  options: Record<string, OptionSpec>,
+  set: (name: string, value: string | boolean) => void,
+): number {
+  const arg = args[i];
+  for (let j = 1; j < arg.length; j++) {
+    const name = byShort.get(arg[j]);
+    if (!name) throw new Error(`Unknown option '-${arg[j]}'`);
+    if (options[name].type === "boolean") {
+      set(name, true);
+      continue;
+    }
+    if (j + 1 < arg.length) {
+      set(name, arg.slice(j + 1));
+      return i;
+    }
+    if (i + 1 >= args.length) {
+      throw new Error(`Option '-${arg[j]}, --${name} <value>' argument missing`);
+    }
+    set(name, args[i + 1]);
+    return i + 1;
+  }
+  return i;
+}
+
+/**
  * parseArgs's strict mode with positionals allowed: `--name value`,
  * `--name=value`, `-n value`, `-nvalue`, grouped short booleans (`-tuan`, a
  * string option last in a group takes the rest or the next argument), `--`
@@ -152,23 +185,7 @@ function parseStrict(
       positionals.push(arg);
       continue;
     }
-    for (let j = 1; j < arg.length; j++) {
-      const name = byShort.get(arg[j]);
-      if (!name) throw new Error(`Unknown option '-${arg[j]}'`);
-      if (options[name].type === "boolean") {
-        set(name, true);
-        continue;
-      }
-      if (j + 1 < arg.length) {
-        set(name, arg.slice(j + 1));
-      } else {
-        if (i + 1 >= args.length) {
-          throw new Error(`Option '-${arg[j]}, --${name} <value>' argument missing`);
-        }
-        set(name, args[++i]);
-      }
-      break;
-    }
+    i = shortGroup(args, i, byShort, options, set);
   }
   for (const [name, o] of Object.entries(options)) {
     if (values[name] === undefined && o.default !== undefined) values[name] = o.default;

@@ -43,6 +43,38 @@ const OPTIONS = {
 /** getent's status for a key it cannot find (`getent hosts ADDR`). */
 const EXIT_NOT_FOUND = 2;
 
+/** ADDR and PORT from the arguments, checked before any look-up. */
+function parseTarget(address: string, portText: string | undefined): number | null {
+  const [literal, zone] = address.split("%");
+  if (!pton(literal) || (zone !== undefined && !literal.includes(":"))) {
+    throw new UsageError(`Cannot parse address "${address}": not an IPv4 or IPv6 literal`, USAGE);
+  }
+  if (zone !== undefined && !/^[0-9]+$/.test(zone)) {
+    throw new UsageError(
+      `Cannot parse address "${address}": give the IPv6 zone as a number`,
+      USAGE,
+    );
+  }
+  if (portText === undefined) return null;
+  try {
+    return parsePort(portText);
+  } catch (err) {
+    throw new UsageError((err as Error).message, USAGE);
+  }
+}
+
+/** A resolver error as the one line the user sees, with getent's status for "no name". */
+function lookupFailure(err: unknown, address: string): unknown {
+  if (!(err instanceof ResolverError)) return err;
+  if (err.code === "EAI_NONAME") {
+    return new FailError(`no name for '${address}' (${err.message})`, { exitCode: EXIT_NOT_FOUND });
+  }
+  if (err.code === "EAI_SYSTEM" || err.code === "EAI_AGAIN" || err.code === "EAI_FAIL") {
+    return new FailError(`cannot look up '${address}': ${err.message}`);
+  }
+  return new FailError(`getnameinfo failed for '${address}': ${err.message} (${err.code})`);
+}
+
 /** CLI entry point. */
 export async function main(args: string[], _ctx: CommandContext): Promise<number> {
   const { values, positionals } = parseFlags(args, {
@@ -55,24 +87,7 @@ export async function main(args: string[], _ctx: CommandContext): Promise<number
     maxPositionals: 2,
   });
   const [address, portText] = positionals;
-  const [literal, zone] = address.split("%");
-  if (!pton(literal) || (zone !== undefined && !literal.includes(":"))) {
-    throw new UsageError(`Cannot parse address "${address}": not an IPv4 or IPv6 literal`, USAGE);
-  }
-  if (zone !== undefined && !/^[0-9]+$/.test(zone)) {
-    throw new UsageError(
-      `Cannot parse address "${address}": give the IPv6 zone as a number`,
-      USAGE,
-    );
-  }
-  let port: number | null = null;
-  if (portText !== undefined) {
-    try {
-      port = parsePort(portText);
-    } catch (err) {
-      throw new UsageError((err as Error).message, USAGE);
-    }
-  }
+  const port = parseTarget(address, portText);
   const flags: NameInfoFlags = {
     numericHost: values.numeric,
     numericServ: values.numeric,
@@ -86,30 +101,16 @@ export async function main(args: string[], _ctx: CommandContext): Promise<number
   try {
     info = await resolver.getnameinfo(address, port, flags);
   } catch (err) {
-    if (err instanceof ResolverError) {
-      if (err.code === "EAI_NONAME") {
-        throw new FailError(`no name for '${address}' (${err.message})`, {
-          exitCode: EXIT_NOT_FOUND,
-        });
-      }
-      if (err.code === "EAI_SYSTEM" || err.code === "EAI_AGAIN" || err.code === "EAI_FAIL") {
-        throw new FailError(`cannot look up '${address}': ${err.message}`);
-      }
-      throw new FailError(`getnameinfo failed for '${address}': ${err.message} (${err.code})`);
-    }
-    throw err;
+    throw lookupFailure(err, address);
   }
   if (values.json) {
-    console.log(formatJson({
-      address,
-      port,
-      hostname: info.host,
-      service: info.service ?? null,
-      source: resolver.source,
-    }));
-    return 0;
+    const { host: hostname, service } = info;
+    console.log(
+      formatJson({ address, port, hostname, service: service ?? null, source: resolver.source }),
+    );
+  } else {
+    console.log(`hostname: ${info.host}`);
+    if (info.service !== undefined) console.log(`service: ${info.service}`);
   }
-  console.log(`hostname: ${info.host}`);
-  if (info.service !== undefined) console.log(`service: ${info.service}`);
   return 0;
 }
