@@ -9,14 +9,24 @@
  * @module
  */
 import denoJson from "./deno.json" with { type: "json" };
-import { type CommandEntry, COMMANDS, loadCommand, SECTIONS } from "./lib/cli/commands.ts";
+import type { CommandContext } from "./lib/cli/command.ts";
+import {
+  CLIENT_EXIT,
+  type CommandEntry,
+  COMMANDS,
+  loadCommand,
+  SECTIONS,
+} from "./lib/cli/commands.ts";
 import { describeError, FailError, HelpRequest, UsageError } from "./lib/cli/errors.ts";
 import { currentUsage } from "./lib/cli/flags.ts";
-import { CLIENT_EXIT, exitStatusLine, finishHelp } from "./lib/cli/help.ts";
+
+/** The help builder, loaded only for --help: no other run needs it. */
+const helpBuilder = () => import("./lib/cli/help.ts");
 
 const USAGE = "usage: socklab <command> [options] [arguments]   (socklab --help lists commands)";
 
-function helpText(): string {
+async function helpText(): Promise<string> {
+  const { exitStatusLine } = await helpBuilder();
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
   const lines = [
     `socklab ${denoJson.version}: the sockets lab in one program`,
@@ -78,6 +88,24 @@ function abortOnSignals(controller: AbortController): () => void {
   };
 }
 
+/**
+ * The context a command gets. Its `signal` installs the SIGINT/SIGTERM
+ * listeners when a command first asks for it: binding signals costs ~5 ms of
+ * start-up, which a look-up that never stops gracefully does not pay (a
+ * signal ends it at once, as it ends getent or dig).
+ */
+function signalContext(): { ctx: CommandContext; removeSignals: () => void } {
+  const controller = new AbortController();
+  let remove: (() => void) | undefined;
+  const ctx: CommandContext = {
+    get signal() {
+      remove ??= abortOnSignals(controller);
+      return controller.signal;
+    },
+  };
+  return { ctx, removeSignals: () => remove?.() };
+}
+
 /** Runs one socklab command line; resolves with the exit status. */
 export async function run(args: string[]): Promise<number> {
   const [name, ...rest] = args;
@@ -86,7 +114,7 @@ export async function run(args: string[]): Promise<number> {
     return 2;
   }
   if (name === "--help" || name === "-h" || name === "help") {
-    console.log(helpText());
+    console.log(await helpText());
     return 0;
   }
   if (name === "--version" || name === "-V") {
@@ -99,17 +127,17 @@ export async function run(args: string[]): Promise<number> {
     console.error(USAGE);
     return 2;
   }
-  const controller = new AbortController();
-  const removeSignals = abortOnSignals(controller);
+  const { ctx, removeSignals } = signalContext();
   try {
     const mod = await loadCommand(entry);
-    const code = await mod.main(rest, { signal: controller.signal });
+    const code = await mod.main(rest, ctx);
     return code ?? 0;
   } catch (err) {
     // The reader closed the pipe (`| head`): its choice, not our failure.
     if (isBrokenPipe(err)) return EXIT_CLOSED_PIPE;
     if (err instanceof HelpRequest) {
-      console.log(finishHelp(err.text, entry.exitStatus));
+      const { finishHelp, formatHelp } = await helpBuilder();
+      console.log(finishHelp(formatHelp(err.content), entry.exitStatus));
       return 0;
     }
     console.error(`socklab ${name}: ${describeError(err)}`);

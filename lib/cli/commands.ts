@@ -5,7 +5,13 @@
  * @module
  */
 import type { CommandModule } from "./command.ts";
-import { CLIENT_EXIT, SERVER_EXIT } from "./help.ts";
+
+/** Exit statuses of a server that runs until SIGINT/SIGTERM. */
+export const SERVER_EXIT =
+  "0 after SIGINT/SIGTERM, 1 cannot start (address in use, no permission), 2 usage.";
+/** Exit statuses of a command that does one job and ends. */
+export const CLIENT_EXIT =
+  "0 success, 1 the operation failed (unknown host, no reply, refused), 2 usage.";
 
 /**
  * Loads a command's module. The specifier is computed on purpose: Deno walks

@@ -21,7 +21,7 @@
  */
 import type { parseArgs, ParseArgsConfig } from "node:util";
 import { HelpRequest, UsageError } from "./errors.ts";
-import { formatHelp, type HelpSpec } from "./help.ts";
+import type { HelpSpec } from "./help.ts";
 
 /** Options of {@linkcode parseFlags}. */
 export interface FlagSpec<O extends ParseArgsConfig["options"]> {
@@ -81,7 +81,7 @@ export function parseFlags<O extends ParseArgsConfig["options"]>(
   } catch (err) {
     throw new UsageError((err as Error).message, spec.usage);
   }
-  if ((parsed.values as Record<string, unknown>).help) throw new HelpRequest(helpText(spec));
+  if ((parsed.values as Record<string, unknown>).help) throw new HelpRequest(helpContent(spec));
   const n = parsed.positionals.length;
   if (n < (spec.minPositionals ?? 0)) {
     throw new UsageError("Missing argument", spec.usage);
@@ -95,10 +95,13 @@ export function parseFlags<O extends ParseArgsConfig["options"]>(
   return parsed as Parsed<O>;
 }
 
-/** The help text of a {@linkcode FlagSpec}: its free text, or one generated from its table. */
-export function helpText<O extends ParseArgsConfig["options"]>(spec: FlagSpec<O>): string {
+/** A {@linkcode FlagSpec}'s help: its free text, or the parts main.ts generates it from. */
+export function helpContent<O extends ParseArgsConfig["options"]>(
+  spec: FlagSpec<O>,
+): string | HelpSpec {
   if (spec.help !== undefined) return `${spec.usage}\n\n${spec.help}`;
-  return formatHelp({ ...spec, options: spec.options as HelpSpec["options"] });
+  const { usage, about, rows, after, exitStatus } = spec;
+  return { usage, about, rows, after, exitStatus, options: spec.options as HelpSpec["options"] };
 }
 
 type OptionSpec = {

@@ -1,5 +1,6 @@
 /**
- * The shared help builder: every `socklab COMMAND --help` passes through it,
+ * The shared help builder: every `socklab COMMAND --help` passes through it
+ * (main.ts loads it only when help is asked for),
  * so every command's option list reads as one aligned column and every help
  * text ends with an `Exit status:` line. Commands either declare their
  * options with a description (`arg`, `help` beside `type`/`short`, see
@@ -54,13 +55,6 @@ const WIDTH = 80;
 /** Descriptions start at most this far in; a longer flag puts its description below. */
 const MAX_COLUMN = 30;
 
-/** Exit statuses of a server that runs until SIGINT/SIGTERM. */
-export const SERVER_EXIT =
-  "0 after SIGINT/SIGTERM, 1 cannot start (address in use, no permission), 2 usage.";
-/** Exit statuses of a command that does one job and ends. */
-export const CLIENT_EXIT =
-  "0 success, 1 the operation failed (unknown host, no reply, refused), 2 usage.";
-
 /** `-v, --verbose`, `--port N`: the flag column of one option. */
 export function flagText(name: string, o: OptionHelp): string {
   const value = o.type === "string" ? ` ${o.arg ?? "VALUE"}` : "";
@@ -111,7 +105,8 @@ export function exitStatusLine(meaning: string): string {
 }
 
 /** The help text of `spec`: usage, about, options, rows, after, exit status. */
-export function formatHelp(spec: HelpSpec): string {
+export function formatHelp(spec: HelpSpec | string): string {
+  if (typeof spec === "string") return spec;
   const parts = [spec.usage];
   if (spec.about) parts.push(spec.about);
   const rows: [string, string][] = [];

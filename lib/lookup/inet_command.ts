@@ -14,7 +14,6 @@
 import type { CommandContext } from "../cli/command.ts";
 import { HelpRequest, UsageError } from "../cli/errors.ts";
 import { parseFlags } from "../cli/flags.ts";
-import { formatHelp, tableLines } from "../cli/help.ts";
 import { formatJson, writeErr } from "../cli/output.ts";
 import {
   hex32,
@@ -203,23 +202,19 @@ const OPTIONS = {
 
 const EXIT = "0 every argument valid, 1 some argument invalid (each named on stderr), 2 usage.";
 
-const HELP = formatHelp({
+const HELP = {
   usage: USAGE,
-  about: [
-    "Address conversions as the C library does them (`socklab inet SUBCOMMAND --help`",
-    "describes each):",
-    "",
-    ...tableLines([
-      ["inet aton ADDR...", "IPv4 text (inet_aton's lenient forms) to value"],
-      ["inet ntoa N...", "32-bit value to dotted quad"],
-      ["inet addr ADDR...", "inet_addr's result, with its INADDR_NONE caveat"],
-      ["inet pton ADDR...", "strict IPv4/IPv6 text to bytes (hex)"],
-      ["inet ntop HEX...", "bytes (hex) to text, IPv6 in RFC 5952 form"],
-    ]),
-  ].join("\n"),
+  about: `Address conversions as the C library does them (\`socklab inet SUBCOMMAND --help\`
+describes each):
+
+  inet aton ADDR...  IPv4 text (inet_aton's lenient forms) to value
+  inet ntoa N...     32-bit value to dotted quad
+  inet addr ADDR...  inet_addr's result, with its INADDR_NONE caveat
+  inet pton ADDR...  strict IPv4/IPv6 text to bytes (hex)
+  inet ntop HEX...   bytes (hex) to text, IPv6 in RFC 5952 form`,
   options: OPTIONS,
   exitStatus: EXIT,
-});
+};
 
 /** Runs one subcommand over `inputs`: the text lines for stdout and the stderr lines. */
 export function convertAll(

@@ -13,6 +13,7 @@
 import type { CommandContext } from "../cli/command.ts";
 import { FailError } from "../cli/errors.ts";
 import { formatJson, writeErr, writeOut } from "../cli/output.ts";
+import { after } from "../cli/timer.ts";
 import { formatAddr, formatHostPort, isIPv4Literal, isIPv6Literal } from "../net/address.ts";
 import { listenLine } from "../net/server.ts";
 import { closeQuietly } from "../net/tcp.ts";
@@ -62,10 +63,10 @@ export async function resolveAll(
 /** Races `promise` against `ms` milliseconds; null on time-out. */
 function within<T>(promise: Promise<T>, ms: number | null): Promise<T | null> {
   if (ms === null) return promise;
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let cancel: (() => void) | undefined;
   return Promise.race([
-    promise.finally(() => clearTimeout(timer)),
-    new Promise<null>((resolve) => timer = setTimeout(() => resolve(null), ms)),
+    promise.finally(() => cancel?.()),
+    new Promise<null>((resolve) => cancel = after(ms, () => resolve(null))),
   ]);
 }
 

@@ -10,6 +10,7 @@
  * ```
  * @module
  */
+import { after } from "../cli/timer.ts";
 import { systemResolver } from "../lookup/resolver.ts";
 import type { Proto, SocketRow } from "./proc_net.ts";
 import { type Owners, type ProcessRef, readOwners, readSocketTables } from "./sockets.ts";
@@ -201,12 +202,12 @@ export async function lookupNames(
       }
     }
   }
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let cancel: (() => void) | undefined;
   await Promise.race([
     Promise.all(jobs),
-    new Promise((resolve) => timer = setTimeout(resolve, budgetMs)),
+    new Promise<void>((resolve) => cancel = after(budgetMs, resolve)),
   ]);
-  clearTimeout(timer);
+  cancel?.();
   return {
     host: (a) => hosts.get(a) ?? a,
     service: (p, proto) => services.get(`${p}/${proto}`) ?? String(p),
