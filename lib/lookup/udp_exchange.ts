@@ -159,7 +159,7 @@ class ConnectedExchange implements Exchange {
  * closed port is then only a time-out (an unconnected socket hears no ICMP
  * error without libc, in lib/net/udp.ts too).
  */
-function portableExchange(target: HostPort): Exchange {
+export function portableExchange(target: HostPort): Exchange {
   const sock = Deno.listenDatagram({
     transport: "udp",
     hostname: target.hostname.includes(":") ? "::" : "0.0.0.0",
