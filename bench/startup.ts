@@ -1,9 +1,12 @@
 /**
  * Start-up cost of socklab commands beside Deno's own floor (`deno run` of a
- * one-line hello world), median of N runs each, measured in one run.
+ * one-line hello world): the two alternate run by run (so a noisy machine
+ * slows both alike), median of N runs each. The look-up commands' rows
+ * (getaddrinfo, inet, hostname, dns) come from bench/lookup.ts, measured the
+ * same way.
  *
  * ```sh
- * deno run -A bench/startup.ts            # --version and a hello world, 20 runs each
+ * deno run -A bench/startup.ts            # --version and a hello world, 30 runs each
  * ```
  * @module
  */
@@ -11,22 +14,35 @@ import type { BenchRow } from "./types.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
-/** Median wall time in ms of running `argv` `n` times (stdout discarded). */
-export async function medianMs(argv: string[], n = 20): Promise<number> {
-  const times: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t0 = performance.now();
-    const out = await new Deno.Command(argv[0], {
-      args: argv.slice(1),
-      stdout: "null",
-      stderr: "null",
-      env: { DENO_NO_UPDATE_CHECK: "1" },
-    }).output();
-    times.push(performance.now() - t0);
-    if (!out.success && argv[0] !== "false") throw new Error(`${argv.join(" ")} failed`);
+/** Wall time in ms of one run of `argv` (stdout discarded). */
+async function timeOnce(argv: string[]): Promise<number> {
+  const t0 = performance.now();
+  const out = await new Deno.Command(argv[0], {
+    args: argv.slice(1),
+    stdout: "null",
+    stderr: "null",
+    env: { DENO_NO_UPDATE_CHECK: "1" },
+  }).output();
+  if (!out.success && argv[0] !== "false") throw new Error(`${argv.join(" ")} failed`);
+  return performance.now() - t0;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const n = s.length;
+  return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+/** Median wall times of each argv over `n` rounds that run them in turn (after a warm-up round). */
+export async function interleavedMedians(commands: string[][], n: number): Promise<number[]> {
+  const times = commands.map(() => [] as number[]);
+  for (let round = -1; round < n; round++) {
+    for (const [k, argv] of commands.entries()) {
+      const ms = await timeOnce(argv);
+      if (round >= 0) times[k].push(ms);
+    }
   }
-  times.sort((a, b) => a - b);
-  return n % 2 ? times[(n - 1) / 2] : (times[n / 2 - 1] + times[n / 2]) / 2;
+  return times.map(median);
 }
 
 /** The argv of `deno run` on a one-line hello world (written to a temp file). */
@@ -42,17 +58,14 @@ export function socklabArgv(...args: string[]): string[] {
 }
 
 /** `socklab --version` against the hello-world floor. */
-export async function run(n = 20): Promise<BenchRow[]> {
+export async function run(n = 30): Promise<BenchRow[]> {
   const hello = await helloWorldArgv();
-  // One warm-up each so the module cache is filled, as it is for a user.
-  await medianMs(hello, 1);
-  await medianMs(socklabArgv("--version"), 1);
-  const floor = await medianMs(hello, n);
-  const version = await medianMs(socklabArgv("--version"), n);
+  // The warm-up round fills the module cache, as it is for a user.
+  const [floor, version] = await interleavedMedians([hello, socklabArgv("--version")], n);
   await Deno.remove(hello[hello.length - 1]);
   const ratio = version / floor;
   return [{
-    name: `socklab --version start-up (median of ${n})`,
+    name: `socklab --version start-up (median of ${n}, interleaved)`,
     socklab: `${version.toFixed(0)} ms`,
     peer: `deno run hello world ${floor.toFixed(0)} ms`,
     ratio: `${ratio.toFixed(2)}×`,

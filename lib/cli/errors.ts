@@ -12,6 +12,7 @@
  * ```
  * @module
  */
+import type { HelpSpec } from "./help.ts";
 
 /**
  * The operation failed (unknown host, time-out, refused): exit status 1, or
@@ -39,14 +40,18 @@ export class UsageError extends Error {
   }
 }
 
-/** `--help` was given: print `text` to stdout and exit 0. */
+/**
+ * `--help` was given: print the help to stdout and exit 0. It carries free
+ * text or the parts of a help to generate, so that the help builder
+ * (help.ts) is loaded only when help is asked for.
+ */
 export class HelpRequest extends Error {
   readonly exitCode = 0;
-  readonly text: string;
-  constructor(text: string) {
+  readonly content: string | HelpSpec;
+  constructor(content: string | HelpSpec) {
     super("help requested");
     this.name = "HelpRequest";
-    this.text = text;
+    this.content = content;
   }
 }
 

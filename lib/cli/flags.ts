@@ -21,15 +21,31 @@
  */
 import type { parseArgs, ParseArgsConfig } from "node:util";
 import { HelpRequest, UsageError } from "./errors.ts";
+import type { HelpSpec } from "./help.ts";
 
 /** Options of {@linkcode parseFlags}. */
 export interface FlagSpec<O extends ParseArgsConfig["options"]> {
   /** Usage line(s), shown on a usage error and at the top of `--help`. */
   usage: string;
-  /** Extra help text after the usage (descriptions of options). */
+  /**
+   * Free help text after the usage. Without it, the help is generated
+   * ({@linkcode formatHelp}) from `about`, the options' `arg`/`help` fields,
+   * `rows`, `after` and `exitStatus`.
+   */
   help?: string;
-  /** The options, as `node:util` parseArgs takes them (`--help` is added). */
+  /**
+   * The options, as `node:util` parseArgs takes them (`--help` is added),
+   * each with an optional `arg` (value name) and `help` (its description).
+   */
   options: O;
+  /** Generated help: paragraphs before the options. */
+  about?: string;
+  /** Generated help: rows after the options (operands). */
+  rows?: HelpSpec["rows"];
+  /** Generated help: paragraphs after the options. */
+  after?: string;
+  /** Generated help: what each exit status means. */
+  exitStatus?: string;
   /** Minimum number of positional arguments (default 0). */
   minPositionals?: number;
   /** Maximum number of positional arguments (default unlimited). */
@@ -65,9 +81,7 @@ export function parseFlags<O extends ParseArgsConfig["options"]>(
   } catch (err) {
     throw new UsageError((err as Error).message, spec.usage);
   }
-  if ((parsed.values as Record<string, unknown>).help) {
-    throw new HelpRequest(spec.help ? `${spec.usage}\n\n${spec.help}` : spec.usage);
-  }
+  if ((parsed.values as Record<string, unknown>).help) throw new HelpRequest(helpContent(spec));
   const n = parsed.positionals.length;
   if (n < (spec.minPositionals ?? 0)) {
     throw new UsageError("Missing argument", spec.usage);
@@ -81,12 +95,54 @@ export function parseFlags<O extends ParseArgsConfig["options"]>(
   return parsed as Parsed<O>;
 }
 
+/** A {@linkcode FlagSpec}'s help: its free text, or the parts main.ts generates it from. */
+export function helpContent<O extends ParseArgsConfig["options"]>(
+  spec: FlagSpec<O>,
+): string | HelpSpec {
+  if (spec.help !== undefined) return `${spec.usage}\n\n${spec.help}`;
+  const { usage, about, rows, after, exitStatus } = spec;
+  return { usage, about, rows, after, exitStatus, options: spec.options as HelpSpec["options"] };
+}
+
 type OptionSpec = {
   type: "string" | "boolean";
   short?: string;
   multiple?: boolean;
   default?: unknown;
 };
+
+/**
+ * One group of short flags at `args[i]` (`-tuan`, `-p80`, `-lp 80`): each
+ * boolean is set; a string option takes the rest of the group or the next
+ * argument. Returns the index of the last argument used.
+ */
+function shortGroup(
+  args: readonly string[],
+  i: number,
+  byShort: Map<string, string>,
+  options: Record<string, OptionSpec>,
+  set: (name: string, value: string | boolean) => void,
+): number {
+  const arg = args[i];
+  for (let j = 1; j < arg.length; j++) {
+    const name = byShort.get(arg[j]);
+    if (!name) throw new Error(`Unknown option '-${arg[j]}'`);
+    if (options[name].type === "boolean") {
+      set(name, true);
+      continue;
+    }
+    if (j + 1 < arg.length) {
+      set(name, arg.slice(j + 1));
+      return i;
+    }
+    if (i + 1 >= args.length) {
+      throw new Error(`Option '-${arg[j]}, --${name} <value>' argument missing`);
+    }
+    set(name, args[i + 1]);
+    return i + 1;
+  }
+  return i;
+}
 
 /**
  * parseArgs's strict mode with positionals allowed: `--name value`,
@@ -132,23 +188,7 @@ function parseStrict(
       positionals.push(arg);
       continue;
     }
-    for (let j = 1; j < arg.length; j++) {
-      const name = byShort.get(arg[j]);
-      if (!name) throw new Error(`Unknown option '-${arg[j]}'`);
-      if (options[name].type === "boolean") {
-        set(name, true);
-        continue;
-      }
-      if (j + 1 < arg.length) {
-        set(name, arg.slice(j + 1));
-      } else {
-        if (i + 1 >= args.length) {
-          throw new Error(`Option '-${arg[j]}, --${name} <value>' argument missing`);
-        }
-        set(name, args[++i]);
-      }
-      break;
-    }
+    i = shortGroup(args, i, byShort, options, set);
   }
   for (const [name, o] of Object.entries(options)) {
     if (values[name] === undefined && o.default !== undefined) values[name] = o.default;
@@ -231,10 +271,14 @@ export function serverAddress(
   };
 }
 
-/** The flags every UDP client takes: `--timeout MS` and `--retries N`. */
+/** The flags every UDP client takes: `--timeout MS` and `--retries N` (with their help). */
 export const UDP_CLIENT_OPTIONS = {
-  timeout: { type: "string" },
-  retries: { type: "string" },
+  timeout: { type: "string", arg: "MS", help: "wait this long for each reply (default 2000)" },
+  retries: {
+    type: "string",
+    arg: "N",
+    help: "resend this many times when no reply comes (default 2)",
+  },
 } as const;
 
 /** Help text lines for {@linkcode UDP_CLIENT_OPTIONS}. */

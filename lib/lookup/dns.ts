@@ -13,11 +13,10 @@
  */
 import type { CommandContext } from "../cli/command.ts";
 import { FailError, UsageError } from "../cli/errors.ts";
-import { parseFlags, UDP_CLIENT_HELP, UDP_CLIENT_OPTIONS, udpClientOptions } from "../cli/flags.ts";
+import { parseFlags, UDP_CLIENT_OPTIONS, udpClientOptions } from "../cli/flags.ts";
 import { formatJson } from "../cli/output.ts";
+import { after } from "../cli/timer.ts";
 import { formatHostPort, type HostPort, parseHostPort, parsePort } from "../net/address.ts";
-import { closeQuietly, connectTcp, writeAll } from "../net/tcp.ts";
-import { RefusedError, UdpSocket } from "../net/udp.ts";
 import { digArgs } from "./dig_args.ts";
 import { digLines, messageJson, type QueryInfo, shortLines } from "./dns_format.ts";
 import {
@@ -30,30 +29,38 @@ import {
 } from "./dns_wire.ts";
 import { pton } from "./inet.ts";
 import { nameServers } from "./resolv_conf.ts";
+import { type Exchange, openExchange } from "./udp_exchange.ts";
 
 const USAGE =
   "usage: socklab dns [@SERVER] [-p PORT] [--server IP[:PORT]] [--timeout MS] [--retries N] [--tcp] [--norecurse] [--short|--json] NAME [TYPE]";
-const HELP = `Sends one DNS query for NAME (TYPE A by default; an IP address as NAME means a
+const ABOUT = `Sends one DNS query for NAME (TYPE A by default; an IP address as NAME means a
 PTR query for its reverse name) and prints the reply like dig: header, flags,
 question, answer, authority and additional sections, query time, server.
 
-TYPE: A AAAA CNAME MX NS TXT PTR SOA SRV NAPTR CAA HINFO DNAME ANY ... or TYPEn.
+TYPE: A AAAA CNAME MX NS TXT PTR SOA SRV NAPTR CAA HINFO DNAME ANY ... or TYPEn.`;
 
-  --server IP[:PORT]  the name server (default: /etc/resolv.conf's, port 53)
-${UDP_CLIENT_HELP}
-  --tcp               query over TCP (UDP falls back to TCP by itself when
-                      the reply is truncated)
-  --norecurse         do not ask for recursion (RD=0)
-  --short             only the answers' data, one per line (dig +short)
-  --json              one JSON document with every section
+const OPTIONS = {
+  server: {
+    type: "string",
+    arg: "IP[:PORT]",
+    help: "the name server (default: /etc/resolv.conf's, port 53); dig's @SERVER",
+  },
+  ...UDP_CLIENT_OPTIONS,
+  tcp: {
+    type: "boolean",
+    help: "query over TCP (UDP falls back to TCP by itself when the reply is truncated)",
+  },
+  norecurse: { type: "boolean", help: "do not ask for recursion (RD=0)" },
+  short: { type: "boolean", help: "only the answers' data, one per line (dig +short)" },
+  json: { type: "boolean", help: "one JSON document with every section" },
+} as const;
 
-dig's syntax works too: @SERVER, -p PORT, -t TYPE, -x ADDR, +short, +tcp (+vc),
-+norecurse (+norec), +time=S, +tries=N, +retry=N, TYPE before NAME, class IN.
+const AFTER = `dig's syntax works too: @SERVER, -p PORT, -t TYPE, -x ADDR, +short, +tcp (+vc),
++norecurse (+norec), +time=S, +tries=N, +retry=N, TYPE before NAME, class IN.`;
 
-Exit status (as dig): 0 for any reply, whatever its status (NXDOMAIN and
-SERVFAIL are shown in the header, or as "status" with --json); 9 when no
-server answered (time-out or connection refused); 1 for a malformed reply;
-2 usage.`;
+const EXIT = "(as dig) 0 for any reply, whatever its status (NXDOMAIN and SERVFAIL are " +
+  'shown in the header, or as "status" with --json); 9 when no server answered (time-out ' +
+  "or connection refused); 1 for a malformed reply; 2 usage.";
 
 /** A parsed `socklab dns` command line. */
 export interface DnsRequest {
@@ -77,17 +84,12 @@ export function parseDnsArgs(args: string[]): DnsRequest {
   }
   const { values, positionals } = parseFlags(dig.args, {
     usage: USAGE,
-    help: HELP,
+    about: ABOUT,
+    options: OPTIONS,
+    after: AFTER,
+    exitStatus: EXIT,
     minPositionals: 1,
     maxPositionals: 2,
-    options: {
-      server: { type: "string" },
-      ...UDP_CLIENT_OPTIONS,
-      tcp: { type: "boolean" },
-      norecurse: { type: "boolean" },
-      short: { type: "boolean" },
-      json: { type: "boolean" },
-    },
   });
   if (values.short && values.json) throw new UsageError("Use --short or --json, not both", USAGE);
   const { timeoutMs, retries } = udpClientOptions(values);
@@ -167,39 +169,52 @@ async function readExact(conn: Deno.Conn, n: number): Promise<Uint8Array | null>
   return out;
 }
 
-/** One query over TCP (2-byte length prefix, RFC 1035 4.2.2), bounded by `timeoutMs`. */
+function closeQuietly(conn: Deno.Conn): void {
+  try {
+    conn.close();
+  } catch {
+    // already closed
+  }
+}
+
+/**
+ * One query over TCP (2-byte length prefix, RFC 1035 4.2.2), bounded by
+ * `timeoutMs`. Deno.connect is used directly, not lib/net/tcp.ts: importing
+ * that module (and the UDP transport it brings) costs every `dns` run start-up
+ * time that only the rare TCP query would need.
+ */
 export async function queryTcp(
   server: HostPort,
   packet: Uint8Array,
   timeoutMs: number,
-  signal?: AbortSignal,
 ): Promise<Uint8Array> {
   const label = formatHostPort(server.hostname, server.port);
-  const conn = await connectTcp(server, `${label} (TCP)`);
+  let conn: Deno.TcpConn;
+  try {
+    conn = await Deno.connect({ hostname: server.hostname, port: server.port });
+  } catch (err) {
+    throw new FailError(`cannot connect to ${label} (TCP): ${(err as Error).message}`);
+  }
   let timedOut = false;
-  const timer = setTimeout(() => {
+  const cancelTimer = after(timeoutMs, () => {
     timedOut = true;
     closeQuietly(conn);
-  }, timeoutMs);
-  const onAbort = () => closeQuietly(conn);
-  signal?.addEventListener("abort", onAbort, { once: true });
+  });
   try {
     const framed = new Uint8Array(packet.length + 2);
     new DataView(framed.buffer).setUint16(0, packet.length);
     framed.set(packet, 2);
-    await writeAll(conn, framed);
+    for (let off = 0; off < framed.length;) off += await conn.write(framed.subarray(off));
     const head = await readExact(conn, 2);
     const body = head && await readExact(conn, (head[0] << 8) | head[1]);
     if (!body) throw new FailError(`${label} closed the TCP connection without a reply`);
     return body;
   } catch (err) {
     if (timedOut) throw new FailError(`no reply from ${label} over TCP within ${timeoutMs} ms`);
-    if (signal?.aborted) throw signal.reason;
     if (err instanceof FailError) throw err;
     throw new FailError(`TCP query to ${label} failed: ${(err as Error).message}`);
   } finally {
-    clearTimeout(timer);
-    signal?.removeEventListener("abort", onAbort);
+    cancelTimer();
     closeQuietly(conn);
   }
 }
@@ -216,7 +231,7 @@ export interface DnsReply {
  * when the UDP reply is truncated. Throws FailError when nobody answers or
  * the reply is malformed.
  */
-export async function query(req: DnsRequest, signal?: AbortSignal): Promise<DnsReply> {
+export async function query(req: DnsRequest): Promise<DnsReply> {
   const servers = req.servers ?? systemNameServers();
   const resolved: HostPort[] = [];
   for (const s of servers) {
@@ -243,7 +258,7 @@ export async function query(req: DnsRequest, signal?: AbortSignal): Promise<DnsR
   };
   const viaTcp = async (server: HostPort): Promise<DnsReply> => {
     const started = performance.now();
-    const bytes = await queryTcp(server, packet, req.timeoutMs, signal);
+    const bytes = await queryTcp(server, packet, req.timeoutMs);
     const ms = performance.now() - started;
     if (((bytes[0] << 8) | bytes[1]) !== id) {
       throw new FailError(
@@ -266,7 +281,7 @@ export async function query(req: DnsRequest, signal?: AbortSignal): Promise<DnsR
     }
     throw last;
   }
-  return await queryUdp(resolved, packet, id, req, signal, decode, viaTcp);
+  return await queryUdp(resolved, packet, id, req, decode, viaTcp);
 }
 
 /**
@@ -279,31 +294,20 @@ async function queryUdp(
   packet: Uint8Array,
   id: number,
   req: DnsRequest,
-  signal: AbortSignal | undefined,
   decode: (bytes: Uint8Array, server: HostPort) => Message,
   viaTcp: (server: HostPort) => Promise<DnsReply>,
 ): Promise<DnsReply> {
-  const sockets = new Map<HostPort, UdpSocket>();
+  const sockets = new Map<HostPort, Exchange>();
   const refused = new Set<HostPort>();
   try {
     for (let attempt = 0; attempt <= req.retries; attempt++) {
       for (const server of resolved) {
         if (refused.has(server)) continue;
         let sock = sockets.get(server);
-        if (!sock) sockets.set(server, sock = UdpSocket.forTarget(server.hostname));
-        let reply;
-        try {
-          reply = await sock.request(packet, server, {
-            timeoutMs: req.timeoutMs,
-            retries: 0,
-            signal,
-            accept: (data, from) => from.port === server.port && replyMatches(data, id),
-          });
-        } catch (err) {
-          if (err instanceof RefusedError) refused.add(server);
-          else if (!(err instanceof FailError)) throw err;
-          continue; // no reply this time: next server or try
-        }
+        if (!sock) sockets.set(server, sock = openExchange(server));
+        const reply = await sock.request(packet, req.timeoutMs, (data) => replyMatches(data, id));
+        if (reply === "refused") refused.add(server);
+        if (reply === null || reply === "refused") continue; // next server or try
         const message = decode(reply.data, server);
         if (message.flags.tc) return await viaTcp(server);
         const info = {
@@ -317,7 +321,7 @@ async function queryUdp(
       if (refused.size === resolved.length) break;
     }
   } finally {
-    for (const sock of sockets.values()) await sock.close();
+    for (const sock of sockets.values()) sock.close();
   }
   const list = resolved.map((s) => formatHostPort(s.hostname, s.port)).join(", ");
   if (refused.size === resolved.length) {
@@ -330,9 +334,11 @@ async function queryUdp(
 }
 
 /** CLI entry point. */
-export async function main(args: string[], ctx: CommandContext): Promise<number> {
+export async function main(args: string[], _ctx: CommandContext): Promise<number> {
   const req = parseDnsArgs(args);
-  const { message, info } = await query(req, ctx.signal);
+  // No graceful stop to wait for: like dig, a signal ends the query at once
+  // (and not asking for ctx.signal spares the start-up of binding signals).
+  const { message, info } = await query(req);
   if (req.output === "json") console.log(formatJson(messageJson(message, info)));
   else if (req.output === "short") {
     const lines = shortLines(message);

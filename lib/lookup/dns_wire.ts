@@ -332,91 +332,85 @@ function readCharString(r: Reader, end: number, what: string): Uint8Array {
   return r.take(len, what);
 }
 
+/** Fixed-size address rdata (A, AAAA): exactly `size` bytes. */
+function addressData(size: number, what: string) {
+  return (r: Reader, _end: number, length: number): RData => {
+    if (length !== size) {
+      throw new SyntaxError(`Malformed DNS message: ${what} rdata of ${length} bytes`);
+    }
+    return { kind: "address", address: ntop(r.take(size, what)) };
+  };
+}
+
+const nameData = (r: Reader): RData => ({ kind: "name", target: r.name("rdata name") });
+
+function stringsData(r: Reader, end: number): RData {
+  const strings: Uint8Array[] = [];
+  while (r.at < end) strings.push(readCharString(r, end, "character string"));
+  return { kind: "strings", strings };
+}
+
+/** How each record type's rdata is read (types not listed are kept as bytes, RFC 3597). */
+const RDATA_DECODERS: Record<number, (r: Reader, end: number, length: number) => RData> = {
+  1: addressData(4, "A"),
+  28: addressData(16, "AAAA"),
+  2: nameData, // NS
+  5: nameData, // CNAME
+  12: nameData, // PTR
+  39: nameData, // DNAME
+  15: (r) => ({ kind: "mx", preference: r.u16("MX"), exchange: r.name("MX exchange") }),
+  6: (r) => ({
+    kind: "soa",
+    mname: r.name("SOA mname"),
+    rname: r.name("SOA rname"),
+    serial: r.u32("SOA"),
+    refresh: r.u32("SOA"),
+    retry: r.u32("SOA"),
+    expire: r.u32("SOA"),
+    minimum: r.u32("SOA"),
+  }),
+  33: (r) => ({
+    kind: "srv",
+    priority: r.u16("SRV"),
+    weight: r.u16("SRV"),
+    port: r.u16("SRV"),
+    target: r.name("SRV target"),
+  }),
+  16: stringsData, // TXT
+  99: stringsData, // SPF
+  13: stringsData, // HINFO
+  35: (r, end) => ({
+    kind: "naptr",
+    order: r.u16("NAPTR"),
+    preference: r.u16("NAPTR"),
+    flags: readCharString(r, end, "NAPTR flags"),
+    services: readCharString(r, end, "NAPTR services"),
+    regexp: readCharString(r, end, "NAPTR regexp"),
+    replacement: r.name("NAPTR replacement"),
+  }),
+  257: (r, end) => {
+    const flags = r.u8("CAA");
+    const tag = readCharString(r, end, "CAA tag");
+    if (r.at > end) throw new SyntaxError("Malformed DNS message: CAA overruns its record");
+    return { kind: "caa", flags, tag, value: r.take(end - r.at, "CAA value") };
+  },
+};
+
 function decodeRData(r: Reader, type: number, length: number): RData {
   const start = r.at;
   const end = start + length;
   r.need(length, "rdata");
-  const whole = (): Uint8Array => r.bytes.slice(start, end);
-  let out: RData;
-  switch (type) {
-    case 1: // A
-      if (length !== 4) throw new SyntaxError(`Malformed DNS message: A rdata of ${length} bytes`);
-      out = { kind: "address", address: ntop(r.take(4, "A")) };
-      break;
-    case 28: // AAAA
-      if (length !== 16) {
-        throw new SyntaxError(`Malformed DNS message: AAAA rdata of ${length} bytes`);
-      }
-      out = { kind: "address", address: ntop(r.take(16, "AAAA")) };
-      break;
-    case 2:
-    case 5:
-    case 12:
-    case 39: // NS CNAME PTR DNAME
-      out = { kind: "name", target: r.name("rdata name") };
-      break;
-    case 15:
-      out = { kind: "mx", preference: r.u16("MX"), exchange: r.name("MX exchange") };
-      break;
-    case 6:
-      out = {
-        kind: "soa",
-        mname: r.name("SOA mname"),
-        rname: r.name("SOA rname"),
-        serial: r.u32("SOA"),
-        refresh: r.u32("SOA"),
-        retry: r.u32("SOA"),
-        expire: r.u32("SOA"),
-        minimum: r.u32("SOA"),
-      };
-      break;
-    case 33:
-      out = {
-        kind: "srv",
-        priority: r.u16("SRV"),
-        weight: r.u16("SRV"),
-        port: r.u16("SRV"),
-        target: r.name("SRV target"),
-      };
-      break;
-    case 16:
-    case 99:
-    case 13: { // TXT SPF HINFO
-      const strings: Uint8Array[] = [];
-      while (r.at < end) strings.push(readCharString(r, end, "character string"));
-      out = { kind: "strings", strings };
-      break;
-    }
-    case 35:
-      out = {
-        kind: "naptr",
-        order: r.u16("NAPTR"),
-        preference: r.u16("NAPTR"),
-        flags: readCharString(r, end, "NAPTR flags"),
-        services: readCharString(r, end, "NAPTR services"),
-        regexp: readCharString(r, end, "NAPTR regexp"),
-        replacement: r.name("NAPTR replacement"),
-      };
-      break;
-    case 257: {
-      const flags = r.u8("CAA");
-      const tag = readCharString(r, end, "CAA tag");
-      if (r.at > end) throw new SyntaxError("Malformed DNS message: CAA overruns its record");
-      out = { kind: "caa", flags, tag, value: r.take(end - r.at, "CAA value") };
-      break;
-    }
-    default:
-      out = { kind: "unknown", bytes: r.take(length, "rdata") };
+  const decode = RDATA_DECODERS[type];
+  const out: RData = decode
+    ? decode(r, end, length)
+    : { kind: "unknown", bytes: r.take(length, "rdata") };
+  if (r.at === end) return out;
+  // A record whose fields do not fill (or overrun) its rdlength: keep its bytes.
+  if (r.at > end) {
+    throw new SyntaxError(`Malformed DNS message: ${typeName(type)} rdata overruns its length`);
   }
-  if (r.at !== end) {
-    // A record whose fields do not fill (or overrun) its rdlength: keep its bytes.
-    if (r.at > end) {
-      throw new SyntaxError(`Malformed DNS message: ${typeName(type)} rdata overruns its length`);
-    }
-    out = { kind: "unknown", bytes: whole() };
-    r.at = end;
-  }
-  return out;
+  r.at = end;
+  return { kind: "unknown", bytes: r.bytes.slice(start, end) };
 }
 
 function readRecord(r: Reader, section: string): ResourceRecord {

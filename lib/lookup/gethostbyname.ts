@@ -18,25 +18,29 @@ import { hostEntLines } from "./addrinfo.ts";
 import { FALLBACK_NOTE, ResolverError, systemResolver } from "./resolver.ts";
 
 const USAGE = "usage: socklab gethostbyname [--aliases] [--json] NAME";
-const HELP = `Looks NAME up with the C library's gethostbyname (IPv4, /etc/hosts and DNS as
+const ABOUT = `Looks NAME up with the C library's gethostbyname (IPv4, /etc/hosts and DNS as
 nsswitch says) and prints the official name and every address:
 
-  Official name is: NAME
-      IP addresses: A B ...
+    Official name is: NAME
+        IP addresses: A B ...`;
 
-  --aliases   also print the aliases line
-  --json      one JSON document {name, official, aliases, addresses}
+const OPTIONS = {
+  aliases: { type: "boolean", help: "also print the aliases line" },
+  json: { type: "boolean", help: "one JSON document {name, official, aliases, addresses}" },
+} as const;
 
-Exit status: 0 found, 1 unknown host, 2 usage.`;
+/** getent's status for a key it cannot find (`getent hosts NAME`). */
+const EXIT_NOT_FOUND = 2;
 
 /** CLI entry point. */
 export async function main(args: string[], _ctx: CommandContext): Promise<number> {
   const { values, positionals } = parseFlags(args, {
     usage: USAGE,
-    help: HELP,
+    about: ABOUT,
+    options: OPTIONS,
+    exitStatus: "0 found, 2 unknown host or not resolved (as getent hosts), 2 usage.",
     minPositionals: 1,
     maxPositionals: 1,
-    options: { aliases: { type: "boolean" }, json: { type: "boolean" } },
   });
   const name = positionals[0];
   const resolver = systemResolver();
@@ -50,6 +54,7 @@ export async function main(args: string[], _ctx: CommandContext): Promise<number
         err.notFound
           ? `unknown host '${name}' (${err.message})`
           : `cannot resolve '${name}': ${err.message}`,
+        { exitCode: EXIT_NOT_FOUND },
       );
     }
     throw err;

@@ -20,38 +20,31 @@ import { FALLBACK_NOTE, type NameInfoFlags, ResolverError, systemResolver } from
 
 const USAGE =
   "usage: socklab getnameinfo [-n] [--name-required] [--dgram] [--nofqdn] [--json] ADDR [PORT]";
-const HELP = `Asks the system resolver (the C library's getnameinfo) for the host name of
+const ABOUT = `Asks the system resolver (the C library's getnameinfo) for the host name of
 ADDR (an IPv4 or IPv6 literal; IPv6 may carry a numeric %zone) and, with PORT,
 the service name. Without a name, the C library answers with the address
-itself (unless --name-required).
+itself (unless --name-required):
 
-  hostname: NAME
-  service: NAME
+    hostname: NAME
+    service: NAME`;
 
-  -n, --numeric       no look-up: numeric host and service (NI_NUMERICHOST|NI_NUMERICSERV)
-  --name-required     fail when ADDR has no name (NI_NAMEREQD)
-  --dgram             service names of UDP ports (NI_DGRAM)
-  --nofqdn            only the first label of local names (NI_NOFQDN)
-  --json              one JSON document {address, port, hostname, service}
+const OPTIONS = {
+  numeric: {
+    type: "boolean",
+    short: "n",
+    help: "no look-up: numeric host and service (NI_NUMERICHOST|NI_NUMERICSERV)",
+  },
+  "name-required": { type: "boolean", help: "fail when ADDR has no name (NI_NAMEREQD)" },
+  dgram: { type: "boolean", help: "service names of UDP ports (NI_DGRAM)" },
+  nofqdn: { type: "boolean", help: "only the first label of local names (NI_NOFQDN)" },
+  json: { type: "boolean", help: "one JSON document {address, port, hostname, service}" },
+} as const;
 
-Exit status: 0 answered, 1 no name (with --name-required) or resolver failure, 2 usage.`;
+/** getent's status for a key it cannot find (`getent hosts ADDR`). */
+const EXIT_NOT_FOUND = 2;
 
-/** CLI entry point. */
-export async function main(args: string[], _ctx: CommandContext): Promise<number> {
-  const { values, positionals } = parseFlags(args, {
-    usage: USAGE,
-    help: HELP,
-    minPositionals: 1,
-    maxPositionals: 2,
-    options: {
-      numeric: { type: "boolean", short: "n" },
-      "name-required": { type: "boolean" },
-      dgram: { type: "boolean" },
-      nofqdn: { type: "boolean" },
-      json: { type: "boolean" },
-    },
-  });
-  const [address, portText] = positionals;
+/** ADDR and PORT from the arguments, checked before any look-up. */
+function parseTarget(address: string, portText: string | undefined): number | null {
   const [literal, zone] = address.split("%");
   if (!pton(literal) || (zone !== undefined && !literal.includes(":"))) {
     throw new UsageError(`Cannot parse address "${address}": not an IPv4 or IPv6 literal`, USAGE);
@@ -62,14 +55,39 @@ export async function main(args: string[], _ctx: CommandContext): Promise<number
       USAGE,
     );
   }
-  let port: number | null = null;
-  if (portText !== undefined) {
-    try {
-      port = parsePort(portText);
-    } catch (err) {
-      throw new UsageError((err as Error).message, USAGE);
-    }
+  if (portText === undefined) return null;
+  try {
+    return parsePort(portText);
+  } catch (err) {
+    throw new UsageError((err as Error).message, USAGE);
   }
+}
+
+/** A resolver error as the one line the user sees, with getent's status for "no name". */
+function lookupFailure(err: unknown, address: string): unknown {
+  if (!(err instanceof ResolverError)) return err;
+  if (err.code === "EAI_NONAME") {
+    return new FailError(`no name for '${address}' (${err.message})`, { exitCode: EXIT_NOT_FOUND });
+  }
+  if (err.code === "EAI_SYSTEM" || err.code === "EAI_AGAIN" || err.code === "EAI_FAIL") {
+    return new FailError(`cannot look up '${address}': ${err.message}`);
+  }
+  return new FailError(`getnameinfo failed for '${address}': ${err.message} (${err.code})`);
+}
+
+/** CLI entry point. */
+export async function main(args: string[], _ctx: CommandContext): Promise<number> {
+  const { values, positionals } = parseFlags(args, {
+    usage: USAGE,
+    about: ABOUT,
+    options: OPTIONS,
+    exitStatus: "0 answered, 2 no name (with --name-required, as getent hosts), " +
+      "1 the resolver failed, 2 usage.",
+    minPositionals: 1,
+    maxPositionals: 2,
+  });
+  const [address, portText] = positionals;
+  const port = parseTarget(address, portText);
   const flags: NameInfoFlags = {
     numericHost: values.numeric,
     numericServ: values.numeric,
@@ -83,28 +101,16 @@ export async function main(args: string[], _ctx: CommandContext): Promise<number
   try {
     info = await resolver.getnameinfo(address, port, flags);
   } catch (err) {
-    if (err instanceof ResolverError) {
-      if (err.code === "EAI_NONAME") {
-        throw new FailError(`no name for '${address}' (${err.message})`);
-      }
-      if (err.code === "EAI_SYSTEM" || err.code === "EAI_AGAIN" || err.code === "EAI_FAIL") {
-        throw new FailError(`cannot look up '${address}': ${err.message}`);
-      }
-      throw new FailError(`getnameinfo failed for '${address}': ${err.message} (${err.code})`);
-    }
-    throw err;
+    throw lookupFailure(err, address);
   }
   if (values.json) {
-    console.log(formatJson({
-      address,
-      port,
-      hostname: info.host,
-      service: info.service ?? null,
-      source: resolver.source,
-    }));
-    return 0;
+    const { host: hostname, service } = info;
+    console.log(
+      formatJson({ address, port, hostname, service: service ?? null, source: resolver.source }),
+    );
+  } else {
+    console.log(`hostname: ${info.host}`);
+    if (info.service !== undefined) console.log(`service: ${info.service}`);
   }
-  console.log(`hostname: ${info.host}`);
-  if (info.service !== undefined) console.log(`service: ${info.service}`);
   return 0;
 }

@@ -18,12 +18,16 @@ import { systemResolver } from "./resolver.ts";
 import { resolverFailure } from "./getaddrinfo.ts";
 
 const USAGE = "usage: socklab hostname [--verbose] [--fqdn] [--json]";
-const HELP = `Prints this machine's host name (the C library's gethostname).
-
-  -v, --verbose   the lecture's line: My hostname: NAME
-  -f, --fqdn      the fully qualified name: the canonical name getaddrinfo
-                  gives for the host name (as hostname -f does)
-  --json          one JSON document {hostname, fqdn?}`;
+const OPTIONS = {
+  verbose: { type: "boolean", short: "v", help: "the lecture's line: My hostname: NAME" },
+  fqdn: {
+    type: "boolean",
+    short: "f",
+    help: "the fully qualified name: the canonical name getaddrinfo gives for the host name " +
+      "(as hostname -f does)",
+  },
+  json: { type: "boolean", help: "one JSON document {hostname, fqdn?}" },
+} as const;
 
 /** This machine's name; a FailError if the system will not say. */
 export function hostName(): string {
@@ -49,13 +53,11 @@ export async function fullyQualified(name: string): Promise<string> {
 export async function main(args: string[], _ctx: CommandContext): Promise<number> {
   const { values } = parseFlags(args, {
     usage: USAGE,
-    help: HELP,
+    about: "Prints this machine's host name (the C library's gethostname).",
+    options: OPTIONS,
+    exitStatus: "0 printed, 1 the name (or with --fqdn its canonical name) cannot be found, " +
+      "2 usage.",
     maxPositionals: 0,
-    options: {
-      verbose: { type: "boolean", short: "v" },
-      fqdn: { type: "boolean", short: "f" },
-      json: { type: "boolean" },
-    },
   });
   const hostname = hostName();
   const fqdn = values.fqdn ? await fullyQualified(hostname) : undefined;

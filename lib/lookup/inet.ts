@@ -267,14 +267,21 @@ export function ptonIPv6(text: string): Uint8Array | null {
     out[tp++] = val >> 8;
     out[tp++] = val & 0xff;
   }
-  if (colonAt >= 0) {
-    if (tp === 16) return null; // "::" would stand for no group at all
-    const n = tp - colonAt;
-    out.copyWithin(16 - n, colonAt, tp);
-    out.fill(0, colonAt, 16 - n);
-    tp = 16;
-  }
+  if (colonAt >= 0) return expandGap(out, colonAt, tp);
   return tp === 16 ? out : null;
+}
+
+/**
+ * Fills the "::" of an IPv6 address whose groups after it were written at
+ * `colonAt`..`end`: they move to the end and zeros take their place. Null
+ * when nothing is left for "::" to stand for.
+ */
+function expandGap(out: Uint8Array, colonAt: number, end: number): Uint8Array | null {
+  if (end === 16) return null;
+  const n = end - colonAt;
+  out.copyWithin(16 - n, colonAt, end);
+  out.fill(0, colonAt, 16 - n);
+  return out;
 }
 
 /** Result of {@linkcode pton}. */

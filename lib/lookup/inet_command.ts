@@ -67,8 +67,7 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
 accepts: 1 to 4 parts, each decimal, octal (leading 0) or hex (0x); the last
 part fills the remaining bytes (a.b.c: c is 16 bits; a.b: b is 24 bits; a: 32
 bits). inet_aton stops at the first white space and ignores the rest.
-Prints the canonical dotted quad, the value in decimal and in hex.
-Exit status 1 when an ADDR is invalid.`,
+Prints the canonical dotted quad, the value in decimal and in hex.`,
     convert(input) {
       const r = inetAton(input);
       if (!r.valid) {
@@ -98,8 +97,7 @@ Exit status 1 when an ADDR is invalid.`,
   ntoa: {
     usage: "usage: socklab inet ntoa [--json] N...",
     help: `A 32-bit value (decimal, or hex with 0x) to the dotted quad, as inet_ntoa
-prints the address whose value it is. Exit status 1 when an N is not a number
-from 0 to 4294967295.`,
+prints the address whose value it is. N runs from 0 to 4294967295.`,
     convert(input) {
       let value: number;
       try {
@@ -122,7 +120,7 @@ from 0 to 4294967295.`,
 order as an in_addr_t, shown as a program on this host sees it, and the bytes
 in network order. inet_addr returns INADDR_NONE (0xffffffff) for invalid text
 AND for the valid broadcast address 255.255.255.255: it cannot tell them apart,
-which is why the lecture prefers inet_aton. Exit status 1 when an ADDR is invalid.`,
+which is why the lecture prefers inet_aton.`,
     convert(input) {
       const endian = hostEndian();
       const r = inetAddr(input, endian);
@@ -155,8 +153,7 @@ which is why the lecture prefers inet_aton. Exit status 1 when an ADDR is invali
   pton: {
     usage: "usage: socklab inet pton [--json] ADDR...",
     help: `Strict IPv4 (d.d.d.d, no leading zeros) or IPv6 text to its bytes in hex, as
-the C library's inet_pton accepts it; a ":" means IPv6. Exit status 1 when an
-ADDR is invalid.`,
+the C library's inet_pton accepts it; a ":" means IPv6.`,
     convert(input) {
       const r = pton(input);
       if (!r) {
@@ -178,8 +175,7 @@ ADDR is invalid.`,
     usage: "usage: socklab inet ntop [--json] HEX...",
     help: `Address bytes in hex (8 digits: IPv4; 32 digits: IPv6; "0x" and ":" "-"
 separators allowed) to text, IPv6 in RFC 5952 form (lower case, longest zero
-run as "::", IPv4-mapped addresses as ::ffff:a.b.c.d). Exit status 1 when a HEX
-is not 8 or 32 hex digits.`,
+run as "::", IPv4-mapped addresses as ::ffff:a.b.c.d); HEX has 8 or 32 digits.`,
     convert(input) {
       let bytes: Uint8Array;
       try {
@@ -195,19 +191,30 @@ is not 8 or 32 hex digits.`,
   },
 };
 
-const HELP = `Address conversions as the C library does them:
+/** `--json`, the one option of every subcommand. */
+const OPTIONS = {
+  json: {
+    type: "boolean",
+    help: "one JSON array, one object per argument in order (input, valid, and the " +
+      "converted values or a reason)",
+  },
+} as const;
 
-  inet aton ADDR...   IPv4 text (inet_aton's lenient forms) to value
-  inet ntoa N...      32-bit value to dotted quad
-  inet addr ADDR...   inet_addr's result, with its INADDR_NONE caveat
-  inet pton ADDR...   strict IPv4/IPv6 text to bytes (hex)
-  inet ntop HEX...    bytes (hex) to text, IPv6 in RFC 5952 form
+const EXIT = "0 every argument valid, 1 some argument invalid (each named on stderr), 2 usage.";
 
-  --json   one JSON array, one object per argument in order
-           (input, valid, and the converted values or a reason)
+const HELP = {
+  usage: USAGE,
+  about: `Address conversions as the C library does them (\`socklab inet SUBCOMMAND --help\`
+describes each):
 
-\`socklab inet SUBCOMMAND --help\` describes each. Exit status: 0 all valid,
-1 some argument invalid, 2 usage.`;
+  inet aton ADDR...  IPv4 text (inet_aton's lenient forms) to value
+  inet ntoa N...     32-bit value to dotted quad
+  inet addr ADDR...  inet_addr's result, with its INADDR_NONE caveat
+  inet pton ADDR...  strict IPv4/IPv6 text to bytes (hex)
+  inet ntop HEX...   bytes (hex) to text, IPv6 in RFC 5952 form`,
+  options: OPTIONS,
+  exitStatus: EXIT,
+};
 
 /** Runs one subcommand over `inputs`: the text lines for stdout and the stderr lines. */
 export function convertAll(
@@ -239,15 +246,16 @@ export function convertAll(
 /** CLI entry point. */
 export function main(args: string[], _ctx: CommandContext): Promise<number> {
   const [sub, ...rest] = args;
-  if (sub === "--help" || sub === "-h") throw new HelpRequest(`${USAGE}\n\n${HELP}`);
+  if (sub === "--help" || sub === "-h") throw new HelpRequest(HELP);
   if (sub === undefined) throw new UsageError("Missing subcommand", USAGE);
   const spec = SUBCOMMANDS[sub];
   if (!spec) throw new UsageError(`Unknown subcommand "${sub}"`, USAGE);
   const { values, positionals } = parseFlags(rest, {
     usage: spec.usage,
-    help: spec.help,
+    about: spec.help,
+    options: OPTIONS,
+    exitStatus: EXIT,
     minPositionals: 1,
-    options: { json: { type: "boolean" } },
   });
   const { rows, out, err } = convertAll(sub, positionals);
   if (values.json) {

@@ -77,66 +77,73 @@ function nodeError(err: unknown): c.ResolverError {
 /** Socket types getaddrinfo lists for one address when none is asked for (glibc's order). */
 const DEFAULT_TYPES: [AddrInfo["socktype"], number][] = [["stream", 6], ["dgram", 17], ["raw", 0]];
 
+/** node:dns, loaded only when needed: the FFI path should not pay for it at start-up. */
+const loadNodeDns = () => import("node:dns");
+
+/** A numeric SERVICE's port (node:dns resolves no service names). */
+function nodePort(service: string | null): number {
+  if (service === null) return 0;
+  if (!/^[0-9]+$/.test(service) || Number(service) > 65535) {
+    throw new c.ResolverError(
+      "EAI_SERVICE",
+      "Service names need the C library (run with --allow-ffi)",
+    );
+  }
+  return Number(service);
+}
+
+/** getaddrinfo through node:dns: its addresses, with glibc's default socket types for each. */
+async function nodeGetaddrinfo(
+  name: string | null,
+  service: string | null,
+  hints: AddrInfoHints,
+): Promise<AddrInfo[]> {
+  const port = nodePort(service);
+  const host = name ?? (hints.passive ? (hints.family === 6 ? "::" : "0.0.0.0") : "localhost");
+  if (hints.numericHost && !pton(host.split("%")[0])) {
+    throw new c.ResolverError("EAI_NONAME", "Name or service not known");
+  }
+  const dns = await loadNodeDns();
+  let flagBits = 0;
+  if (hints.addrconfig) flagBits |= dns.ADDRCONFIG;
+  if (hints.v4mapped) flagBits |= dns.V4MAPPED;
+  if (hints.all) flagBits |= dns.ALL;
+  let found: { address: string; family: number }[];
+  try {
+    found = await dns.promises.lookup(host, {
+      all: true,
+      family: hints.family,
+      hints: flagBits,
+      order: "verbatim",
+    });
+  } catch (err) {
+    throw nodeError(err);
+  }
+  const types = DEFAULT_TYPES.filter(([t, p]) =>
+    (hints.socktype === undefined || t === hints.socktype) &&
+    (hints.protocol === 0 || p === hints.protocol) &&
+    !(service !== null && t === "raw")
+  );
+  return found.flatMap((a) =>
+    types.map(([socktype, protocol]) => ({
+      family: a.family === 6 ? 6 as const : 4 as const,
+      address: a.address,
+      port,
+      socktype,
+      protocol,
+    }))
+  );
+}
+
 function nodeResolver(): Resolver {
-  // Loaded only here: the FFI path should not pay for node:dns at start-up.
-  const load = () => import("node:dns");
   return {
     source: "node:dns",
-    async getaddrinfo(name, service, hints) {
-      let port = 0;
-      if (service !== null) {
-        if (!/^[0-9]+$/.test(service) || Number(service) > 65535) {
-          throw new c.ResolverError(
-            "EAI_SERVICE",
-            "Service names need the C library (run with --allow-ffi)",
-          );
-        }
-        port = Number(service);
-      }
-      const host = name ?? (hints.passive ? (hints.family === 6 ? "::" : "0.0.0.0") : "localhost");
-      if (hints.numericHost && !pton(host.split("%")[0])) {
-        throw new c.ResolverError("EAI_NONAME", "Name or service not known");
-      }
-      const dns = await load();
-      let flagBits = 0;
-      if (hints.addrconfig) flagBits |= dns.ADDRCONFIG;
-      if (hints.v4mapped) flagBits |= dns.V4MAPPED;
-      if (hints.all) flagBits |= dns.ALL;
-      let found: { address: string; family: number }[];
-      try {
-        found = await dns.promises.lookup(host, {
-          all: true,
-          family: hints.family,
-          hints: flagBits,
-          order: "verbatim",
-        });
-      } catch (err) {
-        throw nodeError(err);
-      }
-      const types = DEFAULT_TYPES.filter(([t, p]) =>
-        (hints.socktype === undefined || t === hints.socktype) &&
-        (hints.protocol === 0 || p === hints.protocol) &&
-        !(service !== null && t === "raw")
-      );
-      const results: AddrInfo[] = [];
-      for (const a of found) {
-        for (const [socktype, protocol] of types) {
-          results.push({
-            family: a.family === 6 ? 6 : 4,
-            address: a.address,
-            port,
-            socktype,
-            protocol,
-          });
-        }
-      }
-      return results;
-    },
+    getaddrinfo: nodeGetaddrinfo,
     async getnameinfo(address, port, flags) {
       if (flags.numericHost) {
         return port === null ? { host: address } : { host: address, service: String(port) };
       }
-      const dns = await load();
+      const dns = await loadNodeDns();
       try {
         const r = await dns.promises.lookupService(address, port ?? 0);
         return port === null ? { host: r.hostname } : { host: r.hostname, service: r.service };
@@ -145,7 +152,7 @@ function nodeResolver(): Resolver {
       }
     },
     async gethostbyname(name) {
-      const dns = await load();
+      const dns = await loadNodeDns();
       try {
         const found = await dns.promises.lookup(name, { all: true, family: 4, order: "verbatim" });
         return { name, aliases: [], addresses: found.map((a) => a.address) };

@@ -12,7 +12,8 @@
  */
 import type { CommandContext } from "../cli/command.ts";
 import { FailError } from "../cli/errors.ts";
-import { writeErr } from "../cli/output.ts";
+import { formatJson, writeErr, writeOut } from "../cli/output.ts";
+import { after } from "../cli/timer.ts";
 import { formatAddr, formatHostPort, isIPv4Literal, isIPv6Literal } from "../net/address.ts";
 import { listenLine } from "../net/server.ts";
 import { closeQuietly } from "../net/tcp.ts";
@@ -62,10 +63,10 @@ export async function resolveAll(
 /** Races `promise` against `ms` milliseconds; null on time-out. */
 function within<T>(promise: Promise<T>, ms: number | null): Promise<T | null> {
   if (ms === null) return promise;
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let cancel: (() => void) | undefined;
   return Promise.race([
-    promise.finally(() => clearTimeout(timer)),
-    new Promise<null>((resolve) => timer = setTimeout(() => resolve(null), ms)),
+    promise.finally(() => cancel?.()),
+    new Promise<null>((resolve) => cancel = after(ms, () => resolve(null))),
   ]);
 }
 
@@ -188,23 +189,35 @@ export async function runListen(o: NcOptions, io: NcIo, signal: AbortSignal): Pr
   return 0;
 }
 
+/** One port's result for `-z`. */
+export interface ScanResult {
+  port: number;
+  open: boolean;
+  /** Why it is closed (connection refused, timed out after 1 s, ...). */
+  reason?: string;
+}
+
 /** `nc -z HOST PORT...`: which ports accept a TCP connection; 0 when at least one does. */
 export async function runScan(o: NcOptions, io: NcIo, signal: AbortSignal): Promise<number> {
   const [address] = await resolveAll(o.host, o.family, o.numeric);
-  let open = 0;
+  const results: ScanResult[] = [];
   for (const port of o.ports) {
     if (signal.aborted) break;
     const label = formatHostPort(address, port);
     const result = await tryConnect(address, port, o.idleMs);
     if (typeof result === "string") {
       io.status(`${label} (TCP) closed: ${result}`);
+      results.push({ port, open: false, reason: result });
     } else {
       closeQuietly(result);
-      open++;
       io.status(`${label} (TCP) open`);
+      results.push({ port, open: true });
     }
   }
-  return open > 0 ? 0 : 1;
+  if (o.json) {
+    writeOut(formatJson({ host: o.host, address, protocol: "tcp", ports: results }) + "\n");
+  }
+  return results.some((r) => r.open) ? 0 : 1;
 }
 
 /** Runs a parsed command line against `io`. */

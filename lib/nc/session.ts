@@ -54,124 +54,162 @@ function isBrokenPipe(err: unknown): boolean {
 }
 
 /**
- * Copies `input` to `conn` and `conn` to `output` until the peer has sent
- * everything and (unless `waitForInput` is false) the input has ended.
- * A reset from the peer while receiving throws FailError.
+ * What one session keeps while both directions run: the byte counts, why
+ * it ended, the errors each direction met, the idle timer and the abort
+ * signal. Closing it closes the socket once, whoever asks first.
  */
-export async function runTcpSession(
-  conn: Deno.TcpConn,
-  options: SessionOptions,
-): Promise<SessionResult> {
-  const { input, output, signal } = options;
-  const status = options.status ?? (() => {});
-  let sent = 0;
-  let received = 0;
-  let end: SessionEnd = "done";
-  let closed = false;
-  const close = (why: SessionEnd) => {
-    if (closed) return;
-    closed = true;
-    end = why;
-    closeQuietly(conn);
-  };
-  const idle = options.idleMs === null ? null : new IdleTimer(options.idleMs, () => {
-    status(`no data for ${options.idleMs! / 1000} s: closing`);
-    close("idle");
-  });
-  const onAbort = () => close("aborted");
-  if (signal.aborted) onAbort();
-  signal.addEventListener("abort", onAbort, { once: true });
+class Session {
+  sent = 0;
+  received = 0;
+  end: SessionEnd = "done";
+  closed = false;
+  /** stdout went away (EPIPE): nothing more is received. */
+  outputClosed = false;
+  /** Why sending, receiving (or, for UDP, either) failed. */
+  sendError: unknown;
+  receiveError: unknown;
+  readonly status: (line: string) => void;
+  /** Resolves when the session closes. */
+  readonly done: Promise<void>;
+  #resolveDone!: () => void;
+  #idle: IdleTimer | null = null;
+  readonly #onAbort = () => this.close("aborted");
 
-  let receiveError: unknown;
-  let outputClosed = false;
-  const receiving = (async () => {
-    // Two buffers: the next read fills one while the other is being written
-    // (a pipe's asynchronous write runs on another thread meanwhile).
-    const size = options.bufferSize ?? BUFFER_SIZE;
-    const buffers = [new Uint8Array(size), new Uint8Array(size)];
-    let turn = 0;
-    let writing: Promise<void> | null = null;
-    const write = (chunk: Uint8Array): Promise<void> | null => {
-      try {
-        const r = output.write(chunk);
-        return r ? r.catch(onWriteError) : null;
-      } catch (err) {
-        onWriteError(err);
-        return null;
-      }
-    };
-    const onWriteError = (err: unknown) => {
-      if (!isBrokenPipe(err)) throw err;
-      status("stdout was closed: closing");
-      outputClosed = true;
-      close("output-closed");
-    };
-    while (!closed) {
-      const buf = buffers[turn];
-      turn ^= 1;
-      let n: number | null;
-      try {
-        n = await conn.read(buf);
-      } catch (err) {
-        if (!closed) receiveError = err;
-        break;
-      } finally {
-        if (writing) await writing;
-        writing = null;
-      }
-      if (n === null) {
-        // The peer has sent everything: only the input is left to move.
-        if (options.idleMs === null) input.mayBlock?.();
-        break;
-      }
-      if (outputClosed) break;
-      received += n;
-      idle?.touch();
-      writing = write(buf.subarray(0, n));
-    }
-    if (writing) await writing;
-  })();
-
-  let sendError: unknown;
-  const sending = (async () => {
-    let pending: Promise<void> | null = null;
-    while (!closed && sendError === undefined) {
-      // Read the next chunk while the previous one is still being sent.
-      const chunk = await input.read();
-      if (pending) await pending;
-      if (chunk === null || closed || sendError !== undefined) break;
-      pending = writeAll(conn, chunk).then(() => {
-        sent += chunk.length;
-        idle?.touch();
-      }, (err) => {
-        sendError = err;
-      });
-    }
-    if (pending) await pending;
-    // Our side has sent everything: only the output is left to move.
-    if (options.idleMs === null) output.mayBlock?.();
-    if (closed || sendError !== undefined) return;
-    if (options.shutdownOnEof) {
-      try {
-        await conn.closeWrite();
-      } catch (err) {
-        if (!isGone(err)) throw err;
-      }
-    }
-  })();
-
-  sending.catch(() => {}); // awaited below unless the session ends without it
-
-  try {
-    await receiving;
-    if (!closed && options.waitForInput) await sending;
-  } finally {
-    idle?.stop();
-    signal.removeEventListener("abort", onAbort);
-    close(end);
+  constructor(readonly options: SessionOptions, readonly closeSocket: () => void) {
+    this.status = options.status ?? (() => {});
+    this.done = new Promise((resolve) => this.#resolveDone = resolve);
+    if (options.signal.aborted) this.#onAbort();
+    options.signal.addEventListener("abort", this.#onAbort, { once: true });
   }
+
+  /** Ends the session (the first reason given is kept) and closes the socket. */
+  close(why: SessionEnd): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.end = why;
+    this.closeSocket();
+    this.#resolveDone();
+  }
+
+  /** Starts `-w`'s idle timer (once; nothing without `-w`). */
+  startIdle(): void {
+    const ms = this.options.idleMs;
+    if (ms === null || this.#idle) return;
+    this.#idle = new IdleTimer(ms, () => {
+      this.status(`no data for ${ms / 1000} s: closing`);
+      this.close("idle");
+    });
+  }
+
+  /** Data moved either way: the idle time starts again. */
+  touch(): void {
+    this.#idle?.touch();
+  }
+
+  /**
+   * Writes a received chunk to the output; a closed stdout closes the
+   * session (TCP says so with -v). Resolves when written, or null when the
+   * write was synchronous.
+   */
+  write(chunk: Uint8Array, announce: boolean): Promise<void> | null {
+    const onError = (err: unknown) => {
+      if (!isBrokenPipe(err)) throw err;
+      if (announce) this.status("stdout was closed: closing");
+      this.outputClosed = true;
+      this.close("output-closed");
+    };
+    try {
+      const r = this.options.output.write(chunk);
+      return r ? r.catch(onError) : null;
+    } catch (err) {
+      onError(err);
+      return null;
+    }
+  }
+
+  /** Stops the timer and the signal listener, and closes. */
+  finish(): void {
+    this.#idle?.stop();
+    this.options.signal.removeEventListener("abort", this.#onAbort);
+    this.close(this.end);
+  }
+
+  result(): SessionResult {
+    return { sent: this.sent, received: this.received, end: this.end };
+  }
+}
+
+/**
+ * TCP socket to output, with two buffers: the next read fills one while the
+ * other is being written (a pipe's asynchronous write runs on another thread
+ * meanwhile).
+ */
+async function receiveTcp(conn: Deno.TcpConn, s: Session): Promise<void> {
+  const size = s.options.bufferSize ?? BUFFER_SIZE;
+  const buffers = [new Uint8Array(size), new Uint8Array(size)];
+  let turn = 0;
+  let writing: Promise<void> | null = null;
+  while (!s.closed) {
+    const buf = buffers[turn];
+    turn ^= 1;
+    let n: number | null;
+    try {
+      n = await conn.read(buf);
+    } catch (err) {
+      if (!s.closed) s.receiveError = err;
+      break;
+    } finally {
+      if (writing) await writing;
+      writing = null;
+    }
+    if (n === null) {
+      // The peer has sent everything: only the input is left to move.
+      if (s.options.idleMs === null) s.options.input.mayBlock?.();
+      break;
+    }
+    if (s.outputClosed) break;
+    s.received += n;
+    s.touch();
+    writing = s.write(buf.subarray(0, n), true);
+  }
+  if (writing) await writing;
+}
+
+/** Input to the TCP socket, reading the next chunk while the previous one is sent; then half-close. */
+async function sendTcp(conn: Deno.TcpConn, s: Session): Promise<void> {
+  const { input, output } = s.options;
+  let pending: Promise<void> | null = null;
+  while (!s.closed && s.sendError === undefined) {
+    const chunk = await input.read();
+    if (pending) await pending;
+    if (chunk === null || s.closed || s.sendError !== undefined) break;
+    pending = writeAll(conn, chunk).then(() => {
+      s.sent += chunk.length;
+      s.touch();
+    }, (err) => {
+      s.sendError = err;
+    });
+  }
+  if (pending) await pending;
+  // Our side has sent everything: only the output is left to move.
+  if (s.options.idleMs === null) output.mayBlock?.();
+  if (s.closed || s.sendError !== undefined) return;
+  if (s.options.shutdownOnEof) {
+    try {
+      await conn.closeWrite();
+    } catch (err) {
+      if (!isGone(err)) throw err;
+    }
+  }
+}
+
+/** Turns what went wrong in a finished TCP session into a status line or a FailError. */
+function checkTcpErrors(s: Session): void {
+  const { sendError, receiveError } = s;
   if (sendError !== undefined && isGone(sendError)) {
-    status(`the peer closed the connection before all input was sent (${errorReason(sendError)})`);
+    s.status(
+      `the peer closed the connection before all input was sent (${errorReason(sendError)})`,
+    );
   } else if (sendError !== undefined) {
     throw new FailError(`cannot send: ${errorReason(sendError)}`);
   }
@@ -181,7 +219,30 @@ export async function runTcpSession(
     }
     if (!isGone(receiveError)) throw new FailError(`cannot receive: ${errorReason(receiveError)}`);
   }
-  return { sent, received, end };
+}
+
+/**
+ * Copies `input` to `conn` and `conn` to `output` until the peer has sent
+ * everything and (unless `waitForInput` is false) the input has ended.
+ * A reset from the peer while receiving throws FailError.
+ */
+export async function runTcpSession(
+  conn: Deno.TcpConn,
+  options: SessionOptions,
+): Promise<SessionResult> {
+  const s = new Session(options, () => closeQuietly(conn));
+  s.startIdle();
+  const receiving = receiveTcp(conn, s);
+  const sending = sendTcp(conn, s);
+  sending.catch(() => {}); // awaited below unless the session ends without it
+  try {
+    await receiving;
+    if (!s.closed && options.waitForInput) await sending;
+  } finally {
+    s.finish();
+  }
+  checkTcpErrors(s);
+  return s.result();
 }
 
 /** Strips the IPv4-mapped prefix so `::ffff:127.0.0.1` and `127.0.0.1` compare equal. */
@@ -196,6 +257,73 @@ export function sameEndpoint(a: Deno.NetAddr, b: Deno.NetAddr): boolean {
   return a.port === b.port && plainAddress(a.hostname) === plainAddress(b.hostname);
 }
 
+/** The UDP peer: given (connect), or the first sender (listen). */
+class UdpPeer {
+  /** Resolves once the peer is known. */
+  readonly known: Promise<void>;
+  #resolve!: () => void;
+
+  constructor(public addr: Deno.NetAddr | null) {
+    this.known = new Promise((resolve) => this.#resolve = resolve);
+    if (addr) this.#resolve();
+  }
+
+  /** Takes `from` as the peer. */
+  adopt(from: Deno.NetAddr): void {
+    this.addr = from;
+    this.#resolve();
+  }
+}
+
+/** Datagrams from the peer to the output; the first sender becomes the peer when none is set. */
+async function receiveUdp(sock: Deno.DatagramConn, peer: UdpPeer, s: Session): Promise<void> {
+  const buf = new Uint8Array(65536);
+  while (!s.closed) {
+    let data: Uint8Array;
+    let from: Deno.Addr;
+    try {
+      [data, from] = await sock.receive(buf);
+    } catch (err) {
+      if (!s.closed && !isGone(err)) {
+        s.receiveError = err;
+        s.close("done");
+      }
+      return;
+    }
+    const addr = from as Deno.NetAddr;
+    if (!peer.addr) {
+      peer.adopt(addr);
+      s.status(`datagrams from ${formatAddr(addr)}`);
+      s.startIdle();
+    } else if (!sameEndpoint(peer.addr, addr)) {
+      continue; // not our peer
+    }
+    s.received += data.length;
+    s.touch();
+    await s.write(data, false);
+    if (s.outputClosed) return;
+  }
+}
+
+/** Each input chunk as one datagram to the peer, once it is known. */
+async function sendUdp(sock: Deno.DatagramConn, peer: UdpPeer, s: Session): Promise<void> {
+  await Promise.race([peer.known, s.done]);
+  while (!s.closed) {
+    const chunk = await s.options.input.read();
+    if (chunk === null || s.closed || !peer.addr) return;
+    try {
+      await sock.send(chunk, peer.addr);
+    } catch (err) {
+      if (s.closed) return;
+      s.sendError = err;
+      s.close("done");
+      return;
+    }
+    s.sent += chunk.length;
+    s.touch();
+  }
+}
+
 /**
  * UDP: sends each input chunk as one datagram to the peer and writes each
  * datagram from the peer to `output` (others are ignored). With `peer` null
@@ -207,100 +335,18 @@ export async function runUdpSession(
   peer: Deno.NetAddr | null,
   options: SessionOptions,
 ): Promise<SessionResult> {
-  const { input, output, signal } = options;
-  const status = options.status ?? (() => {});
-  let sent = 0;
-  let received = 0;
-  let end: SessionEnd = "done";
-  let closed = false;
-  let resolveDone!: () => void;
-  const finished = new Promise<void>((r) => resolveDone = r);
-  const close = (why: SessionEnd) => {
-    if (closed) return;
-    closed = true;
-    end = why;
-    closeQuietly(sock);
-    resolveDone();
-  };
-  const onAbort = () => close("aborted");
-  if (signal.aborted) onAbort();
-  signal.addEventListener("abort", onAbort, { once: true });
-  let idle: IdleTimer | null = null;
-  const startIdle = () => {
-    if (options.idleMs === null || idle) return;
-    idle = new IdleTimer(options.idleMs, () => {
-      status(`no data for ${options.idleMs! / 1000} s: closing`);
-      close("idle");
-    });
-  };
-
-  let peerKnown!: () => void;
-  const peerReady = new Promise<void>((r) => peerKnown = r);
-  if (peer) {
-    peerKnown();
-    startIdle();
-  }
-
-  let failure: unknown;
-  const receiving = (async () => {
-    const buf = new Uint8Array(65536);
-    while (!closed) {
-      let data: Uint8Array;
-      let from: Deno.Addr;
-      try {
-        [data, from] = await sock.receive(buf);
-      } catch (err) {
-        if (!closed && !isGone(err)) failure = err;
-        return;
-      }
-      const addr = from as Deno.NetAddr;
-      if (!peer) {
-        peer = addr;
-        status(`datagrams from ${formatAddr(addr)}`);
-        peerKnown();
-        startIdle();
-      } else if (!sameEndpoint(peer, addr)) {
-        continue; // not our peer
-      }
-      received += data.length;
-      (idle as IdleTimer | null)?.touch();
-      try {
-        await output.write(data);
-      } catch (err) {
-        if (!isBrokenPipe(err)) throw err;
-        close("output-closed");
-        return;
-      }
-    }
-  })();
-
-  const sending = (async () => {
-    await Promise.race([peerReady, finished]);
-    while (!closed) {
-      const chunk = await input.read();
-      if (chunk === null || closed || !peer) return;
-      try {
-        await sock.send(chunk, peer);
-      } catch (err) {
-        if (closed) return;
-        failure = err;
-        close("done");
-        return;
-      }
-      sent += chunk.length;
-      (idle as IdleTimer | null)?.touch();
-    }
-  })();
-  sending.catch(() => {});
-
+  const s = new Session(options, () => closeQuietly(sock));
+  const slot = new UdpPeer(peer);
+  if (peer) s.startIdle();
+  const receiving = receiveUdp(sock, slot, s);
+  sendUdp(sock, slot, s).catch(() => {});
   try {
-    await finished;
+    await s.done;
     await receiving;
   } finally {
-    (idle as IdleTimer | null)?.stop();
-    signal.removeEventListener("abort", onAbort);
-    close(end);
+    s.finish();
   }
+  const failure = s.sendError ?? s.receiveError;
   if (failure !== undefined) throw new FailError(`UDP error: ${errorReason(failure)}`);
-  return { sent, received, end };
+  return s.result();
 }

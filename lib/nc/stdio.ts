@@ -15,6 +15,8 @@
  * ```
  * @module
  */
+import { after } from "../cli/timer.ts";
+
 /** Default read size: large reads keep the per-call cost small at GB/s rates. */
 export const BUFFER_SIZE = 1 << 20;
 
@@ -161,7 +163,7 @@ export function stdoutOutput(): Output {
  */
 export class IdleTimer implements Disposable {
   #last = performance.now();
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  #cancel: (() => void) | undefined;
   readonly #ms: number;
   readonly #onIdle: () => void;
 
@@ -177,20 +179,20 @@ export class IdleTimer implements Disposable {
   }
 
   #arm(delay: number): void {
-    this.#timer = setTimeout(() => {
+    this.#cancel = after(delay, () => {
       const left = this.#last + this.#ms - performance.now();
       if (left > 1) this.#arm(left);
       else {
-        this.#timer = undefined;
+        this.#cancel = undefined;
         this.#onIdle();
       }
-    }, delay);
+    });
   }
 
   /** Stops the timer. */
   stop(): void {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#cancel?.();
+    this.#cancel = undefined;
   }
 
   [Symbol.dispose](): void {

@@ -20,6 +20,7 @@ import {
   effectiveFlags,
   flagNames,
   formatInterface,
+  formatShort,
   type Interface,
   type InterfaceAddress,
   type InterfaceStats,
@@ -27,15 +28,30 @@ import {
   parseIfInet6,
   prefixToNetmask,
   scopeOfAddress,
+  SHORT_HEADER,
+  shortJson,
 } from "./interfaces.ts";
 
-const USAGE = "usage: socklab ifconfig [-a] [--json] [INTERFACE]";
-const HELP = `Shows the network interfaces: addresses with netmask and prefix length,
-MAC, flags (UP, LOOPBACK, RUNNING, ...), MTU and byte/packet counters.
-
-  -a, --all   every interface, also those that are down (default: only up ones)
-  --json      one JSON document: {"interfaces": [...]}
-  INTERFACE   only this interface (shown even when down)`;
+const USAGE = "usage: socklab ifconfig [-a] [-s] [--json] [INTERFACE]";
+const ABOUT = `Shows the network interfaces: addresses with netmask and prefix length,
+MAC, flags (UP, LOOPBACK, RUNNING, ...), MTU and byte/packet counters.`;
+const OPTIONS = {
+  all: {
+    type: "boolean",
+    short: "a",
+    help: "every interface, also those that are down (default: only up ones)",
+  },
+  short: {
+    type: "boolean",
+    short: "s",
+    help: "one line per interface: MTU, packet, error, drop and overrun counters, flag letters " +
+      "(net-tools' ifconfig -s)",
+  },
+  json: {
+    type: "boolean",
+    help: 'one JSON document: {"interfaces": [...]} (-s: the short rows\' fields)',
+  },
+} as const;
 
 /** Where the kernel's tables are (tests may point elsewhere). */
 export interface SystemPaths {
@@ -68,6 +84,8 @@ const STAT_FILES: [keyof InterfaceStats, string][] = [
   ["txErrors", "tx_errors"],
   ["txDropped", "tx_dropped"],
   ["collisions", "collisions"],
+  ["rxFifoErrors", "rx_fifo_errors"],
+  ["txFifoErrors", "tx_fifo_errors"],
 ];
 
 function readStats(dir: string): InterfaceStats | null {
@@ -190,12 +208,11 @@ function fromGetifaddrsOnly(): Interface[] {
 export function main(args: string[], _ctx: CommandContext): Promise<number> {
   const { values, positionals } = parseFlags(args, {
     usage: USAGE,
-    help: HELP,
+    about: ABOUT,
+    options: OPTIONS,
+    rows: [["INTERFACE", "only this interface (shown even when down)"]],
+    exitStatus: "0 shown, 1 no such interface, 2 usage.",
     maxPositionals: 1,
-    options: {
-      all: { type: "boolean", short: "a" },
-      json: { type: "boolean" },
-    },
   });
   let list = readInterfaces();
   const wanted = positionals[0];
@@ -205,8 +222,14 @@ export function main(args: string[], _ctx: CommandContext): Promise<number> {
   } else if (!values.all) {
     list = list.filter((i) => i.flags.includes("UP"));
   }
+  if (values.short) {
+    // net-tools lists the short table by name (eth2 before eth10).
+    list.sort((a, b) => a.name.localeCompare(b.name, "en", { numeric: true }));
+  }
   if (values.json) {
-    writeOut(formatJson({ interfaces: list }) + "\n");
+    writeOut(formatJson({ interfaces: values.short ? list.map(shortJson) : list }) + "\n");
+  } else if (values.short) {
+    writeOut([SHORT_HEADER, ...list.map(formatShort)].join("\n") + "\n");
   } else {
     writeOut(list.map((i) => formatInterface(i).join("\n")).join("\n\n") + "\n");
   }

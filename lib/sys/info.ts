@@ -15,10 +15,8 @@ import { parseFlags } from "../cli/flags.ts";
 import { formatJson, writeOut } from "../cli/output.ts";
 
 const USAGE = "usage: socklab info [--json]";
-const HELP = `Shows the user (whoami), host name, architecture (arch), operating system,
-kernel, socklab/Deno/V8/TypeScript versions and CPU count.
-
-  --json   one JSON document`;
+const ABOUT = `Shows the user (whoami), host name, architecture (arch), operating system,
+kernel, socklab/Deno/V8/TypeScript versions and CPU count.`;
 
 /** Everything `info` reports. */
 export interface MachineInfo {
@@ -134,9 +132,10 @@ export function formatInfo(i: MachineInfo): string[] {
 export function main(args: string[], _ctx: CommandContext): Promise<number> {
   const { values } = parseFlags(args, {
     usage: USAGE,
-    help: HELP,
+    about: ABOUT,
     maxPositionals: 0,
-    options: { json: { type: "boolean" } },
+    options: { json: { type: "boolean", help: "one JSON document" } },
+    exitStatus: "0 shown, 2 usage.",
   });
   const info = collectInfo();
   writeOut((values.json ? formatJson(info) : formatInfo(info).join("\n")) + "\n");

@@ -187,6 +187,10 @@ export interface InterfaceStats {
   txErrors: number;
   txDropped: number;
   collisions: number;
+  /** Receive FIFO overruns (net-tools' RX-OVR / "overruns"). */
+  rxFifoErrors: number;
+  /** Transmit FIFO errors (net-tools' TX-OVR). */
+  txFifoErrors: number;
 }
 
 /** Everything ifconfig shows about one interface. */
@@ -264,4 +268,65 @@ export function formatInterface(i: Interface): string[] {
     lines.push(`${pad}TX errors ${s.txErrors}  dropped ${s.txDropped}  collisions ${s.collisions}`);
   }
   return lines;
+}
+
+/** The letters of `ifconfig -s`'s Flg column, in net-tools' order. */
+const SHORT_FLAGS: readonly [string, number][] = [
+  ["A", 0x200],
+  ["B", 0x2],
+  ["D", 0x4],
+  ["L", 0x8],
+  ["M", 0x1000],
+  ["d", 0x8000],
+  ["P", 0x100],
+  ["N", 0x20],
+  ["O", 0x80],
+  ["P", 0x10],
+  ["s", 0x800],
+  ["m", 0x400],
+  ["R", 0x40],
+  ["U", 0x1],
+];
+
+/** The header of `ifconfig -s`, exactly as net-tools prints it (its columns do not line up). */
+export const SHORT_HEADER =
+  "Iface      MTU    RX-OK RX-ERR RX-DRP RX-OVR    TX-OK TX-ERR TX-DRP TX-OVR Flg";
+
+/**
+ * One interface as `ifconfig -s` prints it (net-tools' ife_print_short:
+ * `"%-15.15s %5d %8llu %6lu %6lu %-6lu %8llu %6lu %6lu %6lu "` then the flag letters).
+ */
+export function formatShort(i: Interface): string {
+  const low = i.flagsValue & 0xffff;
+  const letters = low === 0
+    ? "[NO FLAGS]"
+    : SHORT_FLAGS.filter(([, bit]) => low & bit).map(([c]) => c).join("");
+  const head = `${i.name.slice(0, 15).padEnd(15)} ${String(i.mtu ?? 0).padStart(5)} `;
+  const s = i.stats;
+  if (!s) return `${head}${"     - no statistics available -".padEnd(56)}${letters}`;
+  const n = (v: number, w: number) => String(v).padStart(w);
+  return head +
+    `${n(s.rxPackets, 8)} ${n(s.rxErrors, 6)} ${n(s.rxDropped, 6)} ${
+      String(s.rxFifoErrors).padEnd(6)
+    } ` +
+    `${n(s.txPackets, 8)} ${n(s.txErrors, 6)} ${n(s.txDropped, 6)} ${n(s.txFifoErrors, 6)} ` +
+    letters;
+}
+
+/** One interface's `ifconfig -s` row for `--json`. */
+export function shortJson(i: Interface): Record<string, unknown> {
+  const s = i.stats;
+  return {
+    name: i.name,
+    mtu: i.mtu,
+    flags: i.flags,
+    rxOk: s?.rxPackets ?? null,
+    rxErr: s?.rxErrors ?? null,
+    rxDrp: s?.rxDropped ?? null,
+    rxOvr: s?.rxFifoErrors ?? null,
+    txOk: s?.txPackets ?? null,
+    txErr: s?.txErrors ?? null,
+    txDrp: s?.txDropped ?? null,
+    txOvr: s?.txFifoErrors ?? null,
+  };
 }

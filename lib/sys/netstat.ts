@@ -1,34 +1,19 @@
 /**
- * `socklab netstat`: the machine's TCP and UDP sockets (IPv4 and IPv6) as the
- * kernel lists them in /proc/net, with net-tools netstat's columns and flags;
- * `-p` adds the owning PID/program, `--json` prints one document.
+ * netstat's TCP and UDP table: which sockets to show, their owners and
+ * names, and net-tools netstat's layout (the command is netstat_command.ts).
  *
- * ```sh
- * socklab netstat -tuanp
- * socklab netstat -l --json
+ * @example
+ * ```ts ignore
+ * import { collectSockets, formatTable } from "./netstat.ts";
+ * const { entries } = collectSockets({ tcp: true, udp: false, listening: true, all: false, programs: false });
+ * console.log(formatTable(entries).join("\n"));
  * ```
  * @module
  */
-import type { CommandContext } from "../cli/command.ts";
-import { parseFlags } from "../cli/flags.ts";
-import { formatJson, writeErr, writeOut } from "../cli/output.ts";
+import { after } from "../cli/timer.ts";
 import { systemResolver } from "../lookup/resolver.ts";
 import type { Proto, SocketRow } from "./proc_net.ts";
 import { type Owners, type ProcessRef, readOwners, readSocketTables } from "./sockets.ts";
-
-const USAGE = "usage: socklab netstat [-t] [-u] [-l] [-a] [-n] [-p] [--json] [--proc DIR]";
-const HELP = `Lists the machine's TCP and UDP sockets, IPv4 and IPv6, from /proc/net.
-
-  -t, --tcp        TCP sockets (default: TCP and UDP)
-  -u, --udp        UDP sockets
-  -l, --listening  only listening sockets (TCP LISTEN, unconnected UDP)
-  -a, --all        listening and non-listening sockets
-                   (default: only non-listening ones, as netstat does)
-  -n, --numeric    numeric addresses and ports (no name look-ups)
-  -p, --programs   the PID/program owning each socket (root sees every process)
-      --json       one JSON document: {"sockets": [...]}
-      --proc DIR   read the kernel's tables from DIR instead of /proc
-                   (e.g. a host's /proc mounted into a container)`;
 
 /** Which sockets to show. */
 export interface Selection {
@@ -217,12 +202,12 @@ export async function lookupNames(
       }
     }
   }
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let cancel: (() => void) | undefined;
   await Promise.race([
     Promise.all(jobs),
-    new Promise((resolve) => timer = setTimeout(resolve, budgetMs)),
+    new Promise<void>((resolve) => cancel = after(budgetMs, resolve)),
   ]);
-  clearTimeout(timer);
+  cancel?.();
   return {
     host: (a) => hosts.get(a) ?? a,
     service: (p, proto) => services.get(`${p}/${proto}`) ?? String(p),
@@ -246,44 +231,4 @@ export function collectSockets(
   if (!options.programs) return { entries: rows };
   const owners = readOwners({ procRoot: options.procRoot });
   return { entries: attachOwners(rows, owners), hidden: owners.hidden };
-}
-
-/** CLI entry point. */
-export async function main(args: string[], _ctx: CommandContext): Promise<number> {
-  const { values } = parseFlags(args, {
-    usage: USAGE,
-    help: HELP,
-    maxPositionals: 0,
-    options: {
-      tcp: { type: "boolean", short: "t" },
-      udp: { type: "boolean", short: "u" },
-      listening: { type: "boolean", short: "l" },
-      all: { type: "boolean", short: "a" },
-      numeric: { type: "boolean", short: "n" },
-      programs: { type: "boolean", short: "p" },
-      json: { type: "boolean" },
-      proc: { type: "string" },
-    },
-  });
-  const options: CollectOptions = {
-    tcp: values.tcp ?? false,
-    udp: values.udp ?? false,
-    listening: values.listening ?? false,
-    all: values.all ?? false,
-    programs: values.programs ?? false,
-    procRoot: values.proc,
-  };
-  const { entries, hidden } = collectSockets(options);
-  const names = values.numeric ? undefined : await lookupNames(entries);
-  if (values.json) {
-    writeOut(formatJson(netstatJson(entries, { names, hidden })) + "\n");
-  } else {
-    const lines = [
-      titleLine(options),
-      ...formatTable(entries, { programs: options.programs, names }),
-    ];
-    writeOut(lines.join("\n") + "\n");
-  }
-  if (hidden) writeErr(hiddenNote(hidden) + "\n");
-  return 0;
 }

@@ -20,6 +20,8 @@ import {
   socketInode,
   type SocketRow,
 } from "./proc_net.ts";
+import { type CounterGroup, parsePairedCounters, parseSnmp6 } from "./snmp.ts";
+import { parseUnix, type UnixSocket } from "./unix_sockets.ts";
 
 /** Where `/proc` is (tests point it elsewhere). */
 export const DEFAULT_PROC = "/proc";
@@ -126,4 +128,51 @@ function readComm(root: string, pid: number): string {
   } catch {
     return "?";
   }
+}
+
+/** Reads `/proc/net/unix`; FailError {@linkcode NOT_SUPPORTED} without it. */
+export function readUnixTable(options: { procRoot?: string } = {}): UnixSocket[] {
+  const root = options.procRoot ?? DEFAULT_PROC;
+  try {
+    return parseUnix(Deno.readTextFileSync(`${root}/net/unix`));
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) {
+      throw new FailError(NOT_SUPPORTED.replace("socket tables", "Unix socket table"));
+    }
+    throw new FailError(`cannot read ${root}/net/unix: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * Reads the protocol counters of `/proc/net/snmp`, `/proc/net/netstat` and
+ * `/proc/net/snmp6`, in that order (a missing file adds nothing; snmp6 is
+ * missing when IPv6 is off). FailError when there is none of them.
+ */
+export function readCounters(options: { procRoot?: string } = {}): CounterGroup[] {
+  const root = options.procRoot ?? DEFAULT_PROC;
+  const groups: CounterGroup[] = [];
+  let found = 0;
+  for (
+    const [file, parse] of [
+      ["snmp", parsePairedCounters],
+      ["netstat", parsePairedCounters],
+      ["snmp6", parseSnmp6],
+    ] as const
+  ) {
+    let text: string;
+    try {
+      text = Deno.readTextFileSync(`${root}/net/${file}`);
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) continue;
+      throw new FailError(`cannot read ${root}/net/${file}: ${(err as Error).message}`);
+    }
+    found++;
+    groups.push(...parse(text));
+  }
+  if (found === 0) {
+    throw new FailError(
+      "not supported on this system: netstat -s reads the kernel's counters from /proc/net/snmp (Linux)",
+    );
+  }
+  return groups;
 }

@@ -119,8 +119,8 @@ peerTest(
         const reference = await ns.run("getent", [db, name]);
         const ours = await socklabIn(ns, ["getaddrinfo", ...flag, name]);
         if (reference.code !== 0) {
-          // getent says "not found" with status 2: we fail with one line and 1.
-          assertEquals(ours.code, 1, `${flag} ${name}: ${ours.stdout}`);
+          // getent says "not found" with status 2: so do we, with one line.
+          assertEquals(ours.code, reference.code, `${flag} ${name}: ${ours.stdout}`);
           assertEquals(ours.stderr.split("\n").length, 2, ours.stderr);
           return;
         }
@@ -138,29 +138,85 @@ peerTest(
   { root: true },
 );
 
-peerTest("getaddrinfo fails on an unknown name with one line and exit 1", NS_PEERS, async () => {
-  await inNamespace(async (ns) => {
-    assertEquals(
-      (await ns.run("getent", ["ahosts", "nowhere.test"])).code,
-      2,
-      "getent agrees it is unknown",
-    );
-    const r = await socklabIn(ns, ["getaddrinfo", "nowhere.test"]);
-    assertEquals([r.code, r.stdout], [1, ""]);
-    assertEquals(
-      r.stderr,
-      "socklab getaddrinfo: unknown host 'nowhere.test' (Name or service not known)\n",
-    );
-    const g = await socklabIn(ns, ["gethostbyname", "nowhere.test"]);
-    assertEquals([g.code, g.stderr], [
-      1,
-      "socklab gethostbyname: unknown host 'nowhere.test' (Unknown host)\n",
-    ]);
-    const s = await socklabIn(ns, ["getaddrinfo", "localhost", "no-such-service"]);
-    assertEquals(s.code, 1);
-    assertMatch(s.stderr, /^socklab getaddrinfo: unknown service 'no-such-service' \(.+\)\n$/);
-  });
-}, { root: true });
+peerTest(
+  "getaddrinfo fails on an unknown name with one line and getent's exit 2",
+  NS_PEERS,
+  async () => {
+    await inNamespace(async (ns) => {
+      assertEquals(
+        (await ns.run("getent", ["ahosts", "nowhere.test"])).code,
+        2,
+        "getent agrees it is unknown",
+      );
+      const r = await socklabIn(ns, ["getaddrinfo", "nowhere.test"]);
+      assertEquals([r.code, r.stdout], [2, ""]);
+      assertEquals(
+        r.stderr,
+        "socklab getaddrinfo: unknown host 'nowhere.test' (Name or service not known)\n",
+      );
+      const g = await socklabIn(ns, ["gethostbyname", "nowhere.test"]);
+      assertEquals((await ns.run("getent", ["hosts", "nowhere.test"])).code, 2);
+      assertEquals([g.code, g.stderr], [
+        2,
+        "socklab gethostbyname: unknown host 'nowhere.test' (Unknown host)\n",
+      ]);
+      const s = await socklabIn(ns, ["getaddrinfo", "--service", "no-such-service", "localhost"]);
+      assertEquals(s.code, 2);
+      assertMatch(s.stderr, /^socklab getaddrinfo: unknown service 'no-such-service' \(.+\)\n$/);
+    });
+  },
+  { root: true },
+);
+
+peerTest(
+  "getaddrinfo NAME NAME... prints what getent ahosts NAME NAME... prints, with its exit status",
+  NS_PEERS,
+  async () => {
+    await inNamespace(async (ns) => {
+      const lists = [
+        ["localhost", "multi.test", "six.test"],
+        ["multi.test", "nowhere.test", "dnsonly.test", "gw"],
+        ["localhost", "ip6-localhost"], // a second NAME that is no service
+        ["nowhere.test", "also-nowhere.test"],
+      ];
+      for (const names of lists) {
+        const reference = await ns.run("getent", ["ahosts", ...names]);
+        const ours = await socklabIn(ns, ["getaddrinfo", ...names]);
+        assertEquals([ours.code, ours.stdout], [reference.code, reference.stdout], names.join(" "));
+        const missing = names.filter((n) => n.includes("nowhere"));
+        assertEquals(
+          ours.stderr.trimEnd().split("\n").filter(Boolean),
+          missing.map((n) =>
+            `socklab getaddrinfo: unknown host '${n}' (Name or service not known)`
+          ),
+        );
+      }
+      // A port number or a service name in second place is SERVICE, as in the C call.
+      const withService = await socklabIn(ns, ["getaddrinfo", "localhost", "http"]);
+      assertMatch(withService.stdout, /^(127\.0\.0\.1:80|\[::1\]:80) +STREAM localhost$/m);
+      const json = await socklabIn(ns, ["getaddrinfo", "--json", "localhost", "nowhere.test"]);
+      const docs = JSON.parse(json.stdout);
+      assertEquals(docs.map((d: { name: string }) => d.name), ["localhost", "nowhere.test"]);
+      assertOk(docs[0].results.length > 0 && typeof docs[1].error === "string", json.stdout);
+      assertEquals(json.code, 2);
+    });
+  },
+  { root: true },
+);
+
+peerTest(
+  "getnameinfo --name-required for an address without a name exits 2, as getent hosts",
+  NS_PEERS,
+  async () => {
+    await inNamespace(async (ns) => {
+      assertEquals((await ns.run("getent", ["hosts", "192.0.2.99"])).code, 2);
+      const r = await socklabIn(ns, ["getnameinfo", "--name-required", "192.0.2.99"]);
+      assertEquals([r.code, r.stdout], [2, ""]);
+      assertMatch(r.stderr, /^socklab getnameinfo: no name for '192\.0\.2\.99'/);
+    });
+  },
+  { root: true },
+);
 
 peerTest(
   "getaddrinfo with SERVICE, --socktype and --protocol matches Python's socket.getaddrinfo",
@@ -190,7 +246,7 @@ peerTest(
           // The C library refuses this one (e.g. AI_ADDRCONFIG with no IPv4 but loopback
           // skips the DNS A query): so must we, with its reason.
           const reason = JSON.parse(py.stdout).error.replace(/^\[Errno -?\d+\] /, "");
-          assertEquals(ours.code, 1, `${args.join(" ")}: ${ours.stdout}`);
+          assertEquals(ours.code, 2, `${args.join(" ")}: ${ours.stdout}`);
           assertOk(ours.stderr.includes(`(${reason})`), `${ours.stderr} should give "${reason}"`);
           failures++;
           continue;
@@ -282,7 +338,7 @@ peerTest("getnameinfo matches Python's socket.getnameinfo", [...NS_PEERS, "pytho
     assertEquals(py.code, 1, "Python fails too with NI_NAMEREQD");
     const strict = await socklabIn(ns, ["getnameinfo", "--name-required", "10.99.99.99"]);
     assertEquals([strict.code, strict.stderr], [
-      1,
+      2,
       "socklab getnameinfo: no name for '10.99.99.99' (Name or service not known)\n",
     ]);
   });

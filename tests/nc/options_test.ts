@@ -15,6 +15,7 @@ const BASE: NcOptions = {
   numeric: false,
   family: 0,
   keepListening: false,
+  json: false,
 };
 
 const ACCEPTED: [string, string[], Partial<NcOptions>][] = [
@@ -63,6 +64,7 @@ const ACCEPTED: [string, string[], Partial<NcOptions>][] = [
     verbose: true,
     ports: [22, 80, 81, 82, 443, 8080],
   }],
+  ["-z --json", ["-z", "--json", "127.0.0.1", "22"], { mode: "scan", ports: [22], json: true }],
 ];
 
 for (const [what, args, want] of ACCEPTED) {
@@ -91,7 +93,14 @@ const REJECTED: [string[], RegExp][] = [
   [["-w", "x", "127.0.0.1", "80"], /Cannot parse -w "x"/],
   [["-w", "0", "127.0.0.1", "80"], /must be above 0/],
   [["-w", "100000", "127.0.0.1", "80"], /at most 86400/],
-  [["-x", "127.0.0.1", "80"], /Unknown option '-x'/],
+  [["-Y", "127.0.0.1", "80"], /Unknown option '-Y'/],
+  // OpenBSD nc's options socklab lacks say so, and why (issue 15), and their
+  // value is not taken for HOST.
+  [["-s", "10.0.0.1", "127.0.0.1", "80"], /^-s is not supported: .*source address/],
+  [["-x", "proxy:1080", "127.0.0.1", "80"], /^-x is not supported: proxies/],
+  [["-U", "/tmp/sock"], /^-U is not supported: Unix domain sockets/],
+  [["-q", "1", "127.0.0.1", "80"], /^-q is not supported: use -w/],
+  [["--json", "127.0.0.1", "80"], /--json reports the results of -z/],
   [["-z", "127.0.0.1", "90-80"], /90 is above 80/],
 ];
 

@@ -148,6 +148,8 @@ Deno.test("formatInterface() lays an interface out like net-tools ifconfig", () 
       txErrors: 0,
       txDropped: 0,
       collisions: 0,
+      rxFifoErrors: 0,
+      txFifoErrors: 0,
     },
   };
   assertEquals(formatInterface(eth), [
@@ -335,3 +337,61 @@ Deno.test("ifconfig lo shows the loopback address and flags", async () => {
   assertMatch(out.stdout, /^ {8}inet 127\.0\.0\.1 {2}netmask 255\.0\.0\.0$/m);
   assertMatch(out.stdout, /^ {8}loop {2}txqueuelen \d+ {2}\(Local Loopback\)$/m);
 });
+
+/** Where each space-separated field of a line starts and ends. */
+function fieldSpans(line: string): [number, number][] {
+  return [...line.matchAll(/\S+/g)].map((m) => [m.index!, m.index! + m[0].length]);
+}
+
+/** `ifconfig -s` rows: name, MTU and flag letters, and the eight counters. */
+function shortRows(text: string): Map<string, { fixed: string; counts: number[] }> {
+  const rows = new Map<string, { fixed: string; counts: number[] }>();
+  for (const line of text.trimEnd().split("\n").slice(1)) {
+    const f = line.trim().split(/\s+/);
+    rows.set(f[0], { fixed: `${f[0]} ${f[1]} ${f[10]}`, counts: f.slice(2, 10).map(Number) });
+  }
+  return rows;
+}
+
+peerTest(
+  "ifconfig -s prints net-tools ifconfig -s's table: same layout, names, MTUs, flags, counters",
+  ["ip", "ifconfig"],
+  async () => {
+    await using ns = await createNetns("ifshort");
+    const ip = (...args: string[]) => must(["ip", "-n", ns.name, ...args]);
+    await ip("link", "add", "vs5", "mtu", "1400", "type", "veth", "peer", "name", "vt5");
+    await ip("link", "set", "vs5", "up");
+    await ip("link", "set", "vt5", "up");
+    await ip("link", "add", "vu5", "type", "veth", "peer", "name", "vw5"); // both down
+    for (const flags of [["-s"], ["-a", "-s"]]) {
+      const before = await must(ns.exec(["ifconfig", ...flags]));
+      const ours = await must(ns.exec(socklab("ifconfig", ...flags)));
+      const after = await must(ns.exec(["ifconfig", ...flags]));
+      const lines = ours.trimEnd().split("\n");
+      assertEquals(lines[0], before.split("\n")[0], "the header, as net-tools prints it");
+      const [b, o, a] = [shortRows(before), shortRows(ours), shortRows(after)];
+      assertEquals([...o.keys()], [...b.keys()], `${flags.join(" ")}: the interfaces, in order`);
+      for (const [name, row] of o) {
+        assertEquals(row.fixed, b.get(name)!.fixed, name);
+        row.counts.forEach((n, k) => {
+          const [lo, hi] = [b.get(name)!.counts[k], a.get(name)!.counts[k]];
+          assertOk(lo <= n && n <= hi, `${name} column ${k}: ${lo} <= ${n} <= ${hi}`);
+        });
+      }
+      // Column for column: a field as wide as net-tools' ends (or starts) where its does.
+      for (const line of lines.slice(1)) {
+        const theirs = before.split("\n").find((l) => l.split(" ")[0] === line.split(" ")[0])!;
+        const [a, b] = [fieldSpans(line), fieldSpans(theirs)];
+        assertEquals(a.length, b.length, `${line}\n${theirs}`);
+        a.forEach(([start, end], k) => {
+          if (end - start !== b[k][1] - b[k][0]) return;
+          assertOk(start === b[k][0] && end === b[k][1], `field ${k}:\n${line}\n${theirs}`);
+        });
+      }
+    }
+    const json = JSON.parse(await must(ns.exec(socklab("ifconfig", "-s", "-a", "--json"))));
+    const vu = json.interfaces.find((i: { name: string }) => i.name === "vu5");
+    assertEquals([vu.mtu, vu.rxOk, vu.flags.includes("UP")], [1500, 0, false]);
+  },
+  { root: true },
+);

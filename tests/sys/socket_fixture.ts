@@ -12,6 +12,7 @@
  */
 const args = Deno.args;
 const synPort = args.includes("--syn-port") ? Number(args[args.indexOf("--syn-port") + 1]) : null;
+const unixDir = args.includes("--unix") ? args[args.indexOf("--unix") + 1] : null;
 
 const port = (x: { addr: Deno.Addr }) => (x.addr as Deno.NetAddr).port;
 const keep: { close(): void }[] = [];
@@ -66,8 +67,22 @@ if (synPort !== null) {
   Deno.connect({ hostname: "127.0.0.1", port: synPort }).then((c) => keep.push(c), () => {});
 }
 
+const unix: string[] = [];
+if (unixDir !== null) {
+  const path = `${unixDir}/stream.sock`;
+  const listener = Deno.listen({ transport: "unix", path });
+  const [client, server] = await Promise.all([
+    Deno.connect({ transport: "unix", path }),
+    listener.accept(),
+  ]);
+  const dgram = Deno.listenDatagram({ transport: "unixpacket", path: `${unixDir}/dgram.sock` });
+  keep.push(listener, client, server, dgram);
+  unix.push(path, `${unixDir}/dgram.sock`);
+}
+
 console.log(JSON.stringify({
   pid: Deno.pid,
+  unix,
   tcp: [port(l4), port(l6), port(lAny), ...(synPort === null ? [] : [synPort])],
   udp: udp.map(port),
 }));

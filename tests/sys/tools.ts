@@ -91,6 +91,8 @@ export async function createNetns(tag: string): Promise<Netns> {
 /** The fixture's description line. */
 export interface FixturePorts {
   pid: number;
+  /** The Unix socket paths (with `--unix DIR`). */
+  unix: string[];
   tcp: number[];
   udp: number[];
 }
