@@ -8,6 +8,7 @@ import { assertEquals, assertMatch, assertOk } from "./helpers/assert.ts";
 import { portOf, ROOT, runCli, spawnProgram } from "./helpers/cli.ts";
 import { COMMANDS, loadCommand } from "../lib/cli/commands.ts";
 import { bundle } from "../scripts/bundle.ts";
+import { which } from "../lib/cli/which.ts";
 
 const OUT = `${ROOT}.cache/bundle-test`;
 let built: Promise<string> | undefined;
@@ -63,6 +64,8 @@ Deno.test("the bundle runs the demo to its end", async () => {
   const { code, stdout, stderr } = await runBundle(await bundled(), ["demo"], 120_000);
   assertEquals(code, 0, stderr);
   assertMatch(stdout, /demo: all \d+ steps got the expected reply/);
+  // npm redis is loaded by the bundle too, when the scale-out section can run.
+  if (which("redis-server")) assertMatch(stdout, /ok {3}a second alice, on B, is refused/);
 });
 
 Deno.test("deno task install writes a socklab launcher that needs no Deno on PATH", async () => {

@@ -95,7 +95,7 @@ export async function main(args: string[], ctx: CommandContext): Promise<number>
   const { addr, options } = checked(values, ctx.signal);
   const udp = values.udp === true;
   // Redis first: a bad URL or a Redis that does not answer fails before any port is taken.
-  const redis = values.redis === undefined ? undefined : await openRedis(values.redis);
+  const redis = values.redis === undefined ? undefined : await openRedisRoom(values.redis);
   let bus: RoomBus | undefined;
   try {
     const listener = udp ? bindUdp(addr) : listenTcp(addr);
@@ -161,12 +161,18 @@ function conflicts(values: Values): void {
   }
 }
 
-/** A connected Redis that can join a room; loads npm `redis` (only with --redis). */
-async function openRedis(url: string) {
+/**
+ * A connected Redis that can join a room; loads npm `redis` (only with --redis).
+ * `where` in join() names the instance in Redis (`tcp/127.0.0.1:5600`).
+ */
+export async function openRedisRoom(url: string, log?: (line: string) => void): Promise<{
+  join(room: string, where: string): Promise<RoomBus>;
+  close(): Promise<void>;
+}> {
   const { redisFlag, connectRedis } = await import("../redis/connection.ts");
   const { RedisBus } = await import("./redis_bus.ts");
   const target = redisFlag(url);
-  const redis = await connectRedis(target, { prefix: "socklab chat-server" });
+  const redis = await connectRedis(target, { prefix: "socklab chat-server", log });
   return {
     join: (room: string, where: string) => {
       const instance = `${where}/${crypto.randomUUID().slice(0, 8)}`;

@@ -10,6 +10,7 @@ import { chatSection } from "./chat.ts";
 import { binderSection } from "./binder.ts";
 import { ratesSection, registrySection, timeSection } from "./exercises.ts";
 import { toolsSection } from "./tools.ts";
+import { scaleOutSection } from "./scaleout.ts";
 
 export const SECTIONS: DemoSection[] = [
   lookupSection,
@@ -21,4 +22,5 @@ export const SECTIONS: DemoSection[] = [
   registrySection,
   binderSection,
   chatSection,
+  scaleOutSection,
 ];

@@ -4,6 +4,8 @@ import { demoCommand, runDemo } from "../../lib/demo/main.ts";
 import { serveUdp } from "../../lib/net/udp_serve.ts";
 import { SECTIONS } from "../../lib/demo/sections.ts";
 import type { DemoSection } from "../../lib/demo/context.ts";
+import { scaleOutSection } from "../../lib/demo/scaleout.ts";
+import { redisTest } from "../helpers/redis.ts";
 
 // In-process, so Deno's resource and op sanitizers prove that no section leaves
 // a socket or a pending operation behind.
@@ -72,4 +74,26 @@ Deno.test("socklab demo exits 0 by itself within 10 s with a plain transcript wh
   assertMatch(stdout, /^demo: all \d+ steps got the expected reply/m);
   assertOk(!stdout.includes("\x1b["), "no colour when piped");
   assertOk(secs < 10, `demo took ${secs.toFixed(1)} s`);
+});
+
+redisTest(
+  "the demo's scale-out section: two chat-servers share one room through a private redis-server",
+  async () => {
+    const lines: string[] = [];
+    const result = await runDemo([scaleOutSection], (l) => lines.push(l));
+    assertEquals(result.failed, [], lines.join("\n"));
+    assertEquals(result.passed, 6, lines.join("\n"));
+    assertOk(lines.some((l) => l.includes("[chat-client bob] Msg alice says: hello from A")));
+  },
+);
+
+Deno.test("without redis-server on PATH the demo says the scale-out section was skipped, and still exits 0", async () => {
+  const empty = await Deno.makeTempDir();
+  try {
+    const { code, stdout, stderr } = await runCli(["demo"], { env: { PATH: empty } });
+    assertEquals(code, 0, stderr);
+    assertMatch(stdout, /Scale-out[^\n]*\n\s+skipped: redis-server is not on PATH/);
+  } finally {
+    await Deno.remove(empty);
+  }
 });

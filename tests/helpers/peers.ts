@@ -14,24 +14,11 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath as fromFileUrl } from "node:url";
 import { ROOT } from "./cli.ts";
+import { which } from "../../lib/cli/which.ts";
+
+export { which };
 
 const IN_CI = Deno.env.get("CI") === "true";
-
-/** The full path of `cmd` on PATH (or an absolute path that exists), else undefined. */
-export function which(cmd: string): string | undefined {
-  if (cmd.startsWith("/")) return existsSync(cmd) ? cmd : undefined;
-  const path = Deno.env.get("PATH") ?? "/usr/bin:/bin";
-  for (const dir of [...path.split(":"), "/usr/sbin", "/sbin"]) {
-    const full = `${dir}/${cmd}`;
-    try {
-      const st = Deno.statSync(full);
-      if (st.isFile && (st.mode ?? 0o111) & 0o111) return full;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
 
 /** The shared folder beside the repository (SOCKLAB_SHARED overrides). */
 export const SHARED = Deno.env.get("SOCKLAB_SHARED") ??

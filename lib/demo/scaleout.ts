@@ -1,0 +1,109 @@
+/**
+ * Demo section for the scale-out: two chat-server instances serve one room
+ * through a private redis-server, alice on one and bob on the other. Without
+ * redis-server on PATH the section says so plainly and runs no step.
+ * @module
+ */
+import { connectTcp } from "../net/tcp.ts";
+import { runChatClient, TcpLink } from "../chat/client.ts";
+import { lineKeyboard, QueueInput } from "../chat/keyboard.ts";
+import { openRedisRoom } from "../chat/server.ts";
+import { runTcpChatServer } from "../chat/tcp_server.ts";
+import { startPrivateRedis } from "../redis/private_server.ts";
+import type { DemoContext, DemoSection, Transcript } from "./context.ts";
+import { addressText } from "./services.ts";
+
+/** One room, two instances: lines, `who` and unique names cross instances. */
+export const scaleOutSection: DemoSection = {
+  title: "Scale-out: one chat room on two chat-servers through Redis (chat-server --redis)",
+  async run(ctx) {
+    const redis = await startPrivateRedis();
+    if (!redis) {
+      ctx.say("skipped: redis-server is not on PATH (apt-get install redis-server), no step run");
+      return;
+    }
+    ctx.say(`redis-server (private, no persistence) at ${redis.url}`);
+    // Redis goes last: once the section ends, after both instances have stopped.
+    const instances: Promise<unknown>[] = [];
+    ctx.track(
+      new Promise((ended) => ctx.signal.addEventListener("abort", ended, { once: true }))
+        .then(() => Promise.allSettled(instances))
+        .finally(() => redis[Symbol.asyncDispose]()),
+    );
+    const a = await startInstance(ctx, redis.url, "A", instances);
+    const b = await startInstance(ctx, redis.url, "B", instances);
+    const alice = client(ctx, a.port, "alice");
+    await ctx.step("alice signs in on A", async () => {
+      await alice.out.waitFor(/signed in as alice/);
+    });
+    const bob = client(ctx, b.port, "bob");
+    await ctx.step("bob signs in on B and alice, on A, is told", async () => {
+      await bob.out.waitFor(/signed in as bob/);
+      await alice.out.waitFor("*** bob joined");
+    });
+    await ctx.step("alice's line on A reaches bob on B, and alice", async () => {
+      alice.input.push("hello from A");
+      await bob.out.waitFor("Msg alice says: hello from A");
+      await alice.out.waitFor("Msg alice says: hello from A");
+    });
+    await ctx.step("/who on B lists the members of both instances", async () => {
+      bob.input.push("/who");
+      await bob.out.waitFor(/Users: (alice bob|bob alice)$/);
+    });
+    await ctx.step(
+      "a second alice, on B, is refused: names are unique across instances",
+      async () => {
+        const second = client(ctx, b.port, "alice");
+        const refusal = await second.done.then(() => "", (err) => (err as Error).message);
+        second.out.log(refusal);
+        ctx.expectEqual(
+          refusal,
+          "cannot sign in as 'alice': name 'alice' is already taken",
+          "refusal",
+        );
+      },
+    );
+    await ctx.step("bob signs out on B; alice, on A, is told", async () => {
+      bob.input.end();
+      await bob.done;
+      await alice.out.waitFor("*** bob left");
+    });
+    alice.input.end();
+    await alice.done;
+  },
+};
+
+/** Starts one chat-server instance on a free port in the room "demo". */
+async function startInstance(
+  ctx: DemoContext,
+  url: string,
+  label: string,
+  running: Promise<unknown>[],
+): Promise<Deno.NetAddr> {
+  const out = ctx.writer(`chat-server ${label}`);
+  const room = await openRedisRoom(url, out.log);
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const where = addressText(listener.addr);
+  const bus = await room.join("demo", `tcp/${where}`);
+  out.log(`chat-server --redis ${url} --room demo on ${where}`);
+  const served = runTcpChatServer(listener, { signal: ctx.signal, log: out.log, bus })
+    .finally(async () => {
+      await bus.close();
+      await room.close();
+    });
+  running.push(ctx.track(served));
+  return listener.addr as Deno.NetAddr;
+}
+
+function client(ctx: DemoContext, port: number, name: string) {
+  const out: Transcript = ctx.writer(`chat-client ${name}`);
+  const input = new QueueInput();
+  const done = connectTcp({ hostname: "127.0.0.1", port }).then((conn) =>
+    runChatClient(new TcpLink(conn, `127.0.0.1:${port}`), name, {
+      keyboard: lineKeyboard(input, out.write),
+      signal: ctx.signal,
+    })
+  );
+  ctx.track(done);
+  return { out, input, done };
+}
