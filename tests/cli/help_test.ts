@@ -35,15 +35,16 @@ function codeSpans(paragraph: string): string[] {
   return [...paragraph.matchAll(/`([^`]*)`/g)].map((m) => m[1]);
 }
 
-/** What the README says about `command`: paragraphs naming it in code, or starting with it. */
+/** What the README says about `command`: paragraphs naming it in code or bold, or starting with it. */
 function readmeScope(command: string): string {
   const word = new RegExp(edge(command));
   const lead = new RegExp(`^- ${edge(command)}:`);
   const socklab = new RegExp(`socklab ${edge(command)}`);
+  const bold = new RegExp(`\\*\\*${edge(command)}\\*\\*`);
   return [
     CONVENTIONS,
     ...PARAGRAPHS.filter((p) =>
-      codeSpans(p).some((c) => word.test(c)) || lead.test(p) || socklab.test(p)
+      codeSpans(p).some((c) => word.test(c)) || lead.test(p) || socklab.test(p) || bold.test(p)
     ),
   ].join("\n\n");
 }
@@ -132,6 +133,7 @@ async function problems(args: string[]): Promise<string[]> {
   }
   if (args.length === 1) {
     for (const flag of readmeFlags(args[0], stdout)) {
+      if (flag === "--help" || flag === "-h") continue; // every command has it
       if (!new RegExp(edge(flag)).test(stdout)) out.push(`README gives ${flag}; --help does not`);
     }
     const row = new RegExp(`^\\| \`${args[0]}\` +\\|(.*)\\|\\s*$`, "m").exec(CONVENTIONS);
