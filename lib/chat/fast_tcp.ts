@@ -406,6 +406,8 @@ export class FastConn {
   readonly #owner: FastListener;
   #reader: FastReader | undefined;
   #readable = true;
+  /** The peer's FIN (or an error) was signalled: no further edge will come, read to the end. */
+  #hangup = false;
   #writable = true;
   #paused = false;
   #closed = false;
@@ -473,6 +475,7 @@ export class FastConn {
 
   /** An epoll event for this socket: read what came, finish a write that waited. */
   ready(mask: number): void {
+    if (mask & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) this.#hangup = true;
     if (mask & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
       this.#readable = true;
       this.#owner.service(this);
@@ -497,8 +500,9 @@ export class FastConn {
     if (reader === undefined || this.#paused || !this.#readable || this.#closed) return false;
     const n = Number(this.#lib.read(this.#fd, buffer, BigInt(buffer.length)));
     if (n > 0) {
-      // A short read emptied the socket: the next data brings a new edge.
-      if (n < buffer.length) this.#readable = false;
+      // A short read emptied the socket: the next data brings a new edge,
+      // unless the FIN came with this data (its edge is spent): read on to the 0.
+      if (n < buffer.length && !this.#hangup) this.#readable = false;
       reader.data(buffer.subarray(0, n));
       return this.#readable;
     }

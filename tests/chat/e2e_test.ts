@@ -420,3 +420,33 @@ tcpTest(
     await member.log.ended();
   },
 );
+
+tcpTest(
+  "TCP chat: a client that sends its lines and half-closes is hung up on at once",
+  async (start) => {
+    const { server, port } = await start();
+    await using _ = server;
+    for (const text of ["hello\n", "signin zed\nchat hi\n", "xx"]) {
+      using conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      await conn.write(new TextEncoder().encode(text));
+      await conn.closeWrite();
+      // The server must close: reading to the end would otherwise wait for the
+      // 60 s sign-in deadline (or forever for a member).
+      const timer = setTimeout(() => conn.close(), 5000);
+      const buf = new Uint8Array(4096);
+      let ended = false;
+      try {
+        while ((await conn.read(buf)) !== null);
+        ended = true;
+      } catch {
+        // closed by the timer
+      } finally {
+        clearTimeout(timer);
+      }
+      assertOk(
+        ended,
+        `after ${JSON.stringify(text)} and a half-close the server kept the connection`,
+      );
+    }
+  },
+);
