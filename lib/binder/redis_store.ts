@@ -28,8 +28,8 @@
  * ```
  * @module
  */
-import { createHash } from "node:crypto";
-import { type RedisConnection, redisReason } from "../redis/connection.ts";
+import type { RedisConnection } from "../redis/connection.ts";
+import { RedisScripts } from "../redis/scripts.ts";
 import { sourceKey } from "../net/quota.ts";
 import { formatLookupReply } from "./protocol.ts";
 import {
@@ -148,13 +148,8 @@ export interface RedisStoreOptions {
   random?: () => number;
 }
 
-/** The store is unreachable (Redis down or not answering): the binder answers `ERR`. */
-export class StoreUnavailableError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "StoreUnavailableError";
-  }
-}
+/** A table operation could not run: Redis is down, or did not answer in time. */
+export { RedisUnreachableError as StoreUnavailableError } from "../redis/scripts.ts";
 
 type Reply = (string | number)[];
 
@@ -166,9 +161,8 @@ export class RedisStore implements BinderStore {
   readonly redis: RedisConnection;
   readonly #prefix: string;
   readonly #limits: [number, number, number];
-  readonly #timeoutMs: number;
   readonly #random: () => number;
-  readonly #sha = new Map<string, string>();
+  readonly #scripts: RedisScripts;
 
   constructor(redis: RedisConnection, options: RedisStoreOptions) {
     if (!(options.ttlMs > 0)) throw new RangeError(`ttlMs must be positive, got ${options.ttlMs}`);
@@ -181,12 +175,16 @@ export class RedisStore implements BinderStore {
       options.maxPerServer ?? DEFAULT_MAX_PER_SERVER,
       options.maxPerSource ?? DEFAULT_MAX_PER_SOURCE,
     ];
-    this.#timeoutMs = options.timeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS;
+    this.#scripts = new RedisScripts(
+      redis,
+      this.#prefix,
+      options.timeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS,
+    );
     this.#random = options.random ?? Math.random;
   }
 
   async register(ip: string, port: number, commands: readonly string[]): Promise<RegisterOutcome> {
-    const r = await this.#run(REGISTER, [
+    const r = await this.#scripts.run<Reply>(REGISTER, [
       ip,
       String(port),
       sourceKey(ip),
@@ -214,7 +212,7 @@ export class RedisStore implements BinderStore {
   }
 
   async unregister(ip: string, port: number): Promise<StoredRecord[]> {
-    const r = await this.#run(UNREGISTER, [ip, String(port), sourceKey(ip)]);
+    const r = await this.#scripts.run<Reply>(UNREGISTER, [ip, String(port), sourceKey(ip)]);
     const now = Number(r[0]);
     const out: StoredRecord[] = [];
     for (let i = 1; i < r.length; i += 2) {
@@ -232,7 +230,7 @@ export class RedisStore implements BinderStore {
   }
 
   async matching(command: string): Promise<StoredRecord[]> {
-    const r = await this.#run(LIVE, [`cmd:${command}`]);
+    const r = await this.#scripts.run<Reply>(LIVE, [`cmd:${command}`]);
     const now = Number(r[0]);
     const out: StoredRecord[] = [];
     for (let i = 1; i < r.length; i += 2) {
@@ -244,19 +242,19 @@ export class RedisStore implements BinderStore {
 
   async records(command?: string): Promise<StoredRecord[]> {
     if (command !== undefined) return (await this.matching(command)).sort(byCommand);
-    const r = await this.#run(LIVE, ["all"]);
+    const r = await this.#scripts.run<Reply>(LIVE, ["all"]);
     return readRecords(r, 1, Number(r[0])).sort(byCommand);
   }
 
   async expire(): Promise<ExpiryOutcome> {
-    const r = await this.#run(EXPIRE, []);
+    const r = await this.#scripts.run<Reply>(EXPIRE, []);
     const now = Number(r[0]);
     const gone = readRecords(r, 2, now).sort(byCommand);
     return r[1] === "" ? { gone } : { gone, nextInMs: Number(r[1]) - now };
   }
 
   async claimSignature(sig: string, ttlMs: number): Promise<boolean> {
-    const r = await this.#call([
+    const r = await this.#scripts.call([
       "SET",
       `${this.#prefix}sig:${sig}`,
       "1",
@@ -269,37 +267,6 @@ export class RedisStore implements BinderStore {
 
   close(): Promise<void> {
     return this.redis.close();
-  }
-
-  /** Runs a script by its hash, sending it once when Redis does not know it (NOSCRIPT). */
-  async #run(script: string, args: string[]): Promise<Reply> {
-    let sha = this.#sha.get(script);
-    if (sha === undefined) {
-      sha = createHash("sha1").update(script).digest("hex");
-      this.#sha.set(script, sha);
-    }
-    const argv = ["0", this.#prefix, ...args];
-    try {
-      return await this.#call(["EVALSHA", sha, ...argv]) as Reply;
-    } catch (err) {
-      if (!String((err as Error)?.message).startsWith("NOSCRIPT")) throw err;
-      return await this.#call(["EVAL", script, ...argv]) as Reply;
-    }
-  }
-
-  async #call(args: string[]): Promise<unknown> {
-    const { redis } = this;
-    if (!redis.isUp) throw new StoreUnavailableError(`Redis ${redis.target.label} is down`);
-    try {
-      return await redis.client.sendCommand(args, redis.commandOptions(this.#timeoutMs));
-    } catch (err) {
-      if (String((err as Error)?.message).startsWith("NOSCRIPT")) throw err;
-      const kind = `${(err as object)?.constructor?.name} ${(err as Error)?.message}`;
-      const why = /timeout|timed out/i.test(kind)
-        ? `no answer within ${this.#timeoutMs} ms`
-        : redisReason(err);
-      throw new StoreUnavailableError(`Redis ${redis.target.label}: ${why}`, { cause: err });
-    }
   }
 }
 

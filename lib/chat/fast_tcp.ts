@@ -36,6 +36,7 @@
  * @module
  */
 import { formatIPv6 } from "../net/udp_fast.ts";
+import { findSocketFd } from "../net/socket_fd.ts";
 
 const SYMBOLS = {
   epoll_create1: { parameters: ["i32"], result: "i32" },
@@ -138,42 +139,6 @@ function osError(code: number): Error {
 }
 
 /**
- * The descriptor of the listening TCP socket on `port` among this process's
- * descriptors (its inode matched in /proc/net/tcp and tcp6), or undefined.
- */
-export function findListenerFd(port: number): number | undefined {
-  const ours = new Map<string, number>();
-  try {
-    for (const entry of Deno.readDirSync("/proc/self/fd")) {
-      try {
-        const m = /^socket:\[(\d+)\]$/.exec(Deno.readLinkSync(`/proc/self/fd/${entry.name}`));
-        if (m) ours.set(m[1], Number(entry.name));
-      } catch {
-        // closed meanwhile
-      }
-    }
-    const found: number[] = [];
-    for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
-      let text = "";
-      try {
-        text = Deno.readTextFileSync(table);
-      } catch {
-        continue; // no IPv6
-      }
-      for (const line of text.split("\n").slice(1)) {
-        const cols = line.trim().split(/\s+/);
-        if (cols.length < 10 || cols[3] !== "0A") continue; // 0A: LISTEN
-        const fd = ours.get(cols[9]);
-        if (fd !== undefined && parseInt(cols[1].split(":")[1], 16) === port) found.push(fd);
-      }
-    }
-    return found.length === 1 ? found[0] : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
  * The fast path for `listener`, or undefined when it cannot be used here (then
  * `listener` is untouched). On success Deno's listener is closed: the
  * returned {@linkcode FastListener} owns the socket.
@@ -181,7 +146,7 @@ export function findListenerFd(port: number): number | undefined {
 export function openFastTcp(listener: Deno.TcpListener): FastListener | undefined {
   const lib = loadLibc();
   if (!lib) return undefined;
-  const found = findListenerFd(listener.addr.port);
+  const found = findSocketFd("tcp", listener.addr.port);
   if (found === undefined) return undefined;
   const fd = lib.dup(found);
   if (fd < 0) return undefined;

@@ -2,7 +2,7 @@
 import { connectTcp } from "../net/tcp.ts";
 import { type ChatLink, runChatClient, TcpLink } from "../chat/client.ts";
 import { lineKeyboard, QueueInput } from "../chat/keyboard.ts";
-import type { DemoSection } from "./context.ts";
+import type { DemoContext, DemoSection } from "./context.ts";
 import { startInDemo } from "./services.ts";
 
 /** Exercise 4b: alice and bob chat, a taken name is refused, bob signs out. */
@@ -13,18 +13,7 @@ export const chatSection: DemoSection = {
     const { port } = (await startInDemo(ctx, "chat-server", server)).addr;
     const link = async (): Promise<ChatLink> =>
       new TcpLink(await connectTcp({ hostname: "127.0.0.1", port }), `127.0.0.1:${port}`);
-    const client = (name: string) => {
-      const out = ctx.writer(`chat-client ${name}`);
-      const input = new QueueInput();
-      const done = link().then((l) =>
-        runChatClient(l, name, {
-          keyboard: lineKeyboard(input, out.write),
-          signal: ctx.signal,
-        })
-      );
-      ctx.track(done);
-      return { out, input, done };
-    };
+    const client = (name: string) => demoChatClient(ctx, port, name);
 
     const alice = client("alice");
     await ctx.step("alice signs in", async () => {
@@ -67,3 +56,17 @@ export const chatSection: DemoSection = {
     await alice.done;
   },
 };
+
+/** A scripted chat-client `name` on 127.0.0.1:`port`: its transcript, its keyboard, its end. */
+export function demoChatClient(ctx: DemoContext, port: number, name: string) {
+  const out = ctx.writer(`chat-client ${name}`);
+  const input = new QueueInput();
+  const done = connectTcp({ hostname: "127.0.0.1", port }).then((conn) =>
+    runChatClient(new TcpLink(conn, `127.0.0.1:${port}`), name, {
+      keyboard: lineKeyboard(input, out.write),
+      signal: ctx.signal,
+    })
+  );
+  ctx.track(done);
+  return { out, input, done };
+}

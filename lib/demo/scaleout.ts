@@ -4,13 +4,11 @@
  * redis-server on PATH the section says so plainly and runs no step.
  * @module
  */
-import { connectTcp } from "../net/tcp.ts";
-import { runChatClient, TcpLink } from "../chat/client.ts";
-import { lineKeyboard, QueueInput } from "../chat/keyboard.ts";
 import { openRedisRoom } from "../chat/server.ts";
 import { runTcpChatServer } from "../chat/tcp_server.ts";
 import { startPrivateRedis } from "../redis/private_server.ts";
-import type { DemoContext, DemoSection, Transcript } from "./context.ts";
+import type { DemoContext, DemoSection } from "./context.ts";
+import { demoChatClient } from "./chat.ts";
 import { addressText } from "./services.ts";
 
 /** One room, two instances: lines, `who` and unique names cross instances. */
@@ -32,11 +30,11 @@ export const scaleOutSection: DemoSection = {
     );
     const a = await startInstance(ctx, redis.url, "A", instances);
     const b = await startInstance(ctx, redis.url, "B", instances);
-    const alice = client(ctx, a.port, "alice");
+    const alice = demoChatClient(ctx, a.port, "alice");
     await ctx.step("alice signs in on A", async () => {
       await alice.out.waitFor(/signed in as alice/);
     });
-    const bob = client(ctx, b.port, "bob");
+    const bob = demoChatClient(ctx, b.port, "bob");
     await ctx.step("bob signs in on B and alice, on A, is told", async () => {
       await bob.out.waitFor(/signed in as bob/);
       await alice.out.waitFor("*** bob joined");
@@ -53,7 +51,7 @@ export const scaleOutSection: DemoSection = {
     await ctx.step(
       "a second alice, on B, is refused: names are unique across instances",
       async () => {
-        const second = client(ctx, b.port, "alice");
+        const second = demoChatClient(ctx, b.port, "alice");
         const refusal = await second.done.then(() => "", (err) => (err as Error).message);
         second.out.log(refusal);
         ctx.expectEqual(
@@ -93,17 +91,4 @@ async function startInstance(
     });
   running.push(ctx.track(served));
   return listener.addr as Deno.NetAddr;
-}
-
-function client(ctx: DemoContext, port: number, name: string) {
-  const out: Transcript = ctx.writer(`chat-client ${name}`);
-  const input = new QueueInput();
-  const done = connectTcp({ hostname: "127.0.0.1", port }).then((conn) =>
-    runChatClient(new TcpLink(conn, `127.0.0.1:${port}`), name, {
-      keyboard: lineKeyboard(input, out.write),
-      signal: ctx.signal,
-    })
-  );
-  ctx.track(done);
-  return { out, input, done };
 }

@@ -100,10 +100,7 @@ function udpService(
   name: string,
   defaultPort: number,
   tryIt: (addr: string) => string,
-  run: (
-    conn: Deno.DatagramConn,
-    options: { signal: AbortSignal; log: (line: string) => void; monitor?: ServiceMonitor },
-  ) => Promise<void>,
+  run: (conn: Deno.DatagramConn, options: StartOptions) => Promise<void>,
 ): LabService {
   return {
     name,
@@ -115,7 +112,7 @@ function udpService(
       const addr = conn.addr as Deno.NetAddr;
       return Promise.resolve({
         addr,
-        running: run(conn, { signal: options.signal, log: options.log, monitor: options.monitor }),
+        running: run(conn, options),
       });
     },
   };
@@ -187,24 +184,13 @@ export const LAB_SERVICES: readonly LabService[] = [
     (a) => `socklab registry-client ${a} register alice`,
     runRegistryServer,
   ),
-  {
-    name: "binder",
-    transport: "udp",
-    defaultPort: BINDER_PORT,
-    tryIt: (a) => `socklab exec-client --binder ${a} MAX 1 2 3`,
-    start(options) {
-      const conn = udpSocket(options);
-      return Promise.resolve({
-        addr: conn.addr as Deno.NetAddr,
-        running: runBinder(conn, {
-          signal: options.signal,
-          log: options.log,
-          ttlSeconds: options.ttlSeconds,
-          monitor: options.monitor,
-        }),
-      });
-    },
-  },
+  udpService(
+    "binder",
+    BINDER_PORT,
+    (a) => `socklab exec-client --binder ${a} MAX 1 2 3`,
+    (conn, { signal, log, monitor, ttlSeconds }) =>
+      runBinder(conn, { signal, log, monitor, ttlSeconds }),
+  ),
   {
     name: "exec-server",
     transport: "udp",
@@ -246,23 +232,12 @@ export const LAB_SERVICES: readonly LabService[] = [
       });
     },
   },
-  {
-    name: "chat-server --udp",
-    transport: "udp",
-    defaultPort: CHAT_PORT,
-    tryIt: (a) => `socklab chat-client ${a} alice --udp`,
-    start(options) {
-      const conn = udpSocket(options);
-      return Promise.resolve({
-        addr: conn.addr as Deno.NetAddr,
-        running: runUdpChatServer(conn, {
-          signal: options.signal,
-          log: options.log,
-          monitor: options.monitor,
-        }),
-      });
-    },
-  },
+  udpService(
+    "chat-server --udp",
+    CHAT_PORT,
+    (a) => `socklab chat-client ${a} alice --udp`,
+    (conn, { signal, log, monitor }) => runUdpChatServer(conn, { signal, log, monitor }),
+  ),
 ];
 
 /** The row named `name`. Throws RangeError for a name not in the table. */

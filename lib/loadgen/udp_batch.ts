@@ -27,7 +27,8 @@
  * @module
  */
 import type { HostPort } from "../net/address.ts";
-import { findSocketFd, parseIpBytes, portableForced } from "../net/udp_fast.ts";
+import { parseIpBytes, portableForced } from "../net/udp_fast.ts";
+import { findSocketFd } from "../net/socket_fd.ts";
 import {
   AF_INET,
   AF_INET6,
@@ -178,7 +179,7 @@ export function openBatchedUdp(target: HostPort, payload: Uint8Array): BatchedUd
   if (!lib || !name) return undefined;
   const v6 = name.length === 28;
   const conn = Deno.listenDatagram({ transport: "udp", hostname: v6 ? "::" : "0.0.0.0", port: 0 });
-  const found = findSocketFd(conn);
+  const found = findSocketFd("udp", (conn.addr as Deno.NetAddr).port);
   const fd = found === undefined ? -1 : lib.dup(found);
   const buf = intOption(4 << 20);
   if (

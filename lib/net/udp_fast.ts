@@ -21,6 +21,7 @@ import type { PlainHandler } from "./udp_guard.ts";
 import { BATCH, ReceiveRing, ReplyBatch } from "./udp_batch.ts";
 import { formatIPv6, NAME, parseIpBytes, SockaddrCodec } from "./udp_sockaddr.ts";
 import { libcLoader, type LibcSymbols, MSG_DONTWAIT } from "./libc.ts";
+import { findSocketFd } from "./socket_fd.ts";
 
 export { BATCH, formatIPv6, parseIpBytes };
 
@@ -55,49 +56,6 @@ function errno(lib: Libc): number {
   return p ? new Deno.UnsafePointerView(p).getInt32() : 0;
 }
 
-/** This process's socket descriptors by socket inode, from /proc/self/fd. */
-function socketDescriptors(): Map<string, number> {
-  const ours = new Map<string, number>();
-  for (const entry of Deno.readDirSync("/proc/self/fd")) {
-    try {
-      const m = /^socket:\[(\d+)\]$/.exec(Deno.readLinkSync(`/proc/self/fd/${entry.name}`));
-      if (m) ours.set(m[1], Number(entry.name));
-    } catch {
-      // closed meanwhile
-    }
-  }
-  return ours;
-}
-
-/**
- * The descriptor of `conn`'s socket, found by its local port among this
- * process's sockets in /proc, or `undefined`.
- */
-export function findSocketFd(conn: Deno.DatagramConn): number | undefined {
-  const port = (conn.addr as Deno.NetAddr).port;
-  try {
-    const ours = socketDescriptors();
-    const found: number[] = [];
-    for (const table of ["/proc/net/udp", "/proc/net/udp6"]) {
-      let text = "";
-      try {
-        text = Deno.readTextFileSync(table);
-      } catch {
-        continue; // no IPv6
-      }
-      for (const line of text.split("\n").slice(1)) {
-        const cols = line.trim().split(/\s+/);
-        if (cols.length < 10) continue;
-        const fd = ours.get(cols[9]);
-        if (fd !== undefined && parseInt(cols[1].split(":")[1], 16) === port) found.push(fd);
-      }
-    }
-    return found.length === 1 ? found[0] : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** Options of {@linkcode runFastUdp}, as serveUdp passes them. */
 export interface FastUdpOptions {
   signal?: AbortSignal;
@@ -116,7 +74,7 @@ export function openFastUdp(conn: Deno.DatagramConn): FastUdp | undefined {
   if (portableForced()) return undefined;
   const lib = loadLibc();
   if (!lib) return undefined;
-  const found = findSocketFd(conn);
+  const found = findSocketFd("udp", (conn.addr as Deno.NetAddr).port);
   if (found === undefined) return undefined;
   const fd = lib.dup(found);
   return fd >= 0 ? { fd, lib } : undefined;

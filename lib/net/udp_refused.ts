@@ -24,7 +24,8 @@
  * ```
  * @module
  */
-import { findSocketFd, formatIPv6 } from "./udp_fast.ts";
+import { formatIPv6 } from "./udp_fast.ts";
+import { findSocketFd } from "./socket_fd.ts";
 import { AF_INET, AF_INET6, libcLoader, type LibcSymbols, MSG_DONTWAIT } from "./libc.ts";
 
 const SOL_IP = 0;
@@ -107,7 +108,7 @@ export class RefusedWatch {
   static open(conn: Deno.DatagramConn): RefusedWatch | undefined {
     const lib = sockopts();
     if (!lib) return undefined;
-    const fd = findSocketFd(conn);
+    const fd = findSocketFd("udp", (conn.addr as Deno.NetAddr).port);
     if (fd === undefined) return undefined;
     const one = new Uint8Array(new Int32Array([1]).buffer);
     const v4 = lib.setsockopt(fd, SOL_IP, IP_RECVERR, one, 4);

@@ -28,7 +28,7 @@
  */
 import type { MemberState } from "../net/monitor.ts";
 import type { RedisConnection } from "./connection.ts";
-import { RedisScripts } from "./chat_scripts.ts";
+import { RedisScripts } from "./scripts.ts";
 
 /** Default life of an instance's key: its members leave this long after it dies. */
 export const DEFAULT_PRESENCE_TTL_MS = 5000;

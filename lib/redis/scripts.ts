@@ -1,5 +1,5 @@
 /**
- * Runs the chat room's Lua scripts on Redis: by hash (`EVALSHA`), sending the
+ * Runs Lua scripts on Redis (the binder's table, the chat room's presence): by hash (`EVALSHA`), sending the
  * script itself once when Redis does not know it yet (a fresh or restarted
  * Redis answers `NOSCRIPT`), each call with a deadline so a Redis that stopped
  * answering costs a caller that long, never a hang.
@@ -36,7 +36,7 @@ export class RedisScripts {
   }
 
   /** Runs `script` with ARGV = [prefix, ...args]; throws RedisUnreachableError when it cannot. */
-  async run(script: string, args: readonly string[]): Promise<unknown> {
+  async run<T = unknown>(script: string, args: readonly string[]): Promise<T> {
     let sha = this.#sha.get(script);
     if (sha === undefined) {
       sha = createHash("sha1").update(script).digest("hex");
@@ -44,10 +44,10 @@ export class RedisScripts {
     }
     const argv = ["0", this.#prefix, ...args];
     try {
-      return await this.call(["EVALSHA", sha, ...argv]);
+      return await this.call(["EVALSHA", sha, ...argv]) as T;
     } catch (err) {
       if (!String((err as Error)?.message).startsWith("NOSCRIPT")) throw err;
-      return await this.call(["EVAL", script, ...argv]);
+      return await this.call(["EVAL", script, ...argv]) as T;
     }
   }
 
