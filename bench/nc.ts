@@ -251,8 +251,8 @@ export async function run(options: NcBenchOptions = {}): Promise<BenchRow[]> {
       socklab: summary("socklab nc"),
       peer: `socat -b 131072 ${summary("socat -b 131072")}`,
       ratio: `${(ours / socat).toFixed(2)}×`,
-      goal: "≥ 0.8× socat",
-      met: ours >= 0.8 * socat,
+      goal: "≥ 1.0× socat (sender's start-up counted)",
+      met: ours >= socat,
     },
     {
       name: `nc throughput, ${how}`,

@@ -46,8 +46,8 @@ export const MODULES: readonly BenchModule[] = [
   },
   {
     name: "nc",
-    about: "socklab nc MB/s over 1 GiB beside socat and OpenBSD nc",
-    run: () => nc.run(),
+    about: "socklab nc MB/s over 256 MiB and 1 GiB beside socat and OpenBSD nc",
+    run: async () => [...await nc.run({ mib: 256, rounds: 5 }), ...await nc.run({ mib: 1024 })],
   },
   {
     name: "udp_services",
