@@ -17,6 +17,15 @@ import { formatAddr } from "../net/address.ts";
 import { closeQuietly, isGone, writeAll } from "../net/tcp.ts";
 import { reason as errorReason } from "../net/udp.ts";
 import { BUFFER_SIZE, IdleTimer, type Input, type Output } from "./stdio.ts";
+import {
+  findTcpFd,
+  peerGone,
+  YIELD_EVERY_MS,
+  yieldToEventLoop,
+  ZeroCopy,
+  ZeroCopyError,
+  zeroCopyLibc,
+} from "./zero_copy.ts";
 
 /** Options of {@linkcode runTcpSession} and {@linkcode runUdpSession}. */
 export interface SessionOptions {
@@ -222,6 +231,66 @@ function checkTcpErrors(s: Session): void {
 }
 
 /**
+ * The zero-copy path for `conn`, when the input and output allow it (see
+ * zero_copy.ts) and everything it needs is there; otherwise undefined.
+ */
+function openZeroCopy(conn: Deno.TcpConn, options: SessionOptions): ZeroCopy | undefined {
+  const input = options.input.fd;
+  const output = options.output.fd;
+  if (input === undefined || output === undefined) return undefined;
+  const c = zeroCopyLibc();
+  const fd = c ? findTcpFd(conn) : undefined;
+  if (!c || fd === undefined) return undefined;
+  return new ZeroCopy(c, fd, { input, output });
+}
+
+/** A failed system call of the zero-copy loop as the Deno error the portable loops would meet. */
+function asDenoError(err: ZeroCopyError): Error {
+  if (err.code === 104) return new Deno.errors.ConnectionReset("connection reset by peer");
+  if (err.code === 32) return new Deno.errors.BrokenPipe("broken pipe");
+  return new Error(`errno ${err.code}`);
+}
+
+/**
+ * Runs the zero-copy loop: both directions until the peer has finished and
+ * (with `waitForInput`) the input has ended, half-closing at end of input.
+ * It blocks in poll(2) for at most {@linkcode YIELD_EVERY_MS} at a time and
+ * gives the event loop a turn that often (signals, the -w timer).
+ */
+async function runZeroCopy(zc: ZeroCopy, s: Session): Promise<void> {
+  const { state } = zc;
+  let halfClosed = false;
+  let turn = performance.now();
+  while (!s.closed) {
+    let moved = 0;
+    try {
+      moved = zc.step();
+    } catch (err) {
+      if (!(err instanceof ZeroCopyError)) throw err;
+      if (err.side === "receive") {
+        s.receiveError = asDenoError(err);
+        return;
+      }
+      s.sendError = asDenoError(err);
+      if (!peerGone(err)) return;
+    }
+    s.sent = state.sent;
+    s.received = state.received;
+    if (moved > 0) s.touch();
+    if (state.sendDone && !halfClosed) {
+      halfClosed = true;
+      if (s.options.shutdownOnEof && s.sendError === undefined) zc.shutdownWrite();
+    }
+    if (state.recvDone && (state.sendDone || !s.options.waitForInput)) return;
+    if (moved === 0) zc.wait(YIELD_EVERY_MS);
+    if (performance.now() - turn >= YIELD_EVERY_MS) {
+      await yieldToEventLoop();
+      turn = performance.now();
+    }
+  }
+}
+
+/**
  * Copies `input` to `conn` and `conn` to `output` until the peer has sent
  * everything and (unless `waitForInput` is false) the input has ended.
  * A reset from the peer while receiving throws FailError.
@@ -232,6 +301,17 @@ export async function runTcpSession(
 ): Promise<SessionResult> {
   const s = new Session(options, () => closeQuietly(conn));
   s.startIdle();
+  const zc = openZeroCopy(conn, options);
+  if (zc) {
+    try {
+      await runZeroCopy(zc, s);
+    } finally {
+      zc.close();
+      s.finish();
+    }
+    checkTcpErrors(s);
+    return s.result();
+  }
   const receiving = receiveTcp(conn, s);
   const sending = sendTcp(conn, s);
   sending.catch(() => {}); // awaited below unless the session ends without it

@@ -30,6 +30,12 @@ export interface Input {
   /** True when a person types the input (a terminal). */
   readonly interactive: boolean;
   /**
+   * For the zero-copy path (zero_copy.ts): the descriptor of a regular file
+   * or a device behind this input, null when there is no input at all (-d),
+   * undefined when it is anything else (a pipe, a terminal).
+   */
+  readonly fd?: number | null;
+  /**
    * Nothing else needs the event loop any more (the other direction has
    * ended and there is no idle timer): reads may block in the system call,
    * which is faster than the asynchronous path for pipes.
@@ -40,6 +46,8 @@ export interface Input {
 /** A sink for byte chunks; `write` resolves when every byte is written. */
 export interface Output {
   write(chunk: Uint8Array): Promise<void> | void;
+  /** For the zero-copy path: the descriptor of a regular file or /dev/null behind it. */
+  readonly fd?: number;
   /** As {@linkcode Input.mayBlock}: writes may block from now on. */
   mayBlock?(): void;
 }
@@ -74,7 +82,7 @@ interface SyncReader {
 /** Chunks from a reader with two alternating buffers of `size` bytes. */
 export function readerInput(
   reader: SyncReader,
-  options: { sync: boolean; interactive?: boolean; size?: number },
+  options: { sync: boolean; interactive?: boolean; size?: number; fd?: number },
 ): Input {
   const size = options.size ?? BUFFER_SIZE;
   const buffers = [new Uint8Array(size), new Uint8Array(size)];
@@ -83,6 +91,7 @@ export function readerInput(
   let sync = options.sync;
   return {
     interactive: options.interactive ?? false,
+    fd: options.fd,
     mayBlock() {
       if (!options.interactive) sync = true;
     },
@@ -108,16 +117,19 @@ export function readerInput(
  */
 export function stdinInput(size = BUFFER_SIZE): Input {
   const kind = fdKind(0);
+  const seekable = kind === "file" || kind === "chardev";
   return readerInput(Deno.stdin, {
-    sync: kind === "file" || kind === "chardev",
+    sync: seekable,
     interactive: kind === "tty",
     size,
+    fd: seekable ? 0 : undefined,
   });
 }
 
 /** An input that never yields anything (`-d`). */
 export const NO_INPUT: Input = {
   interactive: false,
+  fd: null,
   read: () => new Promise<never>(() => {}),
 };
 
@@ -130,7 +142,7 @@ interface SyncWriter {
  * Writes every byte of each chunk to `writer`: synchronously when `sync`
  * (or once `mayBlock()` was called), else through the asynchronous path.
  */
-export function writerOutput(writer: SyncWriter, sync: boolean): Output {
+export function writerOutput(writer: SyncWriter, sync: boolean, fd?: number): Output {
   const writeSync = (chunk: Uint8Array) => {
     let off = 0;
     while (off < chunk.length) off += writer.writeSync(chunk.subarray(off));
@@ -141,6 +153,7 @@ export function writerOutput(writer: SyncWriter, sync: boolean): Output {
   };
   let blocking = sync;
   return {
+    fd,
     write: (chunk) => blocking ? writeSync(chunk) : writeAsync(chunk),
     mayBlock() {
       blocking = true;
@@ -154,7 +167,8 @@ export function writerOutput(writer: SyncWriter, sync: boolean): Output {
  */
 export function stdoutOutput(): Output {
   const kind = fdKind(1);
-  return writerOutput(Deno.stdout, kind === "file" || kind === "chardev" || kind === "tty");
+  const plain = kind === "file" || kind === "chardev";
+  return writerOutput(Deno.stdout, plain || kind === "tty", plain ? 1 : undefined);
 }
 
 /**

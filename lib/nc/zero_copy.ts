@@ -1,0 +1,292 @@
+/**
+ * nc's zero-copy data path on Linux, for the bulk transfer it is measured on:
+ * a regular file on stdin goes to the socket with `sendfile(2)` (the kernel
+ * copies page cache to socket buffers once; read + write copy twice), and
+ * the socket goes to a regular file (or /dev/null) on stdout with
+ * `splice(2)` through a pipe (socket pages move into the pipe by reference,
+ * then are copied once into the file). One loop, like socat's or nc's,
+ * `poll(2)`s the socket for both directions, so an echoing peer can never
+ * stall it; it hands the event loop a turn every few milliseconds, so
+ * SIGINT/SIGTERM, `-w` and the summary behave as on the portable path.
+ *
+ * It is used only where every piece is there (Linux x86-64/aarch64, glibc,
+ * the FFI permission, the socket's descriptor found in /proc, stdin a regular
+ * file, /dev/null or nothing, stdout a regular file or /dev/null);
+ * `SOCKLAB_NC=portable` turns it off. Otherwise session.ts's asynchronous
+ * loops run, as before.
+ *
+ * @example
+ * ```ts ignore
+ * import { openZeroCopy } from "./zero_copy.ts";
+ * const zc = openZeroCopy(conn, { input: 0, output: 1 });
+ * if (zc) result = await zc.run(options);
+ * ```
+ * @module
+ */
+import { after } from "../cli/timer.ts";
+
+const SYMBOLS = {
+  sendfile: { parameters: ["i32", "i32", "pointer", "usize"], result: "isize" },
+  splice: { parameters: ["i32", "pointer", "i32", "pointer", "usize", "u32"], result: "isize" },
+  read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  send: { parameters: ["i32", "buffer", "usize", "i32"], result: "isize" },
+  pipe2: { parameters: ["buffer", "i32"], result: "i32" },
+  fcntl: { parameters: ["i32", "i32", "i32"], result: "i32" },
+  poll: { parameters: ["buffer", "u64", "i32"], result: "i32" },
+  shutdown: { parameters: ["i32", "i32"], result: "i32" },
+  close: { parameters: ["i32"], result: "i32" },
+  __errno_location: { parameters: [], result: "pointer" },
+} as const;
+
+/** The libc functions the loop calls. */
+export type ZeroCopyLibc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
+
+const EINTR = 4;
+const EAGAIN = 11;
+const EINVAL = 22;
+const EPIPE = 32;
+const ECONNRESET = 104;
+const POLLIN = 0x1;
+const POLLOUT = 0x4;
+const SPLICE_F_MOVE = 1;
+const SPLICE_F_NONBLOCK = 2;
+const O_NONBLOCK = 0o4000;
+const O_CLOEXEC = 0o2000000;
+const F_SETPIPE_SZ = 1031;
+const SHUT_WR = 1;
+/** Bytes moved per system call: large, so the per-call cost vanishes at GB/s. */
+export const CHUNK = 1 << 20;
+const CHUNK_BIG = BigInt(CHUNK);
+/** The loop gives the event loop a turn at least this often (ms). */
+const YIELD_MS = 20;
+
+let lib: ZeroCopyLibc | null | undefined;
+
+/** libc's functions, or null where the zero-copy path cannot run. */
+export function zeroCopyLibc(): ZeroCopyLibc | null {
+  if (lib !== undefined) return lib;
+  lib = null;
+  try {
+    if (Deno.build.os !== "linux") return null;
+    if (Deno.build.arch !== "x86_64" && Deno.build.arch !== "aarch64") return null;
+    if (Deno.env.get("SOCKLAB_NC") === "portable") return null;
+    if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") return null;
+    lib = Deno.dlopen("libc.so.6", SYMBOLS).symbols;
+  } catch {
+    lib = null;
+  }
+  return lib;
+}
+
+/** The calling thread's errno. */
+export function errno(c: ZeroCopyLibc): number {
+  const p = c.__errno_location();
+  return p ? new Deno.UnsafePointerView(p).getInt32() : 0;
+}
+
+/**
+ * The descriptor of `conn`'s socket: the one of this process's sockets whose
+ * inode /proc/net/tcp{,6} lists with `conn`'s two ports. Undefined when not
+ * found (or not unique).
+ */
+export function findTcpFd(conn: Deno.TcpConn, proc = "/proc"): number | undefined {
+  const local = (conn.localAddr as Deno.NetAddr).port;
+  const remote = (conn.remoteAddr as Deno.NetAddr).port;
+  const fds = new Map<string, number>();
+  try {
+    for (const entry of Deno.readDirSync(`${proc}/self/fd`)) {
+      try {
+        const m = /^socket:\[(\d+)\]$/.exec(Deno.readLinkSync(`${proc}/self/fd/${entry.name}`));
+        if (m) fds.set(m[1], Number(entry.name));
+      } catch {
+        // closed meanwhile
+      }
+    }
+    const found = new Set<number>();
+    for (const table of ["tcp", "tcp6"]) {
+      let text = "";
+      try {
+        text = Deno.readTextFileSync(`${proc}/net/${table}`);
+      } catch {
+        continue; // no IPv6
+      }
+      for (const line of text.split("\n").slice(1)) {
+        const f = line.trim().split(/\s+/);
+        const fd = fds.get(f[9]);
+        if (fd === undefined) continue;
+        if (
+          parseInt(f[1].split(":")[1], 16) === local && parseInt(f[2].split(":")[1], 16) === remote
+        ) {
+          found.add(fd);
+        }
+      }
+    }
+    return found.size === 1 ? [...found][0] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A gone peer (EPIPE, ECONNRESET) while sending ends the sending only. */
+export class ZeroCopyError extends Error {
+  constructor(readonly side: "send" | "receive", readonly code: number) {
+    super(`${side === "send" ? "cannot send" : "cannot receive"}: errno ${code}`);
+    this.name = "ZeroCopyError";
+  }
+}
+
+/** What the loop needs besides the socket: where data comes from and goes. */
+export interface ZeroCopyEnds {
+  /** stdin's descriptor (a regular file or a non-blocking character device), or null for none (-d). */
+  input: number | null;
+  /** stdout's descriptor (a regular file or /dev/null). */
+  output: number;
+}
+
+/** Progress of a running transfer. */
+export interface ZeroCopyState {
+  sent: number;
+  received: number;
+  sendDone: boolean;
+  recvDone: boolean;
+}
+
+/**
+ * The two directions over one socket descriptor, each step a non-blocking
+ * system call: {@linkcode ZeroCopy.step} moves what can move now.
+ */
+export class ZeroCopy {
+  readonly state: ZeroCopyState = { sent: 0, received: 0, sendDone: false, recvDone: false };
+  readonly #pipe: [number, number];
+  readonly #pollfd = new Uint8Array(8);
+  readonly #buf = new Uint8Array(CHUNK);
+  #useSendfile = true;
+
+  constructor(readonly c: ZeroCopyLibc, readonly fd: number, readonly ends: ZeroCopyEnds) {
+    const p = new Int32Array(2);
+    if (c.pipe2(new Uint8Array(p.buffer), O_NONBLOCK | O_CLOEXEC) !== 0) {
+      throw new Error(`pipe2 failed: errno ${errno(c)}`);
+    }
+    c.fcntl(p[1], F_SETPIPE_SZ, CHUNK); // a bigger pipe, fewer calls (best effort)
+    this.#pipe = [p[0], p[1]];
+    new DataView(this.#pollfd.buffer).setInt32(0, fd, true);
+    if (ends.input === null) this.state.sendDone = true;
+  }
+
+  /** Waits up to `ms` for the socket to be ready for what is left to do; true when it is. */
+  wait(ms: number): boolean {
+    const want = (this.state.recvDone ? 0 : POLLIN) | (this.state.sendDone ? 0 : POLLOUT);
+    const view = new DataView(this.#pollfd.buffer);
+    view.setInt16(4, want, true);
+    view.setInt16(6, 0, true);
+    return this.c.poll(this.#pollfd, 1n, Math.max(0, Math.ceil(ms))) > 0;
+  }
+
+  /** Moves what can move without blocking; the number of bytes moved. */
+  step(): number {
+    return (this.state.recvDone ? 0 : this.#receive()) + (this.state.sendDone ? 0 : this.#send());
+  }
+
+  /** Socket to output: splice into the pipe, then the pipe into the output. */
+  #receive(): number {
+    const n = Number(
+      this.c.splice(
+        this.fd,
+        null,
+        this.#pipe[1],
+        null,
+        CHUNK_BIG,
+        SPLICE_F_MOVE | SPLICE_F_NONBLOCK,
+      ),
+    );
+    if (n === 0) {
+      this.state.recvDone = true;
+      return 0;
+    }
+    if (n < 0) {
+      const e = errno(this.c);
+      if (e === EAGAIN || e === EINTR) return 0;
+      throw new ZeroCopyError("receive", e);
+    }
+    for (let left = n; left > 0;) {
+      const m = Number(
+        this.c.splice(this.#pipe[0], null, this.ends.output, null, BigInt(left), SPLICE_F_MOVE),
+      );
+      if (m <= 0) {
+        if (m < 0 && errno(this.c) === EINTR) continue;
+        throw new Error(`cannot write the output: errno ${errno(this.c)}`);
+      }
+      left -= m;
+    }
+    this.state.received += n;
+    return n;
+  }
+
+  /** Input to socket: sendfile, or read + send for a device sendfile refuses. */
+  #send(): number {
+    let n: number;
+    if (this.#useSendfile) {
+      n = Number(this.c.sendfile(this.fd, this.ends.input!, null, CHUNK_BIG));
+      if (n < 0 && errno(this.c) === EINVAL && this.state.sent === 0) {
+        this.#useSendfile = false;
+        return this.#send();
+      }
+    } else {
+      n = this.#readAndSend();
+    }
+    if (n === 0) {
+      this.state.sendDone = true;
+      return 0;
+    }
+    if (n < 0) {
+      const e = errno(this.c);
+      if (e === EAGAIN || e === EINTR) return 0;
+      this.state.sendDone = true;
+      throw new ZeroCopyError("send", e);
+    }
+    this.state.sent += n;
+    return n;
+  }
+
+  /** One read of the input and a send of all of it (a device: reading never blocks). */
+  #readAndSend(): number {
+    const n = Number(this.c.read(this.ends.input!, this.#buf, CHUNK_BIG));
+    if (n <= 0) return n;
+    for (let off = 0; off < n;) {
+      const m = Number(this.c.send(this.fd, this.#buf.subarray(off), BigInt(n - off), 0));
+      if (m < 0) {
+        if (errno(this.c) === EAGAIN) {
+          this.wait(YIELD_MS);
+          continue;
+        }
+        return -1;
+      }
+      off += m;
+    }
+    return n;
+  }
+
+  /** Shuts down the sending side (half-close). */
+  shutdownWrite(): void {
+    this.c.shutdown(this.fd, SHUT_WR);
+  }
+
+  /** Closes the pipe (the socket belongs to the caller's conn). */
+  close(): void {
+    this.c.close(this.#pipe[0]);
+    this.c.close(this.#pipe[1]);
+  }
+}
+
+/** True for the errors that mean the peer went away (not our failure). */
+export function peerGone(err: ZeroCopyError): boolean {
+  return err.code === EPIPE || err.code === ECONNRESET;
+}
+
+/** Lets the event loop run once (signals, timers), without Node's setTimeout. */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => after(0, resolve));
+}
+
+/** How often (ms) the loop yields. */
+export const YIELD_EVERY_MS = YIELD_MS;
