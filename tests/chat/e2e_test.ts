@@ -1,7 +1,7 @@
 import { assertEquals, assertMatch, assertOk } from "../helpers/assert.ts";
 import { type CliProcess, portOf, runCli, spawnCli, spawnProgram } from "../helpers/cli.ts";
 import { peerPath, peerTest } from "../helpers/peers.ts";
-import { messagesFrom, numbered, TcpPeer, UdpPeer } from "./peers.ts";
+import { checkTalkingAtOnce, messagesFrom, numbered, TcpPeer, UdpPeer } from "./peers.ts";
 
 const LISTENING = /^socklab chat-server: listening on (TCP|UDP) 127\.0\.0\.1:(\d+)$/;
 
@@ -58,19 +58,7 @@ peerTest(
     await alice.stdout.waitFor("*** carol joined");
 
     // alice and bob talk at the same time.
-    await Promise.all([
-      alice.write(numbered("a", N).map((l) => `${l}\n`).join("")),
-      bob.write(numbered("chat b", N).map((l) => `${l}\n`).join("")),
-    ]);
-    for (const log of [alice.stdout, bob.stdout, stranger.log]) {
-      await log.waitFor(`Msg alice says: a ${N - 1}`);
-      await log.waitFor(`Msg bob says: b ${N - 1}`);
-    }
-    for (const log of [alice.stdout, bob.stdout, stranger.log]) {
-      assertEquals(messagesFrom(log.lines, "alice"), numbered("a", N));
-      assertEquals(messagesFrom(log.lines, "bob"), numbered("b", N));
-      assertEquals(log.lines.filter((l) => l.includes("i am not signed in")), []);
-    }
+    await checkTalkingAtOnce(alice, bob, [alice.stdout, bob.stdout, stranger.log], N, "chat b");
 
     await alice.write("/who\n");
     await alice.stdout.waitFor("Users: alice bob carol");
@@ -111,19 +99,7 @@ Deno.test("UDP chat: two of our clients and a late signin each get every message
   ]);
   await alice.stdout.waitFor("*** carol joined");
 
-  await Promise.all([
-    alice.write(numbered("a", N).map((l) => `${l}\n`).join("")),
-    bob.write(numbered("b", N).map((l) => `${l}\n`).join("")),
-  ]);
-  for (const log of [alice.stdout, bob.stdout, stranger.log]) {
-    await log.waitFor(`Msg alice says: a ${N - 1}`);
-    await log.waitFor(`Msg bob says: b ${N - 1}`);
-  }
-  for (const log of [alice.stdout, bob.stdout, stranger.log]) {
-    assertEquals(messagesFrom(log.lines, "alice"), numbered("a", N));
-    assertEquals(messagesFrom(log.lines, "bob"), numbered("b", N));
-    assertEquals(log.lines.filter((l) => l.includes("i am not signed in")), []);
-  }
+  await checkTalkingAtOnce(alice, bob, [alice.stdout, bob.stdout, stranger.log], N);
   await bob.write("/who\n");
   await bob.stdout.waitFor("Users: alice bob carol");
 

@@ -11,6 +11,25 @@ import { lineAfter, messagesFrom, numbered, TcpPeer, UdpPeer } from "./peers.ts"
 
 const LISTENING = /^socklab chat-server: listening on (TCP|UDP) 127\.0\.0\.1:(\d+)$/;
 
+/** Two TCP instances, A and B, of one room; disposing stops B, then A. */
+async function twoInstances(redis: RedisServer) {
+  const a = await instance(redis);
+  try {
+    const b = await instance(redis);
+    return {
+      a,
+      b,
+      async [Symbol.asyncDispose]() {
+        await b.proc[Symbol.asyncDispose]();
+        await a.proc[Symbol.asyncDispose]();
+      },
+    };
+  } catch (err) {
+    await a.proc[Symbol.asyncDispose]();
+    throw err;
+  }
+}
+
 /** One chat-server instance on the shared room. */
 async function instance(
   redis: RedisServer,
@@ -55,10 +74,8 @@ redisTest(
   async () => {
     const N = 50;
     await using redis = await RedisServer.start();
-    const a = await instance(redis);
-    await using _a = a.proc;
-    const b = await instance(redis);
-    await using _b = b.proc;
+    await using room = await twoInstances(redis);
+    const { a, b } = room;
     const c = await instance(redis, "--udp");
     await using _c = c.proc;
     await using alice = await member(a.port, "alice");
@@ -105,10 +122,8 @@ redisTest(
   "chat-server --redis: a SIGKILLed instance's members leave who on the others within 10 s",
   async () => {
     await using redis = await RedisServer.start();
-    const a = await instance(redis);
-    await using _a = a.proc;
-    const b = await instance(redis);
-    await using _b = b.proc;
+    await using room = await twoInstances(redis);
+    const { a, b } = room;
     await using alice = await member(a.port, "alice");
     await using _bob = await member(b.port, "bob");
     assertEquals(await who(alice), "Users: alice bob");
@@ -130,10 +145,8 @@ redisTest(
   async () => {
     const N = 400;
     await using redis = await RedisServer.start();
-    const a = await instance(redis);
-    await using _a = a.proc;
-    const b = await instance(redis);
-    await using _b = b.proc;
+    await using room = await twoInstances(redis);
+    const { a, b } = room;
     await using alice = await member(a.port, "alice");
     await using bob = await member(b.port, "bob");
     await alice.log.waitFor("*** bob joined");
@@ -175,10 +188,8 @@ redisTest(
   "chat-server --redis: Redis down, each instance serves its own; back, the room is one again",
   async () => {
     await using redis = await RedisServer.start();
-    const a = await instance(redis);
-    await using _a = a.proc;
-    const b = await instance(redis);
-    await using _b = b.proc;
+    await using room = await twoInstances(redis);
+    const { a, b } = room;
     await using alice = await member(a.port, "alice");
     await using ann = await member(a.port, "ann");
     await using bob = await member(b.port, "bob");
