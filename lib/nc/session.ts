@@ -16,9 +16,9 @@ import { FailError } from "../cli/errors.ts";
 import { formatAddr } from "../net/address.ts";
 import { closeQuietly, isGone, writeAll } from "../net/tcp.ts";
 import { reason as errorReason } from "../net/udp.ts";
+import { findSocketFd } from "../net/socket_fd.ts";
 import { BUFFER_SIZE, IdleTimer, type Input, type Output } from "./stdio.ts";
 import {
-  findTcpFd,
   peerGone,
   YIELD_EVERY_MS,
   yieldToEventLoop,
@@ -239,7 +239,13 @@ function openZeroCopy(conn: Deno.TcpConn, options: SessionOptions): ZeroCopy | u
   const output = options.output.fd;
   if (input === undefined || output === undefined) return undefined;
   const c = zeroCopyLibc();
-  const fd = c ? findTcpFd(conn) : undefined;
+  const fd = c
+    ? findSocketFd(
+      "tcp",
+      (conn.localAddr as Deno.NetAddr).port,
+      (conn.remoteAddr as Deno.NetAddr).port,
+    )
+    : undefined;
   if (!c || fd === undefined) return undefined;
   return new ZeroCopy(c, fd, { input, output });
 }

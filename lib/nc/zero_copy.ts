@@ -24,6 +24,7 @@
  * @module
  */
 import { after } from "../cli/timer.ts";
+import { libcLoader } from "../net/libc.ts";
 
 const SYMBOLS = {
   sendfile: { parameters: ["i32", "i32", "pointer", "usize"], result: "isize" },
@@ -60,71 +61,22 @@ const CHUNK_BIG = BigInt(CHUNK);
 /** The loop gives the event loop a turn at least this often (ms). */
 const YIELD_MS = 20;
 
-let lib: ZeroCopyLibc | null | undefined;
+const loadLibc = libcLoader(SYMBOLS);
 
-/** libc's functions, or null where the zero-copy path cannot run. */
+/** libc's functions, or null where the zero-copy path cannot run (or SOCKLAB_NC=portable). */
 export function zeroCopyLibc(): ZeroCopyLibc | null {
-  if (lib !== undefined) return lib;
-  lib = null;
   try {
-    if (Deno.build.os !== "linux") return null;
-    if (Deno.build.arch !== "x86_64" && Deno.build.arch !== "aarch64") return null;
     if (Deno.env.get("SOCKLAB_NC") === "portable") return null;
-    if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") return null;
-    lib = Deno.dlopen("libc.so.6", SYMBOLS).symbols;
   } catch {
-    lib = null;
+    // no env permission: nothing was asked
   }
-  return lib;
+  return loadLibc();
 }
 
 /** The calling thread's errno. */
 export function errno(c: ZeroCopyLibc): number {
   const p = c.__errno_location();
   return p ? new Deno.UnsafePointerView(p).getInt32() : 0;
-}
-
-/**
- * The descriptor of `conn`'s socket: the one of this process's sockets whose
- * inode /proc/net/tcp{,6} lists with `conn`'s two ports. Undefined when not
- * found (or not unique).
- */
-export function findTcpFd(conn: Deno.TcpConn, proc = "/proc"): number | undefined {
-  const local = (conn.localAddr as Deno.NetAddr).port;
-  const remote = (conn.remoteAddr as Deno.NetAddr).port;
-  const fds = new Map<string, number>();
-  try {
-    for (const entry of Deno.readDirSync(`${proc}/self/fd`)) {
-      try {
-        const m = /^socket:\[(\d+)\]$/.exec(Deno.readLinkSync(`${proc}/self/fd/${entry.name}`));
-        if (m) fds.set(m[1], Number(entry.name));
-      } catch {
-        // closed meanwhile
-      }
-    }
-    const found = new Set<number>();
-    for (const table of ["tcp", "tcp6"]) {
-      let text = "";
-      try {
-        text = Deno.readTextFileSync(`${proc}/net/${table}`);
-      } catch {
-        continue; // no IPv6
-      }
-      for (const line of text.split("\n").slice(1)) {
-        const f = line.trim().split(/\s+/);
-        const fd = fds.get(f[9]);
-        if (fd === undefined) continue;
-        if (
-          parseInt(f[1].split(":")[1], 16) === local && parseInt(f[2].split(":")[1], 16) === remote
-        ) {
-          found.add(fd);
-        }
-      }
-    }
-    return found.size === 1 ? [...found][0] : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** A gone peer (EPIPE, ECONNRESET) while sending ends the sending only. */

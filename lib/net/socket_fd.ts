@@ -29,10 +29,14 @@ function socketDescriptors(): Map<string, number> {
 
 /**
  * The descriptor of this process's `kind` socket bound to local `port` (for
- * TCP, the listening one), or undefined when there is none, more than one,
- * or no /proc.
+ * TCP, the listening one; with `remotePort`, the connection to that port), or
+ * undefined when there is none, more than one, or no /proc.
  */
-export function findSocketFd(kind: "udp" | "tcp", port: number): number | undefined {
+export function findSocketFd(
+  kind: "udp" | "tcp",
+  port: number,
+  remotePort?: number,
+): number | undefined {
   try {
     const ours = socketDescriptors();
     const found: number[] = [];
@@ -45,13 +49,25 @@ export function findSocketFd(kind: "udp" | "tcp", port: number): number | undefi
       }
       for (const line of text.split("\n").slice(1)) {
         const cols = line.trim().split(/\s+/);
-        if (cols.length < 10 || (kind === "tcp" && cols[3] !== "0A")) continue; // 0A: LISTEN
+        if (cols.length < 10) continue;
+        if (
+          remotePort === undefined
+            ? kind === "tcp" && cols[3] !== "0A"
+            : portOf(cols[2]) !== remotePort
+        ) {
+          continue; // 0A: LISTEN
+        }
         const fd = ours.get(cols[9]);
-        if (fd !== undefined && parseInt(cols[1].split(":")[1], 16) === port) found.push(fd);
+        if (fd !== undefined && portOf(cols[1]) === port) found.push(fd);
       }
     }
     return found.length === 1 ? found[0] : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** The port of a /proc/net address column (`0100007F:1F90`). */
+function portOf(column: string): number {
+  return parseInt(column.split(":")[1], 16);
 }
