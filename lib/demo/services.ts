@@ -96,24 +96,24 @@ function tcpListener(options: StartOptions): Deno.TcpListener {
   return listenTcp({ hostname: options.bind ?? "127.0.0.1", port: options.port ?? 0 });
 }
 
-function udpService(
+type Socket<T extends "udp" | "tcp"> = T extends "udp" ? Deno.DatagramConn : Deno.TcpListener;
+
+/** A row whose service runs on one socket: bound on start, handed to `run` with the options. */
+function service<T extends "udp" | "tcp">(
+  transport: T,
   name: string,
   defaultPort: number,
   tryIt: (addr: string) => string,
-  run: (conn: Deno.DatagramConn, options: StartOptions) => Promise<void>,
+  run: (socket: Socket<T>, options: StartOptions) => Promise<void>,
 ): LabService {
   return {
     name,
-    transport: "udp",
+    transport,
     defaultPort,
     tryIt,
     start(options) {
-      const conn = udpSocket(options);
-      const addr = conn.addr as Deno.NetAddr;
-      return Promise.resolve({
-        addr,
-        running: run(conn, options),
-      });
+      const socket = (transport === "udp" ? udpSocket(options) : tcpListener(options)) as Socket<T>;
+      return Promise.resolve({ addr: socket.addr as Deno.NetAddr, running: run(socket, options) });
     },
   };
 }
@@ -152,39 +152,43 @@ export function reachable(addr: Deno.NetAddr): HostPort {
 
 /** Every service of the lab, in the order `--serve` starts them. */
 export const LAB_SERVICES: readonly LabService[] = [
-  udpService(
+  service(
+    "udp",
     "udp-server",
     UDP_EXAMPLE_PORT,
     (a) => `socklab udp-client ${a} hello world`,
     runUdpServer,
   ),
-  {
-    name: "tcp-server",
-    transport: "tcp",
-    defaultPort: TCP_EXAMPLE_PORT,
-    tryIt: (a) => `socklab tcp-client ${a}`,
-    start(options) {
-      const listener = tcpListener(options);
-      return Promise.resolve({
-        addr: listener.addr,
-        running: runTcpServer(listener, {
-          signal: options.signal,
-          input: options.input ?? autoReplies(),
-          write: options.write ?? lineJoiner(options.log),
-          maxConnections: options.maxConnections,
-        }),
-      });
-    },
-  },
-  udpService("time-server", TIME_PORT, (a) => `socklab time-client ${a}`, runTimeServer),
-  udpService("rates-server", RATES_PORT, (a) => `socklab rates-client ${a} USD`, runRatesServer),
-  udpService(
+  service(
+    "tcp",
+    "tcp-server",
+    TCP_EXAMPLE_PORT,
+    (a) => `socklab tcp-client ${a}`,
+    (listener, options) =>
+      runTcpServer(listener, {
+        signal: options.signal,
+        input: options.input ?? autoReplies(),
+        write: options.write ?? lineJoiner(options.log),
+        maxConnections: options.maxConnections,
+      }),
+  ),
+  service("udp", "time-server", TIME_PORT, (a) => `socklab time-client ${a}`, runTimeServer),
+  service(
+    "udp",
+    "rates-server",
+    RATES_PORT,
+    (a) => `socklab rates-client ${a} USD`,
+    runRatesServer,
+  ),
+  service(
+    "udp",
     "registry-server",
     REGISTRY_PORT,
     (a) => `socklab registry-client ${a} register alice`,
     runRegistryServer,
   ),
-  udpService(
+  service(
+    "udp",
     "binder",
     BINDER_PORT,
     (a) => `socklab exec-client --binder ${a} MAX 1 2 3`,
@@ -215,24 +219,15 @@ export const LAB_SERVICES: readonly LabService[] = [
       return { addr, running };
     },
   },
-  {
-    name: "chat-server",
-    transport: "tcp",
-    defaultPort: CHAT_PORT,
-    tryIt: (a) => `socklab chat-client ${a} alice`,
-    start(options) {
-      const listener = tcpListener(options);
-      return Promise.resolve({
-        addr: listener.addr,
-        running: runTcpChatServer(listener, {
-          signal: options.signal,
-          log: options.log,
-          monitor: options.monitor,
-        }),
-      });
-    },
-  },
-  udpService(
+  service(
+    "tcp",
+    "chat-server",
+    CHAT_PORT,
+    (a) => `socklab chat-client ${a} alice`,
+    (listener, { signal, log, monitor }) => runTcpChatServer(listener, { signal, log, monitor }),
+  ),
+  service(
+    "udp",
     "chat-server --udp",
     CHAT_PORT,
     (a) => `socklab chat-client ${a} alice --udp`,

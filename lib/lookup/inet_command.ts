@@ -59,6 +59,20 @@ interface Subcommand {
   convert: (input: string) => Row;
 }
 
+/** The row of an argument that is not valid: `reason` on stderr and in the JSON. */
+function rejected(input: string, reason: string): Row {
+  return { input, error: reason, json: { input, valid: false, reason } };
+}
+
+/** `parse(input)`, or why it failed (without the "Cannot parse "...": " prefix). */
+function parseArg<T>(input: string, parse: (text: string) => T): { value: T } | { reason: string } {
+  try {
+    return { value: parse(input) };
+  } catch (err) {
+    return { reason: (err as Error).message.replace(/^Cannot parse "[^"]*": /, "") };
+  }
+}
+
 /** The subcommands: usage, help, and a pure conversion per argument. */
 const SUBCOMMANDS: Record<string, Subcommand> = {
   aton: {
@@ -70,9 +84,7 @@ bits). inet_aton stops at the first white space and ignores the rest.
 Prints the canonical dotted quad, the value in decimal and in hex.`,
     convert(input) {
       const r = inetAton(input);
-      if (!r.valid) {
-        return { input, error: r.reason, json: { input, valid: false, reason: r.reason } };
-      }
+      if (!r.valid) return rejected(input, r.reason);
       const row: Row = {
         input,
         columns: [r.address, String(r.value), hex32(r.value)],
@@ -99,13 +111,9 @@ Prints the canonical dotted quad, the value in decimal and in hex.`,
     help: `A 32-bit value (decimal, or hex with 0x) to the dotted quad, as inet_ntoa
 prints the address whose value it is. N runs from 0 to 4294967295.`,
     convert(input) {
-      let value: number;
-      try {
-        value = parseU32(input);
-      } catch (err) {
-        const reason = (err as Error).message.replace(/^Cannot parse "[^"]*": /, "");
-        return { input, error: reason, json: { input, valid: false, reason } };
-      }
+      const parsed = parseArg(input, parseU32);
+      if ("reason" in parsed) return rejected(input, parsed.reason);
+      const value = parsed.value;
       const address = ntoa(value);
       return {
         input,
@@ -157,10 +165,12 @@ the C library's inet_pton accepts it; a ":" means IPv6.`,
     convert(input) {
       const r = pton(input);
       if (!r) {
-        const reason = input.includes(":")
-          ? "inet_pton(AF_INET6) rejects it"
-          : "inet_pton(AF_INET) rejects it (strict d.d.d.d)";
-        return { input, error: reason, json: { input, valid: false, reason } };
+        return rejected(
+          input,
+          input.includes(":")
+            ? "inet_pton(AF_INET6) rejects it"
+            : "inet_pton(AF_INET) rejects it (strict d.d.d.d)",
+        );
       }
       const hex = toHex(r.bytes);
       const family = r.family === 4 ? "inet" : "inet6";
@@ -177,13 +187,9 @@ the C library's inet_pton accepts it; a ":" means IPv6.`,
 separators allowed) to text, IPv6 in RFC 5952 form (lower case, longest zero
 run as "::", IPv4-mapped addresses as ::ffff:a.b.c.d); HEX has 8 or 32 digits.`,
     convert(input) {
-      let bytes: Uint8Array;
-      try {
-        bytes = parseAddressHex(input);
-      } catch (err) {
-        const reason = (err as Error).message.replace(/^Cannot parse "[^"]*": /, "");
-        return { input, error: reason, json: { input, valid: false, reason } };
-      }
+      const parsed = parseArg(input, parseAddressHex);
+      if ("reason" in parsed) return rejected(input, parsed.reason);
+      const bytes = parsed.value;
       const address = ntop(bytes);
       const family = bytes.length === 4 ? "inet" : "inet6";
       return { input, columns: [address], json: { input, valid: true, family, address } };
