@@ -78,6 +78,12 @@ export class TcpPeer implements AsyncDisposable {
     await writeAll(this.conn, encoder.encode(lines.map((l) => `${l}\n`).join("")));
   }
 
+  /** Sends `signin NAME` and waits for the server's OK. */
+  async signin(name: string): Promise<void> {
+    await this.send(`signin ${name}`);
+    await this.log.waitFor(`OK signed in as ${name}`);
+  }
+
   /** Sends raw bytes. */
   async sendBytes(bytes: Uint8Array): Promise<void> {
     await writeAll(this.conn, bytes);
