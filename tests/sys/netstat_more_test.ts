@@ -10,17 +10,7 @@ import { parseUnix, selectUnix, unixLines } from "../../lib/sys/unix_sockets.ts"
 import { matches, parseFilter, tokenize } from "../../lib/sys/filter.ts";
 import { assertEquals, assertMatch, assertOk, throws } from "../helpers/assert.ts";
 import { peerTest } from "../helpers/peers.ts";
-import {
-  createNetns,
-  lines,
-  must,
-  onPorts,
-  parseNetstatJson,
-  parseSs,
-  run,
-  socklab,
-  startFixture,
-} from "./tools.ts";
+import { createNetns, must, run, socklab, ssAndOurs, startFixture } from "./tools.ts";
 
 Deno.test("parsePairedCounters() and parseSnmp6() read the kernel's two layouts", () => {
   const snmp = "Ip: Forwarding DefaultTTL InReceives\nIp: 2 64 391448511\n" +
@@ -147,13 +137,9 @@ peerTest(
       `( sport = :${p4} or sport = :${p6} ) and not dport = :0`,
     ];
     for (const filter of filters) {
-      const [ss, ours] = await Promise.all([
-        must(["ss", "-tuan", filter]),
-        must(socklab("netstat", "-tuan", "--json", filter)),
-      ]);
-      const want = lines(onPorts(parseSs(ss), all));
+      const { want, got } = await ssAndOurs("-tuan", { filter, ports: all });
       assertOk(want.length > 0, `ss shows the fixture's sockets for '${filter}'`);
-      assertEquals(lines(onPorts(parseNetstatJson(ours), all)), want, filter);
+      assertEquals(got, want, filter);
     }
     const bad = await run(socklab("netstat", "-tuan", "sport = :"));
     assertEquals(bad.code, 2);

@@ -24,10 +24,10 @@ import {
   lines,
   must,
   onPorts,
-  parseNetstatJson,
   parseSs,
   run,
   socklab,
+  ssAndOurs,
   startFixture,
   until,
 } from "./tools.ts";
@@ -225,12 +225,7 @@ peerTest("netstat -tuanp --json matches ss -tuanp on the fixture's sockets: set,
   await using fixture = await startFixture();
   const ports = [...fixture.ports.tcp, ...fixture.ports.udp];
   await settled([], ports);
-  const [ss, ours] = await Promise.all([
-    must(["ss", "-tuanp"]),
-    must(socklab("netstat", "-tuanp", "--json")),
-  ]);
-  const want = lines(onPorts(parseSs(ss), ports));
-  const got = lines(onPorts(parseNetstatJson(ours), ports));
+  const { want, got } = await ssAndOurs("-tuanp", { ports });
   assertEquals(got, want);
   assertFixtureKinds(got);
   // Every socket the fixture holds is attributed to it.
@@ -288,12 +283,7 @@ peerTest(
     await using fixture = await startFixture(ns.exec([]), ["--syn-port", "80"]);
     const ports = [...fixture.ports.tcp, ...fixture.ports.udp];
     await settled(ns.exec([]), ports, [/SYN-SENT/, /SYN-RECV/]);
-    const [ss, ours] = await Promise.all([
-      must(ns.exec(["ss", "-tuanp"])),
-      must(ns.exec(socklab("netstat", "-tuanp", "--json"))),
-    ]);
-    const want = lines(parseSs(ss));
-    const got = lines(parseNetstatJson(ours));
+    const { want, got } = await ssAndOurs("-tuanp", { wrap: (argv) => ns.exec(argv) });
     assertEquals(got, want);
     assertFixtureKinds(got);
     assertOk(

@@ -213,6 +213,29 @@ export function lines(keys: SocketKeys): string[] {
   return [...keys].map(([k, pids]) => `${k} ${pids.join(",") || "-"}`).sort();
 }
 
+/**
+ * Runs `ss FLAGS [FILTER]` and `socklab netstat FLAGS --json [FILTER]` at the
+ * same moment (each argv through `wrap`, e.g. a namespace's `exec`) and returns
+ * both socket sets as sorted {@linkcode lines}: `want` from ss, `got` from ours,
+ * only the sockets on `ports` when given.
+ */
+export async function ssAndOurs(
+  flags: string,
+  { filter, ports, wrap = (argv) => argv }: {
+    filter?: string;
+    ports?: readonly number[];
+    wrap?: (argv: string[]) => string[];
+  } = {},
+): Promise<{ want: string[]; got: string[] }> {
+  const rest = filter === undefined ? [] : [filter];
+  const [ss, ours] = await Promise.all([
+    must(wrap(["ss", flags, ...rest])),
+    must(wrap(socklab("netstat", flags, "--json", ...rest))),
+  ]);
+  const only = (keys: SocketKeys) => ports ? onPorts(keys, ports) : keys;
+  return { want: lines(only(parseSs(ss))), got: lines(only(parseNetstatJson(ours))) };
+}
+
 /** Waits (polling, bounded) until `ok()` holds; throws with `what` after `timeoutMs`. */
 export async function until(
   ok: () => Promise<boolean>,
