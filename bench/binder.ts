@@ -14,6 +14,7 @@
 import type { BenchRow } from "./types.ts";
 import {
   type BenchServer,
+  IN_FLIGHT,
   median,
   rateRow,
   startEcho,
@@ -22,7 +23,6 @@ import {
   udpLoad,
 } from "./udp_harness.ts";
 
-const WINDOW = 64;
 const LOOKUP = "LOOKUP MAX";
 const CALL = "MAX 1 2 3 4";
 
@@ -53,7 +53,7 @@ async function interleavedRates<K extends string>(
   const rates = new Map<string, number[]>();
   for (let i = 0; i < rounds; i++) {
     for (const [name, [port, payload]] of Object.entries(targets) as [K, [number, string]][]) {
-      const r = (await udpLoad(port, payload, WINDOW, millis)).rate;
+      const r = (await udpLoad(port, payload, IN_FLIGHT, millis)).rate;
       rates.set(name, [...(rates.get(name) ?? []), r]);
     }
   }
@@ -80,7 +80,7 @@ export async function run(rounds = 5, millis = 1000): Promise<BenchRow[]> {
       rounds,
       millis,
     );
-    const w = `${WINDOW} in flight`;
+    const w = `${IN_FLIGHT} in flight`;
     const lookup = `binder LOOKUP --quiet, ${w}`;
     const max = `exec-server "${CALL}", ${w}`;
     return [

@@ -34,6 +34,7 @@ import {
   cpuMicros,
   formatRate,
   formatRatio,
+  IN_FLIGHT,
   median,
   pinningCpus,
   pinProcess,
@@ -44,9 +45,9 @@ import {
 } from "./udp_harness.ts";
 
 /** Requests in flight of the two load levels measured. */
-export const WINDOWS = [1, 64] as const;
+export const WINDOWS = [1, IN_FLIGHT] as const;
 /** The load level issue 18's goal is about. */
-const LOADED = 64;
+const LOADED = IN_FLIGHT;
 
 /** What a target is in the comparison. */
 type Role = "peer" | "reference" | "service";
