@@ -12,6 +12,7 @@
  * @module
  */
 import type { BenchRow } from "./types.ts";
+import { printRows } from "./table.ts";
 import {
   type BenchServer,
   IN_FLIGHT,
@@ -59,6 +60,10 @@ async function interleavedRates<K extends string>(
   }
   return Object.fromEntries([...rates].map(([k, v]) => [k, median(v)])) as Record<K, number>;
 }
+
+/** What this module compares, for `--list`. */
+export const ABOUT =
+  "binder LOOKUP and exec MAX req/s under udp_load beside C udp_echo and Deno echo";
 
 /** Runs the comparison; every figure comes from the same run. */
 export async function run(rounds = 5, millis = 1000): Promise<BenchRow[]> {
@@ -113,12 +118,5 @@ export async function run(rounds = 5, millis = 1000): Promise<BenchRow[]> {
 if (import.meta.main) {
   const rounds = Number(Deno.args[0] ?? 5);
   const millis = Number(Deno.args[1] ?? 1000);
-  const rows = await run(rounds, millis);
-  const cols = ["name", "socklab", "peer", "ratio", "goal", "met"] as const;
-  const cells = rows.map((r) =>
-    cols.map((c) => c === "met" ? (r.met === false ? "no" : "yes") : r[c])
-  );
-  const widths = cols.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i].length)));
-  console.log(cols.map((c, i) => c.padEnd(widths[i])).join("  "));
-  for (const row of cells) console.log(row.map((c, i) => c.padEnd(widths[i])).join("  "));
+  printRows(await run(rounds, millis));
 }

@@ -24,6 +24,7 @@ import {
 } from "./udp_harness.ts";
 import { socklabArgv } from "../tests/helpers/cli.ts";
 import type { BenchRow } from "./types.ts";
+import { printRows } from "./table.ts";
 
 const MILLIS = 2000;
 const ROUNDS = 3;
@@ -98,6 +99,9 @@ async function compare(name: string, server: BenchServer, payload = "ping"): Pro
   };
 }
 
+/** What this module compares, for `--list`. */
+export const ABOUT = "socklab bench udp beside the C udp_load on the same targets";
+
 /** Both comparisons, in one run. */
 export async function run(): Promise<BenchRow[]> {
   return [
@@ -108,5 +112,5 @@ export async function run(): Promise<BenchRow[]> {
 }
 
 if (import.meta.main) {
-  for (const row of await run()) console.log(row);
+  printRows(await run());
 }

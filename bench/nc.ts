@@ -18,6 +18,7 @@
 import { parseArgs } from "node:util";
 import { readSocketTables } from "../lib/sys/sockets.ts";
 import type { BenchRow } from "./types.ts";
+import { printRows } from "./table.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const MIB = 1 << 20;
@@ -201,6 +202,9 @@ function median(xs: number[]): number {
 
 const fmt = (x: number) => `${Math.round(x).toLocaleString("en-US")} MB/s`;
 
+/** What this module compares, for `--list`. */
+export const ABOUT = "socklab nc MB/s over 1 GiB beside socat and OpenBSD nc";
+
 /** Runs the benchmark; one row per comparison (vs socat's best, vs nc's best). */
 export async function run(options: NcBenchOptions = {}): Promise<BenchRow[]> {
   const bytes = (options.mib ?? 1024) * MIB;
@@ -281,11 +285,5 @@ if (import.meta.main) {
     log: (line) => console.log(line),
   });
   console.log("");
-  console.log("| benchmark | socklab | peer | ratio | goal | met |");
-  console.log("|---|---|---|---|---|---|");
-  for (const r of rows) {
-    console.log(
-      `| ${r.name} | ${r.socklab} | ${r.peer} | ${r.ratio} | ${r.goal} | ${r.met ? "yes" : "NO"} |`,
-    );
-  }
+  printRows(rows);
 }

@@ -29,6 +29,7 @@
  * @module
  */
 import type { BenchRow } from "./types.ts";
+import { printRows } from "./table.ts";
 import {
   type BenchServer,
   cpuMicros,
@@ -365,6 +366,9 @@ function oneAtATimeRows(figures: Map<string, Figures>): BenchRow[] {
   });
 }
 
+/** What this module compares, for `--list`. */
+export const ABOUT = "time/rates/registry req/s under udp_load beside C udp_echo and Deno echo";
+
 /** Runs the comparison and prints the full table; returns the rows for bench/RESULTS.md. */
 export async function run(rounds = 5, millis = 600): Promise<BenchRow[]> {
   const figures = await measure(rounds, millis);
@@ -385,5 +389,5 @@ export async function run(rounds = 5, millis = 600): Promise<BenchRow[]> {
 
 if (import.meta.main) {
   const [rounds, millis] = Deno.args.map(Number);
-  await run(rounds || 5, millis || 600);
+  printRows(await run(rounds || 5, millis || 600));
 }
