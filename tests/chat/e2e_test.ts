@@ -197,10 +197,8 @@ tcpTest(
     await stalled.send("signin stalled");
     assertEquals(await stalled.readLine(), "OK signed in as stalled");
     // From here on it never reads again.
-    await using a = await TcpPeer.connect(port, { keep: KEEP });
-    await using b = await TcpPeer.connect(port, { keep: KEEP });
-    await a.signin("a");
-    await b.signin("b");
+    await using a = await TcpPeer.signedIn(port, "a", { keep: KEEP });
+    await using b = await TcpPeer.signedIn(port, "b", { keep: KEEP });
 
     const started = performance.now();
     const shown = (p: string, i: number) => `Msg ${p} says: ${p} ${i} ${pad}`.slice(0, KEEP);
@@ -233,8 +231,7 @@ tcpTest(
       /^socklab chat-server: dropped stalled \(127\.0\.0\.1:\d+\): outgoing queue over \d+ bytes \(client not reading\)$/,
     );
     assertOk(seconds < 20, `3,000 messages took ${seconds.toFixed(1)} s`);
-    await a.send("who");
-    await a.log.waitFor("Users: a b");
+    await a.who("a b");
   },
 );
 
@@ -248,13 +245,11 @@ tcpTest(
     const KEEP = 80;
     const { server, port } = await startServer("--max-queue", "65536", "--max-line", "8192");
     await using _ = server;
-    await using slow = await TcpPeer.connect(port, {
+    await using slow = await TcpPeer.signedIn(port, "slow", {
       keep: KEEP,
       slow: { bytes: 64 * 1024, pauseMs: 5 },
     });
-    await using a = await TcpPeer.connect(port, { keep: KEEP });
-    await slow.signin("slow");
-    await a.signin("a");
+    await using a = await TcpPeer.signedIn(port, "a", { keep: KEEP });
 
     const shown = (i: number) => `Msg a says: a ${i} ${pad}`.slice(0, KEEP);
     const sending = a.send(...numbered("chat a", N).map((l) => `${l} ${pad}`));
@@ -268,8 +263,7 @@ tcpTest(
       );
     }
     assertEquals(server.stdout.lines.filter((l) => l.includes("dropped")), []);
-    await a.send("who");
-    await a.log.waitFor("Users: slow a");
+    await a.who("slow a");
   },
 );
 
@@ -280,10 +274,8 @@ tcpTest(
     const { server, port } = await startServer();
     await using _ = server;
     await using victim = await startClient(port, "victim");
-    await using a = await TcpPeer.connect(port);
-    await using b = await TcpPeer.connect(port);
-    await a.signin("a");
-    await b.signin("b");
+    await using a = await TcpPeer.signedIn(port, "a");
+    await using b = await TcpPeer.signedIn(port, "b");
     const sending = a.send(...numbered("chat a", N));
     await victim.stdout.waitFor("Msg a says: a 100");
     victim.kill("SIGKILL");
@@ -296,8 +288,7 @@ tcpTest(
       assertEquals(peer.log.lines.filter((l) => l.startsWith("ERR")), []);
     }
     await server.stdout.waitFor(/^socklab chat-server: dropped victim \(127\.0\.0\.1:\d+\): /);
-    await a.send("who");
-    await a.log.waitFor("Users: a b");
+    await a.who("a b");
     assertEquals((await victim.exit()).signal, "SIGKILL");
   },
 );
@@ -307,8 +298,7 @@ tcpTest(
   async (startServer) => {
     const { server, port } = await startServer("--max-line", "64");
     await using _ = server;
-    await using p = await TcpPeer.connect(port);
-    await p.signin("alice");
+    await using p = await TcpPeer.signedIn(port, "alice");
     await p.send(`chat ${"y".repeat(200)}`);
     await p.log.waitFor("ERR line too long (max 64 bytes)");
     await p.sendBytes(new Uint8Array([0xff, 0x00, 0x1b, 0x0a]));
@@ -436,8 +426,7 @@ tcpTest(
   async (startServer) => {
     const { server, port } = await startServer("--signin-timeout", "1");
     await using _ = server;
-    await using member = await TcpPeer.connect(port);
-    await member.signin("dora");
+    await using member = await TcpPeer.signedIn(port, "dora");
     await using idle = await TcpPeer.connect(port);
     assertEquals(await idle.log.waitFor(/./, 5000), "ERR did not sign in within 1 s");
     await idle.log.ended();

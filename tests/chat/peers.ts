@@ -78,6 +78,23 @@ export class TcpPeer implements AsyncDisposable {
     await writeAll(this.conn, encoder.encode(lines.map((l) => `${l}\n`).join("")));
   }
 
+  /** Connects and signs in as `name`. */
+  static async signedIn(
+    port: number,
+    name: string,
+    options: TcpPeerOptions = {},
+  ): Promise<TcpPeer> {
+    const peer = await TcpPeer.connect(port, options);
+    await peer.signin(name);
+    return peer;
+  }
+
+  /** Sends `who` and waits for the server's `Users: USERS` line. */
+  async who(users: string): Promise<void> {
+    await this.send("who");
+    await this.log.waitFor(`Users: ${users}`);
+  }
+
   /** Sends `signin NAME` and waits for the server's OK. */
   async signin(name: string): Promise<void> {
     await this.send(`signin ${name}`);

@@ -59,10 +59,8 @@ class Room implements AsyncDisposable {
   }
 }
 
-async function member(port: number, name: string, keep?: number): Promise<TcpPeer> {
-  const peer = await TcpPeer.connect(port, { keep });
-  await peer.signin(name);
-  return peer;
+function member(port: number, name: string, keep?: number): Promise<TcpPeer> {
+  return TcpPeer.signedIn(port, name, { keep });
 }
 
 async function udpMember(port: number, name: string): Promise<UdpPeer> {
