@@ -5,7 +5,7 @@
  */
 import { assertEquals, assertMatch, assertOk } from "../helpers/assert.ts";
 import { peerTest } from "../helpers/peers.ts";
-import { createNetns } from "../sys/tools.ts";
+import { netnsTest } from "../sys/tools.ts";
 import {
   exchange,
   freePort,
@@ -331,11 +331,11 @@ Deno.test("a name from /etc/hosts (localhost) resolves for connect", async () =>
   assertOk(nc.stdout.text.startsWith("got 0 bytes\n"));
 });
 
-peerTest(
+netnsTest(
   "-w bounds the connect time: a SYN that is dropped (in a private namespace) gives exit 1 after SECS",
   ["ip", "nft"],
-  async () => {
-    await using ns = await createNetns("ncwait");
+  "ncwait",
+  async (ns) => {
     const port = 5555;
     const dropSyn =
       "add table inet t5; add chain inet t5 in { type filter hook input priority 0; }; " +

@@ -20,9 +20,9 @@ import { assertEquals, assertMatch, assertOk } from "../helpers/assert.ts";
 import { MAIN } from "../helpers/cli.ts";
 import { peerTest } from "../helpers/peers.ts";
 import {
-  createNetns,
   lines,
   must,
+  netnsTest,
   onPorts,
   parseSs,
   run,
@@ -257,11 +257,11 @@ peerTest(
   },
 );
 
-peerTest(
+netnsTest(
   "netstat matches ss on the WHOLE socket set of a private namespace, SYN_SENT and SYN_RECV included",
   ["ss", "ip", "nft"],
-  async () => {
-    await using ns = await createNetns("netstat");
+  "netstat",
+  async (ns) => {
     // Drop the SYN-ACK from port 80 so a handshake stays half done on both sides.
     await must(ns.exec([
       "nft",

@@ -6,6 +6,7 @@
  */
 import { fileURLToPath } from "node:url";
 import { MAIN } from "../helpers/cli.ts";
+import { peerTest } from "../helpers/peers.ts";
 
 /** The fixture script that opens the known sockets. */
 export const FIXTURE = fileURLToPath(new URL("./socket_fixture.ts", import.meta.url));
@@ -86,6 +87,24 @@ export async function createNetns(tag: string): Promise<Netns> {
     exec: (argv) => ["ip", "netns", "exec", name, ...argv],
     [Symbol.asyncDispose]: remove,
   };
+}
+
+/**
+ * A {@linkcode peerTest} needing `ip` and `peers` whose `fn` runs with a
+ * fresh namespace `TAG` ({@linkcode createNetns}), deleted afterwards;
+ * `options` as peerTest's.
+ */
+export function netnsTest(
+  name: string,
+  peers: readonly string[],
+  tag: string,
+  fn: (ns: Netns) => Promise<void>,
+  options?: Parameters<typeof peerTest>[3],
+): void {
+  peerTest(name, peers.includes("ip") ? peers : ["ip", ...peers], async () => {
+    await using ns = await createNetns(tag);
+    await fn(ns);
+  }, options);
 }
 
 /** The fixture's description line. */
