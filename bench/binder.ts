@@ -12,8 +12,10 @@
  * @module
  */
 import type { BenchRow } from "./types.ts";
+import { printRows } from "./table.ts";
 import {
   type BenchServer,
+  IN_FLIGHT,
   median,
   rateRow,
   startEcho,
@@ -22,7 +24,6 @@ import {
   udpLoad,
 } from "./udp_harness.ts";
 
-const WINDOW = 64;
 const LOOKUP = "LOOKUP MAX";
 const CALL = "MAX 1 2 3 4";
 
@@ -53,12 +54,16 @@ async function interleavedRates<K extends string>(
   const rates = new Map<string, number[]>();
   for (let i = 0; i < rounds; i++) {
     for (const [name, [port, payload]] of Object.entries(targets) as [K, [number, string]][]) {
-      const r = (await udpLoad(port, payload, WINDOW, millis)).rate;
+      const r = (await udpLoad(port, payload, IN_FLIGHT, millis)).rate;
       rates.set(name, [...(rates.get(name) ?? []), r]);
     }
   }
   return Object.fromEntries([...rates].map(([k, v]) => [k, median(v)])) as Record<K, number>;
 }
+
+/** What this module compares, for `--list`. */
+export const ABOUT =
+  "binder LOOKUP and exec MAX req/s under udp_load beside C udp_echo and Deno echo";
 
 /** Runs the comparison; every figure comes from the same run. */
 export async function run(rounds = 5, millis = 1000): Promise<BenchRow[]> {
@@ -80,7 +85,7 @@ export async function run(rounds = 5, millis = 1000): Promise<BenchRow[]> {
       rounds,
       millis,
     );
-    const w = `${WINDOW} in flight`;
+    const w = `${IN_FLIGHT} in flight`;
     const lookup = `binder LOOKUP --quiet, ${w}`;
     const max = `exec-server "${CALL}", ${w}`;
     return [
@@ -113,12 +118,5 @@ export async function run(rounds = 5, millis = 1000): Promise<BenchRow[]> {
 if (import.meta.main) {
   const rounds = Number(Deno.args[0] ?? 5);
   const millis = Number(Deno.args[1] ?? 1000);
-  const rows = await run(rounds, millis);
-  const cols = ["name", "socklab", "peer", "ratio", "goal", "met"] as const;
-  const cells = rows.map((r) =>
-    cols.map((c) => c === "met" ? (r.met === false ? "no" : "yes") : r[c])
-  );
-  const widths = cols.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i].length)));
-  console.log(cols.map((c, i) => c.padEnd(widths[i])).join("  "));
-  for (const row of cells) console.log(row.map((c, i) => c.padEnd(widths[i])).join("  "));
+  printRows(await run(rounds, millis));
 }

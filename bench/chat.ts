@@ -31,6 +31,7 @@
  */
 import { parseArgs } from "node:util";
 import type { BenchRow } from "./types.ts";
+import { printRows } from "./table.ts";
 import {
   type ChatKind,
   chatLoad,
@@ -246,6 +247,10 @@ async function memoryRow(idle: number): Promise<BenchRow> {
   };
 }
 
+/** What this module compares, for `--list`. */
+export const ABOUT =
+  "chat capacity at p99 ≤ 100 ms, CPU per million copies, RSS per idle client, beside ncat --chat";
+
 /** The chat rows of the benchmark table. */
 export async function run(options: ChatBenchOptions = {}): Promise<BenchRow[]> {
   const clients = options.clients ?? 200;
@@ -275,10 +280,5 @@ if (import.meta.main) {
     seconds: num(values.seconds),
     idle: num(values.idle),
   });
-  for (const row of rows) {
-    console.log(`${row.met === undefined ? "info" : row.met ? "met " : "MISS"}  ${row.name}`);
-    console.log(`      socklab ${row.socklab}`);
-    console.log(`      peer    ${row.peer}`);
-    console.log(`      ratio   ${row.ratio}   goal ${row.goal}`);
-  }
+  printRows(rows);
 }

@@ -16,6 +16,7 @@ import {
   type BenchServer,
   formatRate,
   formatRatio,
+  IN_FLIGHT,
   median,
   startEcho,
   startSocklab,
@@ -23,8 +24,8 @@ import {
 } from "./udp_harness.ts";
 import { socklabArgv } from "../tests/helpers/cli.ts";
 import type { BenchRow } from "./types.ts";
+import { printRows } from "./table.ts";
 
-const WINDOW = 64;
 const MILLIS = 2000;
 const ROUNDS = 3;
 
@@ -41,7 +42,7 @@ export interface GeneratorRun {
 export async function socklabBenchRate(
   port: number,
   payload = "ping",
-  window = WINDOW,
+  window = IN_FLIGHT,
   millis = MILLIS,
 ): Promise<GeneratorRun> {
   const [cmd, ...args] = socklabArgv();
@@ -78,7 +79,7 @@ async function compare(name: string, server: BenchServer, payload = "ping"): Pro
   const theirs: number[] = [];
   try {
     for (let i = 0; i < ROUNDS; i++) {
-      theirs.push((await udpLoad(server.port, payload, WINDOW, MILLIS)).rate);
+      theirs.push((await udpLoad(server.port, payload, IN_FLIGHT, MILLIS)).rate);
       ours.push(await socklabBenchRate(server.port, payload));
     }
   } finally {
@@ -89,7 +90,7 @@ async function compare(name: string, server: BenchServer, payload = "ping"): Pro
   const ratios = ours.map((r, i) => r.rate / theirs[i]);
   const cores = median(ours.map((r) => r.cores));
   return {
-    name: `bench udp generator → ${name}, ${WINDOW} in flight (median of ${ROUNDS})`,
+    name: `bench udp generator → ${name}, ${IN_FLIGHT} in flight (median of ${ROUNDS})`,
     socklab: `${formatRate(a)} req/s (${ours[0].io} I/O, generator ${cores.toFixed(2)} cores)`,
     peer: `C udp_load ${formatRate(b)} req/s`,
     ratio: `${formatRatio(a / b)} (rounds ${ratios.map((r) => r.toFixed(2)).join(", ")})`,
@@ -97,6 +98,9 @@ async function compare(name: string, server: BenchServer, payload = "ping"): Pro
     met: a / b >= 0.8,
   };
 }
+
+/** What this module compares, for `--list`. */
+export const ABOUT = "socklab bench udp beside the C udp_load on the same targets";
 
 /** Both comparisons, in one run. */
 export async function run(): Promise<BenchRow[]> {
@@ -108,5 +112,5 @@ export async function run(): Promise<BenchRow[]> {
 }
 
 if (import.meta.main) {
-  for (const row of await run()) console.log(row);
+  printRows(await run());
 }

@@ -16,6 +16,7 @@
  * @module
  */
 import type { BenchRow } from "./types.ts";
+import { printRows } from "./table.ts";
 import { socklabArgv } from "../tests/helpers/cli.ts";
 import { which } from "../tests/helpers/peers.ts";
 import { type Dnsmasq, startDnsmasq } from "../tests/lookup/dnsmasq.ts";
@@ -152,6 +153,9 @@ function lookupRows(l: Lookup, ours: Timing, floor: Timing, peer: Timing, n: num
   }];
 }
 
+/** What this module compares, for `--list`. */
+export const ABOUT = "getaddrinfo/inet aton/dns start-up beside the Deno floor, getent and dig";
+
 /** The look-up benchmark rows. */
 export async function run(n = 20): Promise<BenchRow[]> {
   const dir = await Deno.makeTempDir();
@@ -175,16 +179,5 @@ export async function run(n = 20): Promise<BenchRow[]> {
 
 if (import.meta.main) {
   const n = Number(Deno.args[0] ?? 20);
-  const rows = await run(n);
-  const header = ["benchmark", "socklab", "peer", "ratio", "goal", "met"];
-  const table = [
-    header,
-    ...rows.map((
-      r,
-    ) => [r.name, r.socklab, r.peer, r.ratio, r.goal, r.met === false ? "NO" : "yes"]),
-  ];
-  const widths = header.map((_, c) => Math.max(...table.map((row) => row[c].length)));
-  for (const row of table) {
-    console.log(row.map((cell, c) => cell.padEnd(widths[c])).join("  ").trimEnd());
-  }
+  printRows(await run(n));
 }

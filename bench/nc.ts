@@ -18,6 +18,7 @@
 import { parseArgs } from "node:util";
 import { readSocketTables } from "../lib/sys/sockets.ts";
 import type { BenchRow } from "./types.ts";
+import { printRows } from "./table.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const MIB = 1 << 20;
@@ -201,8 +202,16 @@ function median(xs: number[]): number {
 
 const fmt = (x: number) => `${Math.round(x).toLocaleString("en-US")} MB/s`;
 
-/** Runs the benchmark; one row per comparison (vs socat's best, vs nc's best). */
-export async function run(options: NcBenchOptions = {}): Promise<BenchRow[]> {
+/** What this module compares, for `--list`. */
+export const ABOUT = "socklab nc MB/s over 256 MiB and 1 GiB beside socat and OpenBSD nc";
+
+/** The rows of `deno task bench`: 256 MiB (best of 5) and 1 GiB (best of 3). */
+export async function run(): Promise<BenchRow[]> {
+  return [...await transfers({ mib: 256, rounds: 5 }), ...await transfers({ mib: 1024 })];
+}
+
+/** One size; one row per comparison (vs socat's best, vs nc's best). */
+export async function transfers(options: NcBenchOptions = {}): Promise<BenchRow[]> {
   const bytes = (options.mib ?? 1024) * MIB;
   const rounds = options.rounds ?? 3;
   const log = options.log ?? (() => {});
@@ -274,18 +283,12 @@ if (import.meta.main) {
       pipe: { type: "boolean" },
     },
   });
-  const rows = await run({
+  const rows = await transfers({
     mib: values.mib ? Number(values.mib) : undefined,
     rounds: values.rounds ? Number(values.rounds) : undefined,
     pipe: values.pipe,
     log: (line) => console.log(line),
   });
   console.log("");
-  console.log("| benchmark | socklab | peer | ratio | goal | met |");
-  console.log("|---|---|---|---|---|---|");
-  for (const r of rows) {
-    console.log(
-      `| ${r.name} | ${r.socklab} | ${r.peer} | ${r.ratio} | ${r.goal} | ${r.met ? "yes" : "NO"} |`,
-    );
-  }
+  printRows(rows);
 }

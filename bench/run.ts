@@ -13,8 +13,8 @@
  */
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
-import { formatTable } from "../lib/loadgen/format.ts";
 import type { BenchRow } from "./types.ts";
+import { printRows, rowsTable } from "./table.ts";
 import * as startup from "./startup.ts";
 import * as lookup from "./lookup.ts";
 import * as nc from "./nc.ts";
@@ -32,53 +32,26 @@ export interface BenchModule {
   run(): Promise<BenchRow[]>;
 }
 
+/** The modules by their `--only` name, in table order; each says what it compares in `ABOUT`. */
+const BY_NAME = {
+  startup,
+  lookup,
+  nc,
+  udp_services: udpServices,
+  binder,
+  chat,
+  scaleout,
+  generator,
+};
+
 /** Every module, in the order the table shows them. */
-export const MODULES: readonly BenchModule[] = [
-  {
-    name: "startup",
-    about: "socklab --version start-up beside deno run hello world",
-    run: () => startup.run(),
-  },
-  {
-    name: "lookup",
-    about: "getaddrinfo/inet aton/dns start-up beside the Deno floor, getent and dig",
-    run: () => lookup.run(),
-  },
-  {
-    name: "nc",
-    about: "socklab nc MB/s over 256 MiB and 1 GiB beside socat and OpenBSD nc",
-    run: async () => [...await nc.run({ mib: 256, rounds: 5 }), ...await nc.run({ mib: 1024 })],
-  },
-  {
-    name: "udp_services",
-    about: "time/rates/registry req/s under udp_load beside C udp_echo and Deno echo",
-    run: () => udpServices.run(),
-  },
-  {
-    name: "binder",
-    about: "binder LOOKUP and exec MAX req/s under udp_load beside C udp_echo and Deno echo",
-    run: () => binder.run(),
-  },
-  {
-    name: "chat",
-    about:
-      "chat capacity at p99 ≤ 100 ms, CPU per million copies, RSS per idle client, beside ncat --chat",
-    run: () => chat.run(),
-  },
-  {
-    name: "scaleout",
-    about: "one chat room on 2 instances + Redis beside 1 instance (deliveries, p99, CPU)",
-    run: () => scaleout.run(),
-  },
-  {
-    name: "generator",
-    about: "socklab bench udp beside the C udp_load on the same targets",
-    run: () => generator.run(),
-  },
-];
+export const MODULES: readonly BenchModule[] = Object.entries(BY_NAME).map(([name, m]) => ({
+  name,
+  about: m.ABOUT,
+  run: () => m.run(),
+}));
 
 const DEFAULT_OUT = fileURLToPath(new URL("./RESULTS.md", import.meta.url));
-const HEADER = ["name", "socklab", "peer", "ratio", "goal", "met"];
 
 /** The machine and runtime, for the results' heading. */
 export function machineInfo(): Record<string, string> {
@@ -116,17 +89,6 @@ function failedRow(module: BenchModule, err: unknown): BenchRow {
   };
 }
 
-/** "yes", "NO", or "-" for a row without a goal. */
-function metCell(row: BenchRow): string {
-  return row.met === undefined ? "-" : row.met ? "yes" : "NO";
-}
-
-/** The cells of a row; `|` escaped so a Markdown table stays whole. */
-function cells(row: BenchRow, markdown: boolean): string[] {
-  const esc = (s: string) => markdown ? s.replaceAll("|", "\\|") : s;
-  return [row.name, row.socklab, row.peer, row.ratio, row.goal, metCell(row)].map(esc);
-}
-
 /** The Markdown document written to RESULTS.md. */
 export function resultsMarkdown(
   rows: readonly BenchRow[],
@@ -147,7 +109,7 @@ export function resultsMarkdown(
     `- Deno ${info.deno}, V8 ${info.v8}, TypeScript ${info.typescript}`,
     `- Modules: ${meta.modules.join(", ")}`,
     "",
-    ...formatTable(rows.map((r) => cells(r, true)), { header: HEADER, markdown: true }),
+    ...rowsTable(rows, true),
     "",
     `${met} of ${goals} goals met.`,
     "",
@@ -209,9 +171,7 @@ async function main(args: string[]): Promise<number> {
   const t0 = performance.now();
   const rows = await runModules(modules, (m) => console.error(`bench: running ${m.name} ...`));
   const seconds = (performance.now() - t0) / 1000;
-  console.log(
-    formatTable(rows.map((r) => cells(r, false)), { header: HEADER }).join("\n"),
-  );
+  printRows(rows);
   console.log(
     `\n${rows.filter((r) => r.met).length} of ${
       rows.filter((r) => r.met !== undefined).length

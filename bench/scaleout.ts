@@ -21,6 +21,7 @@
  * @module
  */
 import type { BenchRow } from "./types.ts";
+import { printRows } from "./table.ts";
 import { P99_BOUND_MS, searchCapacity } from "./chat.ts";
 import {
   type BenchProcess,
@@ -115,6 +116,10 @@ async function limitRow(): Promise<BenchRow> {
   };
 }
 
+/** What this module compares, for `--list`. */
+export const ABOUT =
+  "one chat room on 2 instances + Redis beside 1 instance (deliveries, p99, CPU)";
+
 /** The scale-out rows, or one row that says why they cannot be measured here. */
 export async function run(): Promise<BenchRow[]> {
   const missing = await scaleOutMissing();
@@ -132,5 +137,5 @@ export async function run(): Promise<BenchRow[]> {
 }
 
 if (import.meta.main) {
-  for (const row of await run()) console.log(row);
+  printRows(await run());
 }

@@ -11,6 +11,7 @@
  * @module
  */
 import type { BenchRow } from "./types.ts";
+import { printRows } from "./table.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
@@ -57,6 +58,9 @@ export function socklabArgv(...args: string[]): string[] {
   return [Deno.execPath(), "run", "-A", "--quiet", MAIN, ...args];
 }
 
+/** What this module compares, for `--list`. */
+export const ABOUT = "socklab --version start-up beside deno run hello world";
+
 /** `socklab --version` against the hello-world floor. */
 export async function run(n = 30): Promise<BenchRow[]> {
   const hello = await helloWorldArgv();
@@ -75,5 +79,5 @@ export async function run(n = 30): Promise<BenchRow[]> {
 }
 
 if (import.meta.main) {
-  for (const row of await run()) console.log(row);
+  printRows(await run());
 }

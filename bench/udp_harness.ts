@@ -45,6 +45,9 @@ export interface LoadResult {
   generatorCpuUs?: number;
 }
 
+/** Requests in flight in every loaded UDP benchmark (and in `udp_load` runs beside them). */
+export const IN_FLIGHT = 64;
+
 const DENO_ECHO = fileURLToPath(new URL("./deno_echo.ts", import.meta.url));
 const NODE_ECHO = fileURLToPath(new URL("./node_echo.ts", import.meta.url));
 const SERVE_ECHO = fileURLToPath(new URL("./serve_echo.ts", import.meta.url));

@@ -29,11 +29,13 @@
  * @module
  */
 import type { BenchRow } from "./types.ts";
+import { printRows } from "./table.ts";
 import {
   type BenchServer,
   cpuMicros,
   formatRate,
   formatRatio,
+  IN_FLIGHT,
   median,
   pinningCpus,
   pinProcess,
@@ -44,9 +46,9 @@ import {
 } from "./udp_harness.ts";
 
 /** Requests in flight of the two load levels measured. */
-export const WINDOWS = [1, 64] as const;
+export const WINDOWS = [1, IN_FLIGHT] as const;
 /** The load level issue 18's goal is about. */
-const LOADED = 64;
+const LOADED = IN_FLIGHT;
 
 /** What a target is in the comparison. */
 type Role = "peer" | "reference" | "service";
@@ -364,6 +366,9 @@ function oneAtATimeRows(figures: Map<string, Figures>): BenchRow[] {
   });
 }
 
+/** What this module compares, for `--list`. */
+export const ABOUT = "time/rates/registry req/s under udp_load beside C udp_echo and Deno echo";
+
 /** Runs the comparison and prints the full table; returns the rows for bench/RESULTS.md. */
 export async function run(rounds = 5, millis = 600): Promise<BenchRow[]> {
   const figures = await measure(rounds, millis);
@@ -384,5 +389,5 @@ export async function run(rounds = 5, millis = 600): Promise<BenchRow[]> {
 
 if (import.meta.main) {
   const [rounds, millis] = Deno.args.map(Number);
-  await run(rounds || 5, millis || 600);
+  printRows(await run(rounds || 5, millis || 600));
 }

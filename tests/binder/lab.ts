@@ -3,6 +3,7 @@
  * subprocesses on loopback with free ports, and talk to them over a raw socket.
  * @module
  */
+import { assertEquals } from "../helpers/assert.ts";
 import { argv } from "../helpers/cli.ts";
 import { type RunningServer, startServer } from "../helpers/server.ts";
 import { UdpSocket } from "../../lib/net/udp.ts";
@@ -54,4 +55,31 @@ export async function ask(
 /** A raw client socket on 127.0.0.1. */
 export function rawSocket(): UdpSocket {
   return UdpSocket.bind({ hostname: "127.0.0.1", port: 0 });
+}
+
+/**
+ * The LIST reply of a table that holds MAX and MIN, both served from
+ * 127.0.0.1:`port` with a TTL of 30 s (29 once a second went by).
+ */
+export function listOfMaxMin(port: number): RegExp {
+  const record = (name: string) => `${name} 127\\.0\\.0\\.1 ${port} (30|29)`;
+  return new RegExp(`^OK LIST 2\n${record("MAX")}\n${record("MIN")}$`);
+}
+
+/**
+ * `sock` sends `request` (a REGISTER of `names` into an empty table) to
+ * `binder`: the reply is `OK REGISTER NAMES`, and the binder logs the new
+ * records with their source address and the table's new size.
+ */
+export async function registerInto(
+  binder: RunningServer,
+  sock: UdpSocket,
+  request: string,
+  names: string,
+): Promise<void> {
+  assertEquals(await ask(sock, binder.port, request), `OK REGISTER ${names}`);
+  const n = names.split(" ").length;
+  await binder.proc.stdout.waitFor(
+    new RegExp(`REGISTER ${names} from 127\\.0\\.0\\.1:\\d+ \\(${n} new\\); table has ${n}`),
+  );
 }

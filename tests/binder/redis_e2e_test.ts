@@ -10,13 +10,33 @@ import { RedisServer, redisTest } from "../helpers/redis.ts";
 import { disposeTogether } from "../helpers/server.ts";
 import { UdpSocket } from "../../lib/net/udp.ts";
 import { signRegister } from "../../lib/binder/auth.ts";
-import { ask, rawSocket, startBinder, startExecServer } from "./lab.ts";
+import { ask, listOfMaxMin, rawSocket, registerInto, startBinder, startExecServer } from "./lab.ts";
 
 /** Starts `n` binders sharing `redis`, in parallel. */
 async function binders(redis: RedisServer, n: number, extra: string[] = []) {
   return await Promise.all(
     Array.from({ length: n }, () => startBinder(["--redis", redis.url, "--quiet", ...extra])),
   );
+}
+
+/** A private redis-server and `n` binders sharing it; disposing stops the binders, then Redis. */
+async function sharedTable(n: number, extra: string[] = []) {
+  const redis = await RedisServer.start();
+  try {
+    const list = await binders(redis, n, extra);
+    const together = disposeTogether(...list);
+    return {
+      redis,
+      binders: list,
+      async [Symbol.asyncDispose]() {
+        await together[Symbol.asyncDispose]();
+        await redis[Symbol.asyncDispose]();
+      },
+    };
+  } catch (e) {
+    await redis[Symbol.asyncDispose]();
+    throw e;
+  }
 }
 
 /** The ports LOOKUP MAX names in `n` look-ups at `binderPort`. */
@@ -34,9 +54,8 @@ async function lookupPorts(binderPort: number, n: number): Promise<Set<number>> 
 redisTest(
   "three binders on one Redis: register through one, LOOKUP and LIST through the others, UNREGISTER only by the owner",
   async () => {
-    await using redis = await RedisServer.start();
-    const [a, b, c] = await binders(redis, 3);
-    await using _binders = disposeTogether(a, b, c);
+    await using lab = await sharedTable(3);
+    const { binders: [a, b, c] } = lab;
     assertMatch(
       a.proc.stdout.text,
       /the table is shared through Redis redis:\/\/127\.0\.0\.1:\d+/,
@@ -44,14 +63,11 @@ redisTest(
     await using server = rawSocket();
     await using intruder = rawSocket();
     const p = server.addr.port;
-    assertEquals(await ask(server, a.port, "REGISTER MAX MIN"), "OK REGISTER MAX MIN");
-    await a.proc.stdout.waitFor(/REGISTER MAX MIN from 127\.0\.0\.1:\d+ \(2 new\); table has 2/);
+    await registerInto(a, server, "REGISTER MAX MIN", "MAX MIN");
     assertEquals(await ask(intruder, b.port, "LOOKUP MAX"), `MAX 127.0.0.1 ${p}`);
     assertMatch(
       await ask(intruder, c.port, "LIST"),
-      new RegExp(
-        `^OK LIST 2\nMAX 127\\.0\\.0\\.1 ${p} (30|29)\nMIN 127\\.0\\.0\\.1 ${p} (30|29)$`,
-      ),
+      listOfMaxMin(p),
     );
     assertEquals(await ask(intruder, b.port, "UNREGISTER"), "OK UNREGISTER 0");
     assertEquals(await ask(intruder, c.port, "LOOKUP MIN"), `MIN 127.0.0.1 ${p}`);
@@ -64,10 +80,9 @@ redisTest(
 redisTest(
   "three binders: exec servers registered through different binders are handed out by all; a SIGKILLed one stops within its ttl",
   async () => {
-    await using redis = await RedisServer.start();
     const ttl = 3;
-    const [a, b, c] = await binders(redis, 3, ["--ttl", String(ttl)]);
-    await using _binders = disposeTogether(a, b, c);
+    await using lab = await sharedTable(3, ["--ttl", String(ttl)]);
+    const { binders: [a, b, c] } = lab;
     await using x = await startExecServer(a.port, ["--commands", "MAX"]);
     await using y = await startExecServer(b.port, ["--commands", "MAX"]);
     for (const binder of [a, b, c]) {
@@ -98,9 +113,8 @@ redisTest(
 redisTest(
   "Redis down: binders answer ERR at once, stay up, and the table refills from re-registrations when Redis is back",
   async () => {
-    await using redis = await RedisServer.start();
-    const [a, b] = await binders(redis, 2, ["--ttl", "3"]);
-    await using _binders = disposeTogether(a, b);
+    await using lab = await sharedTable(2, ["--ttl", "3"]);
+    const { redis, binders: [a, b] } = lab;
     await using x = await startExecServer(a.port, ["--commands", "MAX"]);
     await using sock = rawSocket();
     assertEquals(await ask(sock, b.port, "LOOKUP MAX"), `MAX 127.0.0.1 ${x.port}`);
@@ -136,9 +150,8 @@ redisTest(
 redisTest(
   "Redis paused (SIGSTOP): concurrent requests each get ERR within about a second, none hangs",
   async () => {
-    await using redis = await RedisServer.start();
-    const [a] = await binders(redis, 1);
-    await using _binders = disposeTogether(a);
+    await using lab = await sharedTable(1);
+    const { redis, binders: [a] } = lab;
     await using owner = rawSocket();
     assertEquals(await ask(owner, a.port, "REGISTER MAX"), "OK REGISTER MAX");
     await redis.pause();
@@ -173,9 +186,8 @@ redisTest(
 redisTest(
   "CLIENT KILL of a binder's connection: one line lost, one line back, and it keeps serving",
   async () => {
-    await using redis = await RedisServer.start();
-    const [a] = await binders(redis, 1);
-    await using _binders = disposeTogether(a);
+    await using lab = await sharedTable(1);
+    const { redis, binders: [a] } = lab;
     await using sock = rawSocket();
     assertEquals(await ask(sock, a.port, "REGISTER MAX"), "OK REGISTER MAX");
     assertEquals(await redis.clientKill(/^socklab-binder-\d+$/), 1);
@@ -226,10 +238,9 @@ redisTest(
 redisTest(
   "exec-server --binder A,B keeps its records alive through B when A dies (one shared table)",
   async () => {
-    await using redis = await RedisServer.start();
     const ttl = 3;
-    const [a, b, c] = await binders(redis, 3, ["--ttl", String(ttl)]);
-    await using _binders = disposeTogether(a, b, c);
+    await using lab = await sharedTable(3, ["--ttl", String(ttl)]);
+    const { binders: [a, b, c] } = lab;
     const both = `${a.at()},${b.at()}`;
     await using x = await startExecServer(both, ["--commands", "MAX"]);
     assertMatch(

@@ -1,6 +1,5 @@
 import { storeContract } from "./store_contract.ts";
 import { RedisStore, StoreUnavailableError } from "../../lib/binder/redis_store.ts";
-import { connectRedis, parseRedisUrl } from "../../lib/redis/connection.ts";
 import { RedisServer, redisTest } from "../helpers/redis.ts";
 import { assertEquals, assertOk, errorOf } from "../helpers/assert.ts";
 
@@ -9,7 +8,7 @@ storeContract(
   "RedisStore:",
   async (o) => {
     const server = await RedisServer.start();
-    const redis = await connectRedis(parseRedisUrl(server.url), { log: () => {} });
+    const redis = await server.connect();
     const store = new RedisStore(redis, { ttlMs: o.ttlMs ?? 30_000, ...o });
     const close = store.close.bind(store);
     store.close = async () => {
@@ -23,15 +22,9 @@ storeContract(
 
 redisTest("RedisStore: two binders' stores on one Redis share one table", async () => {
   await using server = await RedisServer.start();
-  const url = parseRedisUrl(server.url);
-  const a = new RedisStore(await connectRedis(url, { log: () => {} }), {
-    ttlMs: 30_000,
-    prefix: "shared:",
-  });
-  const b = new RedisStore(await connectRedis(url, { log: () => {} }), {
-    ttlMs: 30_000,
-    prefix: "shared:",
-  });
+  const shared = { ttlMs: 30_000, prefix: "shared:" };
+  const a = new RedisStore(await server.connect(), shared);
+  const b = new RedisStore(await server.connect(), shared);
   try {
     await a.register("10.0.0.1", 4001, ["MAX"]);
     assertEquals((await b.lookup("MAX"))?.port, 4001);
@@ -47,7 +40,7 @@ redisTest(
   "RedisStore: with Redis gone, every operation fails at once with StoreUnavailableError",
   async () => {
     await using redis = await RedisServer.start();
-    const conn = await connectRedis(parseRedisUrl(redis.url), { log: () => {} });
+    const conn = await redis.connect();
     const store = new RedisStore(conn, { ttlMs: 30_000 });
     try {
       const down = new Promise<void>((r) => conn.onStatus((up) => !up && r()));

@@ -1,7 +1,14 @@
 import { assertEquals, assertMatch, assertOk } from "../helpers/assert.ts";
-import { type CliProcess, portOf, runCli, spawnCli, spawnProgram } from "../helpers/cli.ts";
+import {
+  type CliProcess,
+  type LineLog,
+  portOf,
+  runCli,
+  spawnCli,
+  spawnProgram,
+} from "../helpers/cli.ts";
 import { peerPath, peerTest } from "../helpers/peers.ts";
-import { checkTalkingAtOnce, messagesFrom, numbered, TcpPeer, UdpPeer } from "./peers.ts";
+import { messagesFrom, numbered, TcpPeer, UdpPeer } from "./peers.ts";
 
 const LISTENING = /^socklab chat-server: listening on (TCP|UDP) 127\.0\.0\.1:(\d+)$/;
 
@@ -35,6 +42,82 @@ async function startClient(port: number, name: string, ...flags: string[]): Prom
   return client;
 }
 
+/** carol spoke before signing in: she was told once how to, and alice sees her join. */
+async function carolSignedInLate(carol: LineLog, alice: CliProcess): Promise<void> {
+  assertEquals(carol.lines, [
+    'ERR not signed in: send "signin NAME" first (or "help")',
+    "OK signed in as carol",
+  ]);
+  await alice.stdout.waitFor("*** carol joined");
+}
+
+/**
+ * alice and bob each write their lines at the same time; every log then holds
+ * "a 0".."a N-1" from alice and "b 0".."b N-1" from bob, each once and in order,
+ * and none of the chat a peer sent before it signed in; then `asker`'s
+ * `/who` lists all three.
+ */
+async function talkAtOnce(
+  N: number,
+  [alice, aliceLines]: [CliProcess, string[]],
+  [bob, bobLines]: [CliProcess, string[]],
+  logs: LineLog[],
+  asker: CliProcess,
+): Promise<void> {
+  const text = (lines: string[]) => lines.map((l) => `${l}\n`).join("");
+  await Promise.all([alice.write(text(aliceLines)), bob.write(text(bobLines))]);
+  for (const log of logs) {
+    await log.waitFor(`Msg alice says: a ${N - 1}`);
+    await log.waitFor(`Msg bob says: b ${N - 1}`);
+  }
+  for (const log of logs) {
+    assertEquals(messagesFrom(log.lines, "alice"), numbered("a", N));
+    assertEquals(messagesFrom(log.lines, "bob"), numbered("b", N));
+    assertEquals(log.lines.filter((l) => l.includes("i am not signed in")), []);
+  }
+  await asker.write("/who\n");
+  await asker.stdout.waitFor("Users: alice bob carol");
+}
+
+/** A chat user that sends protocol lines and signs in (a raw peer, or nc over its stdin). */
+interface Speaker {
+  readonly log: LineLog;
+  send(...lines: string[]): Promise<void>;
+  signin(name: string): Promise<void>;
+}
+
+/** `nc` (or any line program) as a {@linkcode Speaker}: lines go to its stdin. */
+function overStdin(p: CliProcess): Speaker {
+  const send = (...lines: string[]) => p.write(lines.map((l) => `${l}\n`).join(""));
+  return {
+    log: p.stdout,
+    send,
+    signin: async (name) => {
+      await send(`signin ${name}`);
+      await p.stdout.waitFor(`OK signed in as ${name}`);
+    },
+  };
+}
+
+/**
+ * `leaver` signs out as `name`; alice's next line reaches `witness` but never
+ * the leaver (checked once it signed in again as NAME2: the reply comes after
+ * anything sent to it before).
+ */
+async function leaverMissesNext(
+  leaver: Speaker,
+  name: string,
+  alice: CliProcess,
+  witness: LineLog,
+): Promise<void> {
+  await leaver.send(`signout ${name}`);
+  await leaver.log.waitFor(`OK signed out ${name}`);
+  await alice.write(`after ${name} left\n`);
+  await witness.waitFor(`Msg alice says: after ${name} left`);
+  await leaver.signin(`${name}2`);
+  assertEquals(leaver.log.lines.filter((l) => l.includes(`after ${name} left`)), []);
+}
+
 peerTest(
   "TCP chat: our client, nc and a late signin each get every message once, in order per sender",
   ["nc.openbsd"],
@@ -44,34 +127,24 @@ peerTest(
     await using _ = server;
     await using alice = await startClient(port, "alice");
     await using bob = spawnProgram([peerPath("nc.openbsd"), "127.0.0.1", String(port)]);
-    await bob.write("signin bob\n");
-    await bob.stdout.waitFor("OK signed in as bob");
+    await overStdin(bob).signin("bob");
     await alice.stdout.waitFor("*** bob joined");
     await using stranger = await TcpPeer.connect(port);
     // Not signed in: it is told once how to sign in, and nobody ever sees its chat.
     await stranger.send("chat i am not signed in", "who", "signin carol");
     await stranger.log.waitFor("OK signed in as carol");
-    assertEquals(stranger.log.lines, [
-      'ERR not signed in: send "signin NAME" first (or "help")',
-      "OK signed in as carol",
-    ]);
-    await alice.stdout.waitFor("*** carol joined");
+    await carolSignedInLate(stranger.log, alice);
 
     // alice and bob talk at the same time.
-    await checkTalkingAtOnce(alice, bob, [alice.stdout, bob.stdout, stranger.log], N, "chat b");
-
-    await alice.write("/who\n");
-    await alice.stdout.waitFor("Users: alice bob carol");
+    await talkAtOnce(N, [alice, numbered("a", N)], [bob, numbered("chat b", N)], [
+      alice.stdout,
+      bob.stdout,
+      stranger.log,
+    ], alice);
 
     // bob signs out: alice's next line reaches carol but not bob.
-    await bob.write("signout bob\n");
-    await bob.stdout.waitFor("OK signed out bob");
+    await leaverMissesNext(overStdin(bob), "bob", alice, stranger.log);
     await alice.stdout.waitFor("*** bob left");
-    await alice.write("after bob left\n");
-    await stranger.log.waitFor("Msg alice says: after bob left");
-    await bob.write("signin bob2\n"); // the reply comes after anything sent to bob before it
-    await bob.stdout.waitFor("OK signed in as bob2");
-    assertEquals(bob.stdout.lines.filter((l) => l.includes("after bob left")), []);
 
     await server.stdout.waitFor(/^socklab chat-server: alice joined from 127\.0\.0\.1:\d+$/);
     await server.stdout.waitFor(/^socklab chat-server: bob left \(127\.0\.0\.1:\d+\)$/);
@@ -93,23 +166,16 @@ Deno.test("UDP chat: two of our clients and a late signin each get every message
   await stranger.send("chat i am not signed in", "who");
   await stranger.log.waitFor(/^ERR not signed in/);
   await stranger.signin("carol");
-  assertEquals(stranger.log.lines, [
-    'ERR not signed in: send "signin NAME" first (or "help")',
-    "OK signed in as carol",
-  ]);
-  await alice.stdout.waitFor("*** carol joined");
+  await carolSignedInLate(stranger.log, alice);
 
-  await checkTalkingAtOnce(alice, bob, [alice.stdout, bob.stdout, stranger.log], N);
-  await bob.write("/who\n");
-  await bob.stdout.waitFor("Users: alice bob carol");
+  await talkAtOnce(N, [alice, numbered("a", N)], [bob, numbered("b", N)], [
+    alice.stdout,
+    bob.stdout,
+    stranger.log,
+  ], bob);
 
-  // carol signs out: alice's next line reaches alice but not carol.
-  await stranger.send("signout carol");
-  await stranger.log.waitFor("OK signed out carol");
-  await alice.write("after carol left\n");
-  await bob.stdout.waitFor("Msg alice says: after carol left");
-  await stranger.signin("carol2");
-  assertEquals(stranger.log.lines.filter((l) => l.includes("after carol left")), []);
+  // carol signs out: alice's next line reaches bob but not carol.
+  await leaverMissesNext(stranger, "carol", alice, bob.stdout);
 
   await bob.closeStdin();
   assertEquals((await bob.exit()).code, 0);
@@ -131,12 +197,8 @@ tcpTest(
     await stalled.send("signin stalled");
     assertEquals(await stalled.readLine(), "OK signed in as stalled");
     // From here on it never reads again.
-    await using a = await TcpPeer.connect(port, { keep: KEEP });
-    await using b = await TcpPeer.connect(port, { keep: KEEP });
-    await a.send("signin a");
-    await a.log.waitFor("OK signed in as a");
-    await b.send("signin b");
-    await b.log.waitFor("OK signed in as b");
+    await using a = await TcpPeer.signedIn(port, "a", { keep: KEEP });
+    await using b = await TcpPeer.signedIn(port, "b", { keep: KEEP });
 
     const started = performance.now();
     const shown = (p: string, i: number) => `Msg ${p} says: ${p} ${i} ${pad}`.slice(0, KEEP);
@@ -169,8 +231,7 @@ tcpTest(
       /^socklab chat-server: dropped stalled \(127\.0\.0\.1:\d+\): outgoing queue over \d+ bytes \(client not reading\)$/,
     );
     assertOk(seconds < 20, `3,000 messages took ${seconds.toFixed(1)} s`);
-    await a.send("who");
-    await a.log.waitFor("Users: a b");
+    await a.who("a b");
   },
 );
 
@@ -184,15 +245,11 @@ tcpTest(
     const KEEP = 80;
     const { server, port } = await startServer("--max-queue", "65536", "--max-line", "8192");
     await using _ = server;
-    await using slow = await TcpPeer.connect(port, {
+    await using slow = await TcpPeer.signedIn(port, "slow", {
       keep: KEEP,
       slow: { bytes: 64 * 1024, pauseMs: 5 },
     });
-    await using a = await TcpPeer.connect(port, { keep: KEEP });
-    await slow.send("signin slow");
-    await slow.log.waitFor("OK signed in as slow");
-    await a.send("signin a");
-    await a.log.waitFor("OK signed in as a");
+    await using a = await TcpPeer.signedIn(port, "a", { keep: KEEP });
 
     const shown = (i: number) => `Msg a says: a ${i} ${pad}`.slice(0, KEEP);
     const sending = a.send(...numbered("chat a", N).map((l) => `${l} ${pad}`));
@@ -206,8 +263,7 @@ tcpTest(
       );
     }
     assertEquals(server.stdout.lines.filter((l) => l.includes("dropped")), []);
-    await a.send("who");
-    await a.log.waitFor("Users: slow a");
+    await a.who("slow a");
   },
 );
 
@@ -218,12 +274,8 @@ tcpTest(
     const { server, port } = await startServer();
     await using _ = server;
     await using victim = await startClient(port, "victim");
-    await using a = await TcpPeer.connect(port);
-    await using b = await TcpPeer.connect(port);
-    await a.send("signin a");
-    await a.log.waitFor("OK signed in as a");
-    await b.send("signin b");
-    await b.log.waitFor("OK signed in as b");
+    await using a = await TcpPeer.signedIn(port, "a");
+    await using b = await TcpPeer.signedIn(port, "b");
     const sending = a.send(...numbered("chat a", N));
     await victim.stdout.waitFor("Msg a says: a 100");
     victim.kill("SIGKILL");
@@ -236,8 +288,7 @@ tcpTest(
       assertEquals(peer.log.lines.filter((l) => l.startsWith("ERR")), []);
     }
     await server.stdout.waitFor(/^socklab chat-server: dropped victim \(127\.0\.0\.1:\d+\): /);
-    await a.send("who");
-    await a.log.waitFor("Users: a b");
+    await a.who("a b");
     assertEquals((await victim.exit()).signal, "SIGKILL");
   },
 );
@@ -247,9 +298,7 @@ tcpTest(
   async (startServer) => {
     const { server, port } = await startServer("--max-line", "64");
     await using _ = server;
-    await using p = await TcpPeer.connect(port);
-    await p.send("signin alice");
-    await p.log.waitFor("OK signed in as alice");
+    await using p = await TcpPeer.signedIn(port, "alice");
     await p.send(`chat ${"y".repeat(200)}`);
     await p.log.waitFor("ERR line too long (max 64 bytes)");
     await p.sendBytes(new Uint8Array([0xff, 0x00, 0x1b, 0x0a]));
@@ -284,14 +333,12 @@ tcpTest(
     await using _ = server;
     await using p1 = await TcpPeer.connect(port);
     await using p2 = await TcpPeer.connect(port);
-    await p2.send("signin two");
-    await p2.log.waitFor("OK signed in as two");
+    await p2.signin("two");
     await using p3 = await TcpPeer.connect(port);
     await p3.log.ended();
     assertEquals(p3.log.lines, ["ERR server full (2 clients)"]);
     await server.stdout.waitFor(/^socklab chat-server: refused 127\.0\.0\.1:\d+: server full/);
-    await p1.send("signin one");
-    await p1.log.waitFor("OK signed in as one");
+    await p1.signin("one");
   },
 );
 
@@ -379,9 +426,7 @@ tcpTest(
   async (startServer) => {
     const { server, port } = await startServer("--signin-timeout", "1");
     await using _ = server;
-    await using member = await TcpPeer.connect(port);
-    await member.send("signin dora");
-    await member.log.waitFor("OK signed in as dora");
+    await using member = await TcpPeer.signedIn(port, "dora");
     await using idle = await TcpPeer.connect(port);
     assertEquals(await idle.log.waitFor(/./, 5000), "ERR did not sign in within 1 s");
     await idle.log.ended();

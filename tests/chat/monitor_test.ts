@@ -11,7 +11,6 @@ import { runTcpChatServer } from "../../lib/chat/tcp_server.ts";
 import { runUdpChatServer } from "../../lib/chat/udp_server.ts";
 import { RedisBus } from "../../lib/chat/redis_bus.ts";
 import type { RoomBus } from "../../lib/chat/bus.ts";
-import { connectRedis, parseRedisUrl } from "../../lib/redis/connection.ts";
 import { TcpPeer, UdpPeer, until } from "./peers.ts";
 
 /** A chat server in this process with a monitor; `stop` ends it. */
@@ -104,7 +103,7 @@ redisTest(
   "chat monitor with --redis: members of every instance, each with its instance",
   async () => {
     await using server = await RedisServer.start();
-    const redis = await connectRedis(parseRedisUrl(server.url), { log: () => {} });
+    const redis = await server.connect();
     const busA = await RedisBus.open(redis, {
       room: "m",
       instance: "A",

@@ -5,7 +5,6 @@
  * @module
  */
 import { LineLog } from "../helpers/cli.ts";
-import { assertEquals } from "../helpers/assert.ts";
 import { closeQuietly, writeAll } from "../../lib/net/tcp.ts";
 
 const encoder = new TextEncoder();
@@ -77,6 +76,29 @@ export class TcpPeer implements AsyncDisposable {
   /** Sends lines, each with LF. */
   async send(...lines: string[]): Promise<void> {
     await writeAll(this.conn, encoder.encode(lines.map((l) => `${l}\n`).join("")));
+  }
+
+  /** Connects and signs in as `name`. */
+  static async signedIn(
+    port: number,
+    name: string,
+    options: TcpPeerOptions = {},
+  ): Promise<TcpPeer> {
+    const peer = await TcpPeer.connect(port, options);
+    await peer.signin(name);
+    return peer;
+  }
+
+  /** Sends `who` and waits for the server's `Users: USERS` line. */
+  async who(users: string): Promise<void> {
+    await this.send("who");
+    await this.log.waitFor(`Users: ${users}`);
+  }
+
+  /** Sends `signin NAME` and waits for the server's OK. */
+  async signin(name: string): Promise<void> {
+    await this.send(`signin ${name}`);
+    await this.log.waitFor(`OK signed in as ${name}`);
   }
 
   /** Sends raw bytes. */
@@ -159,39 +181,6 @@ export function messagesFrom(lines: readonly string[], name: string): string[] {
 /** `["PREFIX 0", "PREFIX 1", ...]` */
 export function numbered(prefix: string, n: number): string[] {
   return Array.from({ length: n }, (_, i) => `${prefix} ${i}`);
-}
-
-/** Something that takes typed lines: a client process's stdin. */
-interface Typist {
-  write(text: string): Promise<void>;
-}
-
-/**
- * alice and bob type `n` numbered lines each at the same time (bob's are
- * written `bobPrefix N`, e.g. "chat b 3" through nc); every log in `logs` must
- * get both sequences whole and in order per sender, and no line of a stranger
- * who chatted before signing in ("i am not signed in").
- */
-export async function checkTalkingAtOnce(
-  alice: Typist,
-  bob: Typist,
-  logs: readonly LineLog[],
-  n: number,
-  bobPrefix = "b",
-): Promise<void> {
-  await Promise.all([
-    alice.write(numbered("a", n).map((l) => `${l}\n`).join("")),
-    bob.write(numbered(bobPrefix, n).map((l) => `${l}\n`).join("")),
-  ]);
-  for (const log of logs) {
-    await log.waitFor(`Msg alice says: a ${n - 1}`);
-    await log.waitFor(`Msg bob says: b ${n - 1}`);
-  }
-  for (const log of logs) {
-    assertEquals(messagesFrom(log.lines, "alice"), numbered("a", n));
-    assertEquals(messagesFrom(log.lines, "bob"), numbered("b", n));
-    assertEquals(log.lines.filter((l) => l.includes("i am not signed in")), []);
-  }
 }
 
 /**

@@ -4,12 +4,11 @@
  */
 import { RedisServer, redisTest } from "../helpers/redis.ts";
 import { RedisBus } from "../../lib/chat/redis_bus.ts";
-import { connectRedis, parseRedisUrl } from "../../lib/redis/connection.ts";
 import { roomContract } from "./room_contract.ts";
 
 roomContract("redis", async () => {
   const server = await RedisServer.start();
-  const redis = await connectRedis(parseRedisUrl(server.url), { log: () => {} });
+  const redis = await server.connect();
   const bus = await RedisBus.open(redis, { room: "contract", instance: "test/1", log: () => {} });
   return {
     bus,

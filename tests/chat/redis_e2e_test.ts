@@ -11,25 +11,6 @@ import { lineAfter, messagesFrom, numbered, TcpPeer, UdpPeer } from "./peers.ts"
 
 const LISTENING = /^socklab chat-server: listening on (TCP|UDP) 127\.0\.0\.1:(\d+)$/;
 
-/** Two TCP instances, A and B, of one room; disposing stops B, then A. */
-async function twoInstances(redis: RedisServer) {
-  const a = await instance(redis);
-  try {
-    const b = await instance(redis);
-    return {
-      a,
-      b,
-      async [Symbol.asyncDispose]() {
-        await b.proc[Symbol.asyncDispose]();
-        await a.proc[Symbol.asyncDispose]();
-      },
-    };
-  } catch (err) {
-    await a.proc[Symbol.asyncDispose]();
-    throw err;
-  }
-}
-
 /** One chat-server instance on the shared room. */
 async function instance(
   redis: RedisServer,
@@ -49,11 +30,37 @@ async function instance(
   return { proc, port };
 }
 
-async function member(port: number, name: string, keep?: number): Promise<TcpPeer> {
-  const peer = await TcpPeer.connect(port, { keep });
-  await peer.send(`signin ${name}`);
-  await peer.log.waitFor(`OK signed in as ${name}`);
-  return peer;
+/** A private redis-server with two instances, A and B, on it; disposing stops all three. */
+class Room implements AsyncDisposable {
+  private constructor(
+    readonly redis: RedisServer,
+    readonly a: { proc: CliProcess; port: number },
+    readonly b: { proc: CliProcess; port: number },
+  ) {}
+
+  /** Starts Redis, then A and B with the same `flags`. */
+  static async start(...flags: string[]): Promise<Room> {
+    const redis = await RedisServer.start();
+    const up: { proc: CliProcess; port: number }[] = [];
+    try {
+      for (const _ of ["A", "B"]) up.push(await instance(redis, ...flags));
+    } catch (e) {
+      for (const { proc } of up) await proc[Symbol.asyncDispose]();
+      await redis[Symbol.asyncDispose]();
+      throw e;
+    }
+    return new Room(redis, up[0], up[1]);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.b.proc[Symbol.asyncDispose]();
+    await this.a.proc[Symbol.asyncDispose]();
+    await this.redis[Symbol.asyncDispose]();
+  }
+}
+
+function member(port: number, name: string, keep?: number): Promise<TcpPeer> {
+  return TcpPeer.signedIn(port, name, { keep });
 }
 
 async function udpMember(port: number, name: string): Promise<UdpPeer> {
@@ -73,9 +80,8 @@ redisTest(
   "chat-server --redis: two TCP instances and a UDP one are one room; nc users notice nothing; order per sender",
   async () => {
     const N = 50;
-    await using redis = await RedisServer.start();
-    await using room = await twoInstances(redis);
-    const { a, b } = room;
+    await using room = await Room.start();
+    const { redis, a, b } = room;
     const c = await instance(redis, "--udp");
     await using _c = c.proc;
     await using alice = await member(a.port, "alice");
@@ -121,8 +127,7 @@ redisTest(
 redisTest(
   "chat-server --redis: a SIGKILLed instance's members leave who on the others within 10 s",
   async () => {
-    await using redis = await RedisServer.start();
-    await using room = await twoInstances(redis);
+    await using room = await Room.start();
     const { a, b } = room;
     await using alice = await member(a.port, "alice");
     await using _bob = await member(b.port, "bob");
@@ -144,9 +149,8 @@ redisTest(
   "chat-server --redis: a CLIENT KILL blip is one log line each way and its members miss no line",
   async () => {
     const N = 400;
-    await using redis = await RedisServer.start();
-    await using room = await twoInstances(redis);
-    const { a, b } = room;
+    await using room = await Room.start();
+    const { redis, a, b } = room;
     await using alice = await member(a.port, "alice");
     await using bob = await member(b.port, "bob");
     await alice.log.waitFor("*** bob joined");
@@ -187,9 +191,8 @@ redisTest(
 redisTest(
   "chat-server --redis: Redis down, each instance serves its own; back, the room is one again",
   async () => {
-    await using redis = await RedisServer.start();
-    await using room = await twoInstances(redis);
-    const { a, b } = room;
+    await using room = await Room.start();
+    const { redis, a, b } = room;
     await using alice = await member(a.port, "alice");
     await using ann = await member(a.port, "ann");
     await using bob = await member(b.port, "bob");
@@ -255,17 +258,13 @@ redisTest(
     const pad = "x".repeat(6000);
     const KEEP = 80;
     const flags = ["--max-queue", "65536", "--max-line", "8192"];
-    await using redis = await RedisServer.start();
-    const a = await instance(redis, ...flags);
-    await using _a = a.proc;
-    const b = await instance(redis, ...flags);
-    await using _b = b.proc;
+    await using room = await Room.start(...flags);
+    const { a, b } = room;
     await using slow = await TcpPeer.connect(b.port, {
       keep: KEEP,
       slow: { bytes: 64 * 1024, pauseMs: 5 },
     });
-    await slow.send("signin slow");
-    await slow.log.waitFor("OK signed in as slow");
+    await slow.signin("slow");
     await using fast = await member(b.port, "fast", KEEP);
     await using sender = await member(a.port, "sender", KEEP);
     const shown = (i: number) => `Msg sender says: s ${i} ${pad}`.slice(0, KEEP);

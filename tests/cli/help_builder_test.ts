@@ -50,26 +50,29 @@ Deno.test("wrap() keeps a 'quoted example' whole", () => {
 });
 
 Deno.test("alignOptions() aligns free help text's option blocks and their continuation lines", () => {
-  const text = [
+  // The lines around the option block are the same before and after.
+  const around = (block: string[]) => [
     "Intro line.",
     "",
+    ...block,
+    "",
+    "  MIN          not an option: left alone",
+  ];
+  const text = around([
     "  --port N     port (default 5000)",
     "  --idle-timeout S  close a silent client",
     "               (default 30)",
     "  --rates FILE a CSV matrix",
-    "",
-    "  MIN          not an option: left alone",
-  ].join("\n");
-  assertEquals(alignOptions(text).split("\n"), [
-    "Intro line.",
-    "",
-    "  --port N          port (default 5000)",
-    "  --idle-timeout S  close a silent client",
-    "                    (default 30)",
-    "  --rates FILE      a CSV matrix",
-    "",
-    "  MIN          not an option: left alone",
-  ]);
+  ]).join("\n");
+  assertEquals(
+    alignOptions(text).split("\n"),
+    around([
+      "  --port N          port (default 5000)",
+      "  --idle-timeout S  close a silent client",
+      "                    (default 30)",
+      "  --rates FILE      a CSV matrix",
+    ]),
+  );
 });
 
 Deno.test("finishHelp() adds the default exit status only where the help has none", () => {

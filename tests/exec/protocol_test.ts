@@ -1,4 +1,5 @@
 import { assertEquals, assertOk, throws } from "../helpers/assert.ts";
+import { cases } from "../helpers/cases.ts";
 import { findOperation, OPERATIONS } from "../../lib/exec/operations.ts";
 import {
   answerRequest,
@@ -11,37 +12,29 @@ import { splitCall } from "../../lib/exec/client.ts";
 const BIG = "1234567890123456789012345678901234567890"; // 40 digits
 const BIGGER = "1234567890123456789012345678901234567891";
 
-const ANSWERS: [string, string, string][] = [
-  ["answers the SPEC's MAX example", "MAX 1 2 3 4", "MAX 4"],
-  ["answers the SPEC's SORTU example", "SORTU 8 1 4 0", "SORTU 0 1 4 8"],
-  ["answers MIN", "MIN 5 -3 7", "MIN -3"],
-  ["answers SORTD", "SORTD 8 1 4 0", "SORTD 8 4 1 0"],
-  ["answers the SORT-UP alias under the name asked", "SORT-UP 3 -1 2", "SORT-UP -1 2 3"],
-  ["answers the SORT-DOWN alias", "sort-down 3 -1 2", "SORT-DOWN 3 2 -1"],
-  ["answers REVERSE", "REVERSE 1 2 3", "REVERSE 3 2 1"],
-  ["answers one argument", "MAX 7", "MAX 7"],
-  ["compares 40-digit integers exactly", `MAX ${BIG} ${BIGGER} 5`, `MAX ${BIGGER}`],
-  ["compares negative 40-digit integers", `MIN -${BIG} -${BIGGER}`, `MIN -${BIGGER}`],
-  [
-    "sorts 40-digit and small integers together",
-    `SORTU ${BIG} -${BIG} 0`,
-    `SORTU -${BIG} 0 ${BIG}`,
-  ],
-  ["writes integers in canonical form", "SORTU +5 007 -0", "SORTU 0 5 7"],
-  ["is case-insensitive and ignores a trailing newline and tabs", "max\t1  2\r\n", "MAX 2"],
-  ["keeps equal values", "SORTU 2 1 2 1", "SORTU 1 1 2 2"],
-  [
-    "refuses a command it does not know",
-    "FOO 1",
-    'ERR unknown command "FOO" (offered: MIN, MAX, SORTU (SORT-UP), SORTD (SORT-DOWN), REVERSE, PERMUTE)',
-  ],
-  ["refuses a missing argument", "MAX", "ERR MAX needs at least one integer"],
-  ["refuses a decimal fraction", "MAX 1 2.5", 'ERR not an integer: "2.5"'],
-  ["refuses hex (BigInt would take it)", "MAX 0x10", 'ERR not an integer: "0x10"'],
-  ["refuses a lone sign", "MAX -", 'ERR not an integer: "-"'],
-  ["refuses an empty request", "", "ERR empty request"],
-  ["refuses a request of only newlines and NULs", "\n\0", "ERR empty request"],
-];
+const ANSWERS = cases`
+  answers the SPEC's MAX example           | MAX 1 2 3 4            | MAX 4
+  answers the SPEC's SORTU example         | SORTU 8 1 4 0          | SORTU 0 1 4 8
+  answers MIN                              | MIN 5 -3 7             | MIN -3
+  answers SORTD                            | SORTD 8 1 4 0          | SORTD 8 4 1 0
+  answers the SORT-UP alias under the name asked | SORT-UP 3 -1 2         | SORT-UP -1 2 3
+  answers the SORT-DOWN alias              | sort-down 3 -1 2       | SORT-DOWN 3 2 -1
+  answers REVERSE                          | REVERSE 1 2 3          | REVERSE 3 2 1
+  answers one argument                     | MAX 7                  | MAX 7
+  compares 40-digit integers exactly       | MAX ${BIG} ${BIGGER} 5 | MAX ${BIGGER}
+  compares negative 40-digit integers      | MIN -${BIG} -${BIGGER} | MIN -${BIGGER}
+  sorts 40-digit and small integers together | SORTU ${BIG} -${BIG} 0 | SORTU -${BIG} 0 ${BIG}
+  writes integers in canonical form        | SORTU +5 007 -0        | SORTU 0 5 7
+  is case-insensitive and ignores a trailing newline and tabs | "max\t1  2\r\n"        | MAX 2
+  keeps equal values                       | SORTU 2 1 2 1          | SORTU 1 1 2 2
+  refuses a command it does not know       | FOO 1                  | ERR unknown command "FOO" (offered: MIN, MAX, SORTU (SORT-UP), SORTD (SORT-DOWN), REVERSE, PERMUTE)
+  refuses a missing argument               | MAX                    | ERR MAX needs at least one integer
+  refuses a decimal fraction               | MAX 1 2.5              | ERR not an integer: "2.5"
+  refuses hex (BigInt would take it)       | MAX 0x10               | ERR not an integer: "0x10"
+  refuses a lone sign                      | MAX -                  | ERR not an integer: "-"
+  refuses an empty request                 | ""                     | ERR empty request
+  refuses a request of only newlines and NULs | "\n\u0000"             | ERR empty request
+`;
 
 for (const [name, request, reply] of ANSWERS) {
   Deno.test(`answerRequest() ${name}`, () => {

@@ -24,6 +24,12 @@
  * @module
  */
 import { type CliProcess, freePort, spawnProgram } from "./cli.ts";
+import {
+  connectRedis,
+  parseRedisUrl,
+  type RedisConnection,
+  type RedisConnectOptions,
+} from "../../lib/redis/connection.ts";
 import { peerPath, peerTest } from "./peers.ts";
 
 /** Defines a test that needs `redis-server` (see peerTest for missing peers). */
@@ -78,6 +84,10 @@ export class RedisServer implements AsyncDisposable {
   /** `redis://127.0.0.1:PORT` */
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
+  }
+  /** Our own client's connection to this server, its lost/back lines not logged. */
+  connect(options: RedisConnectOptions = {}): Promise<RedisConnection> {
+    return connectRedis(parseRedisUrl(this.url), { log: () => {}, ...options });
   }
 
   /** The process id (while it runs). */

@@ -7,6 +7,7 @@
 import { assertEquals, assertMatch, assertOk } from "../helpers/assert.ts";
 import { freePort, runCli } from "../helpers/cli.ts";
 import { peerTest } from "../helpers/peers.ts";
+import { type InProcessServer, serveInProcess } from "../helpers/udp_probe.ts";
 import { parseDnsArgs, query } from "../../lib/lookup/dns.ts";
 import { digLines, shortLines } from "../../lib/lookup/dns_format.ts";
 import { type Dnsmasq, run, startDnsmasq, ZONE } from "./dnsmasq.ts";
@@ -216,14 +217,12 @@ Deno.test("socklab dns refuses bad command lines with exit 2 before any query", 
 });
 
 /** A UDP server on 127.0.0.1 that answers each query with `reply(query)` (or not at all). */
-function fakeServer(reply: (q: Uint8Array) => Uint8Array[]): {
-  port: number;
+function fakeServer(reply: (q: Uint8Array) => Uint8Array[]): InProcessServer & {
   queries: Uint8Array[];
-  [Symbol.asyncDispose](): Promise<void>;
 } {
-  const conn = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
   const queries: Uint8Array[] = [];
-  const loop = (async () => {
+  const server = serveInProcess(async (conn, { signal }) => {
+    signal.addEventListener("abort", () => conn.close());
     try {
       for await (const [data, from] of conn) {
         queries.push(data);
@@ -232,30 +231,19 @@ function fakeServer(reply: (q: Uint8Array) => Uint8Array[]): {
     } catch {
       // closed
     }
-  })();
-  return {
-    port: (conn.addr as Deno.NetAddr).port,
-    queries,
-    async [Symbol.asyncDispose]() {
-      conn.close();
-      await loop;
-    },
-  };
+  });
+  return Object.assign(server, { queries });
+}
+
+/** `socklab dns --server 127.0.0.1:PORT ARGS...` against a {@linkcode fakeServer}. */
+function askVia(server: { port: number }, ...args: string[]) {
+  return runCli(["dns", "--server", `127.0.0.1:${server.port}`, ...args]);
 }
 
 Deno.test("socklab dns gives up after --retries with the shared no-reply line", async () => {
   await using silent = fakeServer(() => []);
   const started = performance.now();
-  const r = await runCli([
-    "dns",
-    "--server",
-    `127.0.0.1:${silent.port}`,
-    "--timeout",
-    "150",
-    "--retries",
-    "1",
-    "x.test",
-  ]);
+  const r = await askVia(silent, "--timeout", "150", "--retries", "1", "x.test");
   assertEquals(r.code, 9, "dig's status for no reply");
   assertEquals(r.stderr, `socklab dns: no reply from 127.0.0.1:${silent.port} after 2 tries\n`);
   assertEquals(silent.queries.length, 2, "one query and one retry reached the server");
@@ -267,14 +255,7 @@ Deno.test("socklab dns rejects a malformed reply at once instead of waiting for 
   await using bad = fakeServer((
     q,
   ) => [new Uint8Array([q[0], q[1], 0x81, 0x80, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 12, 0, 1, 0, 1])]);
-  const r = await runCli([
-    "dns",
-    "--server",
-    `127.0.0.1:${bad.port}`,
-    "--timeout",
-    "5000",
-    "x.test",
-  ]);
+  const r = await askVia(bad, "--timeout", "5000", "x.test");
   assertEquals(r.code, 1);
   assertMatch(
     r.stderr,
@@ -289,7 +270,7 @@ Deno.test("socklab dns ignores a reply with the wrong id and takes the real one"
     craftReply(q, [{ type: 1, ttl: 60, rdata: "0a000063" }], { id: ((q[0] << 8) | q[1]) ^ 0xffff }),
     craftReply(q, [{ type: 1, ttl: 60, rdata: "0a000001" }]),
   ]);
-  const r = await runCli(["dns", "--server", `127.0.0.1:${spoof.port}`, "--short", "x.test"]);
+  const r = await askVia(spoof, "--short", "x.test");
   assertEquals([r.code, r.stdout], [0, "10.0.0.1\n"]);
 });
 
@@ -297,13 +278,6 @@ Deno.test("socklab dns prints a record type it does not know in RFC 3597 form", 
   await using odd = fakeServer((
     q,
   ) => [craftReply(q, [{ type: 4242, ttl: 1, rdata: "c0ffee" + wireName("x") }])]);
-  const r = await runCli([
-    "dns",
-    "--server",
-    `127.0.0.1:${odd.port}`,
-    "--short",
-    "x.test",
-    "TYPE4242",
-  ]);
+  const r = await askVia(odd, "--short", "x.test", "TYPE4242");
   assertEquals([r.code, r.stdout], [0, "\\# 6 C0FFEE017800\n"]);
 });

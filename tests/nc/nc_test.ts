@@ -5,8 +5,19 @@
  */
 import { assertEquals, assertMatch, assertOk } from "../helpers/assert.ts";
 import { peerTest } from "../helpers/peers.ts";
-import { createNetns } from "../sys/tools.ts";
-import { freePort, freeUdpPort, portIn, Proc, socklab, tcpListening, udpBound } from "./procs.ts";
+import { netnsTest } from "../sys/tools.ts";
+import {
+  exchange,
+  freePort,
+  freeUdpPort,
+  portIn,
+  Proc,
+  socklab,
+  stopsCleanly,
+  talkBothWays,
+  tcpListening,
+  udpBound,
+} from "./procs.ts";
 
 /** A TCP server that reads until the peer half-closes, then answers and closes. */
 function replyAfterEof(hostname = "127.0.0.1") {
@@ -48,14 +59,7 @@ Deno.test("socklab nc over IPv6 (::1): listen and connect, text both ways", asyn
   assertMatch(line, /^socklab nc: listening on TCP \[::1\]:\d+$/);
   await using client = new Proc(socklab("nc", "-v", "::1", String(portIn(line))));
   await listener.stderr.waitFor(/^socklab nc: connection from \[::1\]:\d+$/);
-  await client.write("from client\n");
-  await listener.stdout.waitFor("from client");
-  await listener.write("from server\n");
-  await client.stdout.waitFor("from server");
-  await client.closeStdin();
-  await listener.closeStdin();
-  const [a, b] = await Promise.all([client.exit(), listener.exit()]);
-  assertEquals([a.code, b.code], [0, 0]);
+  await talkBothWays([client, "from client"], [listener, "from server"], [client, listener]);
   assertMatch(client.stderr.text, /^socklab nc: connected to \[::1\]:\d+ \(TCP\)$/m);
   assertMatch(client.stderr.text, /^socklab nc: sent 12 bytes, received 12 bytes$/m);
 });
@@ -141,14 +145,7 @@ peerTest(
     await using peer = new Proc(["socat", `TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr`, "-"]);
     await tcpListening(port);
     await using nc = new Proc(socklab("nc", "127.0.0.1", String(port)));
-    await nc.write("to socat\n");
-    await peer.stdout.waitFor("to socat");
-    await peer.write("to socklab\n");
-    await nc.stdout.waitFor("to socklab");
-    await peer.closeStdin();
-    await nc.closeStdin();
-    const [a, b] = await Promise.all([nc.exit(), peer.exit()]);
-    assertEquals([a.code, b.code], [0, 0], `${nc.stderr.text} ${peer.stderr.text}`);
+    await talkBothWays([nc, "to socat"], [peer, "to socklab"], [peer, nc]);
   },
 );
 
@@ -160,12 +157,8 @@ peerTest(
     await using peer = new Proc(["socat", `UDP-LISTEN:${port},bind=127.0.0.1`, "-"]);
     await udpBound(port);
     await using nc = new Proc(socklab("nc", "-u", "127.0.0.1", String(port)));
-    await nc.write("udp to socat\n");
-    await peer.stdout.waitFor("udp to socat");
-    await peer.write("udp to socklab\n");
-    await nc.stdout.waitFor("udp to socklab");
-    nc.kill("SIGTERM");
-    assertEquals((await nc.exit()).code, 0);
+    await exchange([nc, "udp to socat"], [peer, "udp to socklab"]);
+    await stopsCleanly(nc);
   },
 );
 
@@ -173,14 +166,7 @@ peerTest("text both ways with socat: socat connects to socklab nc -l", ["socat"]
   await using listener = new Proc(socklab("nc", "-lv", "-p", "0", "127.0.0.1"));
   const port = portIn(await listener.stderr.waitFor(/listening on TCP/));
   await using peer = new Proc(["socat", "-", `TCP:127.0.0.1:${port}`]);
-  await peer.write("from socat\n");
-  await listener.stdout.waitFor("from socat");
-  await listener.write("from socklab\n");
-  await peer.stdout.waitFor("from socklab");
-  await listener.closeStdin();
-  await peer.closeStdin();
-  const [a, b] = await Promise.all([peer.exit(), listener.exit()]);
-  assertEquals([a.code, b.code], [0, 0]);
+  await talkBothWays([peer, "from socat"], [listener, "from socklab"], [listener, peer]);
 });
 
 peerTest(
@@ -193,13 +179,9 @@ peerTest(
     const line = await listener.stderr.waitFor(/listening on UDP/);
     assertMatch(line, /^socklab nc: listening on UDP 127\.0\.0\.1:\d+$/);
     await using peer = new Proc(["nc.openbsd", "-u", "127.0.0.1", String(portIn(line))]);
-    await peer.write("datagram one\n");
-    await listener.stdout.waitFor("datagram one");
+    await exchange([peer, "datagram one"], [listener, "answer"]);
     await listener.stderr.waitFor(/^socklab nc: datagrams from 127\.0\.0\.1:\d+$/);
-    await listener.write("answer\n");
-    await peer.stdout.waitFor("answer");
-    listener.kill("SIGTERM");
-    assertEquals((await listener.exit()).code, 0);
+    await stopsCleanly(listener);
   },
 );
 
@@ -211,12 +193,8 @@ peerTest("UDP both ways with nc.openbsd -u -l: socklab nc -u sends each input li
   await udpBound(port);
   await using nc = new Proc(socklab("nc", "-u", "-v", "127.0.0.1", String(port)));
   await nc.stderr.waitFor(/^socklab nc: sending UDP datagrams to 127\.0\.0\.1:\d+ from port \d+$/);
-  await nc.write("over udp\n");
-  await peer.stdout.waitFor("over udp");
-  await peer.write("udp reply\n");
-  await nc.stdout.waitFor("udp reply");
-  nc.kill("SIGTERM");
-  assertEquals((await nc.exit()).code, 0);
+  await exchange([nc, "over udp"], [peer, "udp reply"]);
+  await stopsCleanly(nc);
 });
 
 peerTest(
@@ -228,10 +206,7 @@ peerTest(
     );
     const port = portIn(await listener.stderr.waitFor(/listening on UDP/));
     await using peer = new Proc(["socat", "-", `UDP-SENDTO:127.0.0.1:${port}`]);
-    await peer.write("from socat\n");
-    await listener.stdout.waitFor("from socat");
-    await listener.write("to socat\n");
-    await peer.stdout.waitFor("to socat");
+    await exchange([peer, "from socat"], [listener, "to socat"]);
     // Nothing more moves: the listener gives up after 1 s of silence.
     assertEquals((await listener.exit()).code, 0);
     assertMatch(listener.stderr.text, /^socklab nc: no data for 1 s: closing$/m);
@@ -356,11 +331,11 @@ Deno.test("a name from /etc/hosts (localhost) resolves for connect", async () =>
   assertOk(nc.stdout.text.startsWith("got 0 bytes\n"));
 });
 
-peerTest(
+netnsTest(
   "-w bounds the connect time: a SYN that is dropped (in a private namespace) gives exit 1 after SECS",
   ["ip", "nft"],
-  async () => {
-    await using ns = await createNetns("ncwait");
+  "ncwait",
+  async (ns) => {
     const port = 5555;
     const dropSyn =
       "add table inet t5; add chain inet t5 in { type filter hook input priority 0; }; " +

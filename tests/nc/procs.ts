@@ -5,6 +5,7 @@
  * SHA-256.
  * @module
  */
+import { assertEquals } from "../helpers/assert.ts";
 import { CliProcess, MAIN } from "../helpers/cli.ts";
 
 /** The argv that runs socklab with `args`. */
@@ -99,32 +100,54 @@ export async function sha256File(path: string): Promise<string> {
   return new TextDecoder().decode(out.stdout).split(" ")[0];
 }
 
-/** Resolves once something listens on TCP `port` (per `ss`), polling; bounded. */
-export async function tcpListening(port: number, timeoutMs = 10_000): Promise<void> {
+/** Resolves once `ss FLAGS 'sport = :PORT'` lists a socket, polling; else throws `missing` (bounded). */
+async function ssLists(flags: string, port: number, missing: string, timeoutMs: number) {
   const deadline = performance.now() + timeoutMs;
   while (true) {
-    const out = await new Deno.Command("ss", {
-      args: ["-Htln", `sport = :${port}`],
-      stdout: "piped",
-    })
+    const out = await new Deno.Command("ss", { args: [flags, `sport = :${port}`], stdout: "piped" })
       .output();
     if (new TextDecoder().decode(out.stdout).trim() !== "") return;
-    if (performance.now() > deadline) throw new Error(`nothing listens on TCP ${port}`);
+    if (performance.now() > deadline) throw new Error(missing);
     await new Promise((r) => setTimeout(r, 20));
   }
 }
 
+/** Resolves once something listens on TCP `port` (per `ss`), polling; bounded. */
+export function tcpListening(port: number, timeoutMs = 10_000): Promise<void> {
+  return ssLists("-Htln", port, `nothing listens on TCP ${port}`, timeoutMs);
+}
+
 /** Resolves once something is bound to UDP `port` (per `ss`), polling; bounded. */
-export async function udpBound(port: number, timeoutMs = 10_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (true) {
-    const out = await new Deno.Command("ss", {
-      args: ["-Huan", `sport = :${port}`],
-      stdout: "piped",
-    })
-      .output();
-    if (new TextDecoder().decode(out.stdout).trim() !== "") return;
-    if (performance.now() > deadline) throw new Error(`nothing is bound to UDP ${port}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+export function udpBound(port: number, timeoutMs = 10_000): Promise<void> {
+  return ssLists("-Huan", port, `nothing is bound to UDP ${port}`, timeoutMs);
+}
+
+/** `a` writes `aLine` and `b` prints it; then `b` writes `bLine` and `a` prints it. */
+export async function exchange([a, aLine]: [Proc, string], [b, bLine]: [Proc, string]) {
+  await a.write(`${aLine}\n`);
+  await b.stdout.waitFor(aLine);
+  await b.write(`${bLine}\n`);
+  await a.stdout.waitFor(bLine);
+}
+
+/** Stops `p` (a UDP session that has no end of its own) with SIGTERM: it must exit 0. */
+export async function stopsCleanly(p: Proc): Promise<void> {
+  p.kill("SIGTERM");
+  assertEquals((await p.exit()).code, 0);
+}
+
+/**
+ * Text both ways between two connected programs: `a` writes `aLine` and `b`
+ * prints it, then `b` writes `bLine` and `a` prints it; then each in `closing`
+ * order closes its input, and both must exit 0.
+ */
+export async function talkBothWays(
+  [a, aLine]: [Proc, string],
+  [b, bLine]: [Proc, string],
+  closing: [Proc, Proc],
+): Promise<void> {
+  await exchange([a, aLine], [b, bLine]);
+  for (const p of closing) await p.closeStdin();
+  const [ea, eb] = await Promise.all([a.exit(), b.exit()]);
+  assertEquals([ea.code, eb.code], [0, 0], `${a.stderr.text} ${b.stderr.text}`);
 }

@@ -12,12 +12,17 @@ function source(log: string[]) {
   };
 }
 
+/** A new gate guarding a {@linkcode source}, and the log of the reads that reached it. */
+function gated() {
+  const log: string[] = [];
+  const gate = new Gate();
+  return { log, gate, guarded: gate.guard(source(log)) };
+}
+
 const turn = () => new Promise((r) => setTimeout(r, 0));
 
 Deno.test("Gate: an open gate reads at once; a closed one holds reads until open()", async () => {
-  const log: string[] = [];
-  const gate = new Gate();
-  const guarded = gate.guard(source(log));
+  const { log, gate, guarded } = gated();
   assertEquals(await guarded.read(new Uint8Array(3)), 3);
   gate.close();
   assertOk(gate.closed);
@@ -30,9 +35,7 @@ Deno.test("Gate: an open gate reads at once; a closed one holds reads until open
 });
 
 Deno.test("Gate: a read let go re-checks, so closing again at once holds it again", async () => {
-  const log: string[] = [];
-  const gate = new Gate();
-  const guarded = gate.guard(source(log));
+  const { log, gate, guarded } = gated();
   gate.close();
   const pending = guarded.read(new Uint8Array(1));
   gate.open();
@@ -44,9 +47,7 @@ Deno.test("Gate: a read let go re-checks, so closing again at once holds it agai
 });
 
 Deno.test("Gate: dispose() opens for good", async () => {
-  const log: string[] = [];
-  const gate = new Gate();
-  const guarded = gate.guard(source(log));
+  const { gate, guarded } = gated();
   gate.close();
   const pending = guarded.read(new Uint8Array(1));
   gate.dispose();

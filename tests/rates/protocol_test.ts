@@ -1,4 +1,5 @@
 import { assertEquals } from "../helpers/assert.ts";
+import { cases } from "../helpers/cases.ts";
 import {
   BUILT_IN_TABLE,
   canonicalAmount,
@@ -47,63 +48,33 @@ for (const column of SPEC_CODES) {
   });
 }
 
-const REQUESTS: [string, string, string][] = [
-  ["accepts lower case", "usd eur", "1 USD = 0.751033 EUR"],
-  [
-    "accepts AMOUNT CODE",
-    "100 usd",
-    "100 USD = 65.3624 GBP, 100.481 CAD, 75.1033 EUR, 107.338 AUD",
-  ],
-  ["accepts a fractional amount", "0.5 GBP AUD", "0.5 GBP = 0.821095 AUD"],
-  ["canonicalises the amount", "007.50 EUR USD", "7.5 EUR = 9.98618 USD"],
-  ["converts a currency into itself", "3 CAD CAD", "3 CAD = 3 CAD"],
-  ["converts zero", "0 USD EUR", "0 USD = 0 EUR"],
-  ["accepts extra blanks and tabs", "  2\tUSD   EUR ", "2 USD = 1.50207 EUR"],
-  [
-    "converts the largest amount without an exponent",
-    "1000000000000000 USD EUR",
-    "1000000000000000 USD = 751033000000000 EUR",
-  ],
-  [
-    "names an unknown currency and the known ones",
-    "XYZ",
-    "ERR unknown currency XYZ (known: USD GBP CAD EUR AUD)",
-  ],
-  ["names an unknown target", "1 USD JPY", "ERR unknown currency JPY (known: USD GBP CAD EUR AUD)"],
-  ["refuses an empty request", "", "ERR empty request (send a code such as USD)"],
-  ["refuses a malformed code", "US", 'ERR malformed currency code "US" (3 letters, e.g. USD)'],
-  [
-    "refuses an amount after the code",
-    "USD 100",
-    'ERR malformed currency code "100" (3 letters, e.g. USD)',
-  ],
-  ["refuses a negative amount", "-5 USD EUR", 'ERR malformed amount "-5"'],
-  ["refuses an exponent amount", "1e3 USD EUR", 'ERR malformed amount "1e3"'],
-  // Siblings of exec's trailing-space bug: a bad amount before a lone code
-  // was reported as a malformed currency code.
-  ["calls a negative amount an amount", "-5 USD", 'ERR malformed amount "-5"'],
-  ["calls an exponent amount an amount", "1e5 USD", 'ERR malformed amount "1e5"'],
-  ["calls a grouped amount an amount", "1,000 USD", 'ERR malformed amount "1,000"'],
-  ["calls a priced amount an amount", "$5 USD", 'ERR malformed amount "$5"'],
-  ["calls a hex amount an amount", "0x10 USD", 'ERR malformed amount "0x10"'],
-  ["takes blanks and tabs around and between words", " 5\tusd  eur ", "5 USD = 3.75517 EUR"],
-  ["refuses an amount alone", "100", "ERR missing currency code after amount"],
-  [
-    "refuses too many words",
-    "1 USD EUR GBP",
-    "ERR too many words (send CODE or AMOUNT CODE [TARGET])",
-  ],
-  [
-    "refuses an amount over 1e15",
-    "2000000000000000 USD",
-    "ERR amount too large (max 1000000000000000)",
-  ],
-  [
-    "shortens a long bad word in the error",
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
-    'ERR malformed currency code "ABCDEFGHIJKLMNOP..." (3 letters, e.g. USD)',
-  ],
-];
+const REQUESTS = cases`
+  accepts lower case                       | usd eur                    | 1 USD = 0.751033 EUR
+  accepts AMOUNT CODE                      | 100 usd                    | 100 USD = 65.3624 GBP, 100.481 CAD, 75.1033 EUR, 107.338 AUD
+  accepts a fractional amount              | 0.5 GBP AUD                | 0.5 GBP = 0.821095 AUD
+  canonicalises the amount                 | 007.50 EUR USD             | 7.5 EUR = 9.98618 USD
+  converts a currency into itself          | 3 CAD CAD                  | 3 CAD = 3 CAD
+  converts zero                            | 0 USD EUR                  | 0 USD = 0 EUR
+  accepts extra blanks and tabs            | "  2\tUSD   EUR "          | 2 USD = 1.50207 EUR
+  converts the largest amount without an exponent | 1000000000000000 USD EUR   | 1000000000000000 USD = 751033000000000 EUR
+  names an unknown currency and the known ones | XYZ                        | ERR unknown currency XYZ (known: USD GBP CAD EUR AUD)
+  names an unknown target                  | 1 USD JPY                  | ERR unknown currency JPY (known: USD GBP CAD EUR AUD)
+  refuses an empty request                 | ""                         | ERR empty request (send a code such as USD)
+  refuses a malformed code                 | US                         | ERR malformed currency code "US" (3 letters, e.g. USD)
+  refuses an amount after the code         | USD 100                    | ERR malformed currency code "100" (3 letters, e.g. USD)
+  refuses a negative amount                | -5 USD EUR                 | ERR malformed amount "-5"
+  refuses an exponent amount               | 1e3 USD EUR                | ERR malformed amount "1e3"
+  calls a negative amount an amount        | -5 USD                     | ERR malformed amount "-5"
+  calls an exponent amount an amount       | 1e5 USD                    | ERR malformed amount "1e5"
+  calls a grouped amount an amount         | 1,000 USD                  | ERR malformed amount "1,000"
+  calls a priced amount an amount          | $5 USD                     | ERR malformed amount "$5"
+  calls a hex amount an amount             | 0x10 USD                   | ERR malformed amount "0x10"
+  takes blanks and tabs around and between words | " 5\tusd  eur "            | 5 USD = 3.75517 EUR
+  refuses an amount alone                  | 100                        | ERR missing currency code after amount
+  refuses too many words                   | 1 USD EUR GBP              | ERR too many words (send CODE or AMOUNT CODE [TARGET])
+  refuses an amount over 1e15              | 2000000000000000 USD       | ERR amount too large (max 1000000000000000)
+  shortens a long bad word in the error    | ABCDEFGHIJKLMNOPQRSTUVWXYZ | ERR malformed currency code "ABCDEFGHIJKLMNOP..." (3 letters, e.g. USD)
+`;
 
 for (const [name, text, expected] of REQUESTS) {
   Deno.test(`ratesReply() ${name}: "${text}"`, () => {

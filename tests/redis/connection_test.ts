@@ -12,9 +12,13 @@ import {
 } from "../../lib/redis/connection.ts";
 import { FailError } from "../../lib/cli/errors.ts";
 
-/** Connects to `redis`, its log lines collected in `lines`. */
-function connectLogged(redis: RedisServer, lines: string[], options: RedisConnectOptions = {}) {
-  return connectRedis(parseRedisUrl(redis.url), { log: (l) => lines.push(l), ...options });
+/** Connects to `redis`; the connection's log lines are collected in its `lines`. */
+async function connectLogged(
+  redis: RedisServer,
+  options: RedisConnectOptions = {},
+): Promise<RedisConnection & { lines: string[] }> {
+  const lines: string[] = [];
+  return Object.assign(await redis.connect({ log: (l) => lines.push(l), ...options }), { lines });
 }
 
 /** Resolves when `conn` next reports the link down (`up` false) or back (`up` true). */
@@ -123,8 +127,7 @@ redisTest(
   "RedisConnection logs one line when the link is lost and one when it is back (CLIENT KILL)",
   async () => {
     await using redis = await RedisServer.start();
-    const lines: string[] = [];
-    await using conn = await connectLogged(redis, lines, {
+    await using conn = await connectLogged(redis, {
       prefix: "socklab test",
       clientName: "conn-under-test",
     });
@@ -140,13 +143,13 @@ redisTest(
     assertEquals(await redis.clientKill("conn-under-test"), 1);
     await back;
     assertEquals(events, [false, true]);
-    assertEquals(lines.length, 2, lines.join("\n"));
+    assertEquals(conn.lines.length, 2, conn.lines.join("\n"));
     assertMatch(
-      lines[0],
+      conn.lines[0],
       /^socklab test: lost Redis redis:\/\/127\.0\.0\.1:\d+ \(connection closed by the server\); reconnecting$/,
     );
     assertMatch(
-      lines[1],
+      conn.lines[1],
       /^socklab test: Redis redis:\/\/127\.0\.0\.1:\d+ is back after [\d.]+ s$/,
     );
     assertEquals(await conn.client.get("k"), "v");
@@ -157,8 +160,7 @@ redisTest(
   "RedisConnection rejects commands at once while Redis is down and recovers after a restart",
   async () => {
     await using redis = await RedisServer.start();
-    const lines: string[] = [];
-    await using conn = await connectLogged(redis, lines, { maxBackoffMs: 200 });
+    await using conn = await connectLogged(redis, { maxBackoffMs: 200 });
     const down = nextStatus(conn, false);
     await redis.kill();
     await down;
@@ -171,9 +173,9 @@ redisTest(
     await redis.restart();
     await back;
     assertEquals(await conn.client.set("k", "again"), "OK");
-    assertEquals(lines.length, 2, lines.join("\n"));
-    assertMatch(lines[0], /lost Redis .*\(connection (closed by the server|reset|refused)\)/);
-    assertMatch(lines[1], /is back after/);
+    assertEquals(conn.lines.length, 2, conn.lines.join("\n"));
+    assertMatch(conn.lines[0], /lost Redis .*\(connection (closed by the server|reset|refused)\)/);
+    assertMatch(conn.lines[1], /is back after/);
   },
 );
 
@@ -181,8 +183,7 @@ redisTest(
   "RedisConnection sees a paused Redis through its health PING and a deadline bounds commands",
   async () => {
     await using redis = await RedisServer.start();
-    const lines: string[] = [];
-    await using conn = await connectLogged(redis, lines, {
+    await using conn = await connectLogged(redis, {
       healthIntervalMs: 100,
       healthTimeoutMs: 300,
     });
@@ -197,8 +198,8 @@ redisTest(
     const back = nextStatus(conn, true);
     await redis.resume();
     await back;
-    assertMatch(lines[0], /lost Redis .*\(not answering within 300 ms\); reconnecting$/);
-    assertMatch(lines[1], /is back after/);
+    assertMatch(conn.lines[0], /lost Redis .*\(not answering within 300 ms\); reconnecting$/);
+    assertMatch(conn.lines[1], /is back after/);
   },
 );
 

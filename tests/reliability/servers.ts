@@ -96,6 +96,14 @@ export interface LossClient {
 const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}(Z|[+-]\d\d:\d\d)$/;
 const RATES_USD = /^1 USD = 0\.653624 GBP, 1\.00481 CAD, 0\.751033 EUR, 1\.07338 AUD$/;
 
+/** The chat servers' command words (and a capitalised one) for the fuzzer. */
+const CHAT_WORDS = ["signin", "signout", "who", "chat", "SIGNIN", "chat"];
+/** The probe's chat line `i` and its own broadcast, the answer to it. */
+const chatExchange = (i: number): Exchange[] => [[
+  `chat probe message ${i}`,
+  new RegExp(`^Msg probe says: probe message ${i}$`),
+]];
+
 /** Every server, UDP first. */
 export const SERVERS: ServerEntry[] = [
   {
@@ -225,16 +233,11 @@ export const SERVERS: ServerEntry[] = [
     transport: "udp",
     args: ["chat-server", "--udp"],
     ready: /^socklab chat-server: listening on UDP \S+:\d+$/,
-    words: ["signin", "signout", "who", "chat", "SIGNIN", "chat"],
+    words: CHAT_WORDS,
     // The probe's socket is signed in as "probe", so it also receives the
     // fuzzer's chat broadcasts: only its own message counts as the answer.
     probe: udpRequestProbe(
-      (
-        i,
-      ): Exchange[] => [[
-        `chat probe message ${i}`,
-        new RegExp(`^Msg probe says: probe message ${i}$`),
-      ]],
+      chatExchange,
       {
         // The server asks a new address to prove it receives: echo the cookie it names.
         setup: [
@@ -260,14 +263,9 @@ export const SERVERS: ServerEntry[] = [
     transport: "tcp",
     args: ["chat-server"],
     ready: /^socklab chat-server: listening on TCP \S+:\d+$/,
-    words: ["signin", "signout", "who", "chat", "SIGNIN", "chat"],
+    words: CHAT_WORDS,
     probe: tcpLineProbe(
-      (
-        i,
-      ): Exchange[] => [[
-        `chat probe message ${i}`,
-        new RegExp(`^Msg probe says: probe message ${i}$`),
-      ]],
+      chatExchange,
       {
         open: [["signin probe", /^OK signed in as probe$/]],
         close: [["signout", /^OK signed out probe$/]],

@@ -16,7 +16,7 @@ import {
 } from "../../lib/sys/interfaces.ts";
 import { assertEquals, assertMatch, assertOk, throws } from "../helpers/assert.ts";
 import { peerTest } from "../helpers/peers.ts";
-import { createNetns, must, run, socklab } from "./tools.ts";
+import { must, netnsTest, run, socklab } from "./tools.ts";
 
 Deno.test("flagNames() names the bits in net-tools order", () => {
   assertEquals(flagNames(0x49), ["UP", "LOOPBACK", "RUNNING"]);
@@ -264,12 +264,12 @@ peerTest(
   },
 );
 
-peerTest(
+netnsTest(
   "ifconfig agrees with ip inside a namespace with veth pairs (one without carrier) and an alias",
   ["ip"],
-  async () => {
+  "ifconfig",
+  async (ns) => {
     // This kernel has no dummy interfaces; veth pairs made in our own namespace serve.
-    await using ns = await createNetns("ifconfig");
     const ip = (...args: string[]) => must(["ip", "-n", ns.name, ...args]);
     await ip(
       "link",
@@ -353,11 +353,11 @@ function shortRows(text: string): Map<string, { fixed: string; counts: number[] 
   return rows;
 }
 
-peerTest(
+netnsTest(
   "ifconfig -s prints net-tools ifconfig -s's table: same layout, names, MTUs, flags, counters",
   ["ip", "ifconfig"],
-  async () => {
-    await using ns = await createNetns("ifshort");
+  "ifshort",
+  async (ns) => {
     const ip = (...args: string[]) => must(["ip", "-n", ns.name, ...args]);
     await ip("link", "add", "vs5", "mtu", "1400", "type", "veth", "peer", "name", "vt5");
     await ip("link", "set", "vs5", "up");

@@ -23,12 +23,13 @@ for (const [what, text, want] of OS_RELEASE) {
 }
 
 Deno.test("formatUptime() shows days and hh:mm", () => {
-  assertEquals([59, 3600 + 5 * 60, 86400, 3 * 86400 + 4 * 3600].map(formatUptime), [
-    "00:00",
-    "01:05",
-    "1 day, 00:00",
-    "3 days, 04:00",
-  ]);
+  const shown: [number, string][] = [
+    [59, "00:00"],
+    [3600 + 5 * 60, "01:05"],
+    [86400, "1 day, 00:00"],
+    [3 * 86400 + 4 * 3600, "3 days, 04:00"],
+  ];
+  for (const [seconds, text] of shown) assertEquals(formatUptime(seconds), text, `${seconds} s`);
 });
 
 Deno.test("formatInfo() aligns one fact per line", () => {

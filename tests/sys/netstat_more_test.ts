@@ -10,17 +10,7 @@ import { parseUnix, selectUnix, unixLines } from "../../lib/sys/unix_sockets.ts"
 import { matches, parseFilter, tokenize } from "../../lib/sys/filter.ts";
 import { assertEquals, assertMatch, assertOk, throws } from "../helpers/assert.ts";
 import { peerTest } from "../helpers/peers.ts";
-import {
-  createNetns,
-  lines,
-  must,
-  onPorts,
-  parseNetstatJson,
-  parseSs,
-  run,
-  socklab,
-  startFixture,
-} from "./tools.ts";
+import { must, netnsTest, run, socklab, ssAndOurs, startFixture } from "./tools.ts";
 
 Deno.test("parsePairedCounters() and parseSnmp6() read the kernel's two layouts", () => {
   const snmp = "Ip: Forwarding DefaultTTL InReceives\nIp: 2 64 391448511\n" +
@@ -147,13 +137,9 @@ peerTest(
       `( sport = :${p4} or sport = :${p6} ) and not dport = :0`,
     ];
     for (const filter of filters) {
-      const [ss, ours] = await Promise.all([
-        must(["ss", "-tuan", filter]),
-        must(socklab("netstat", "-tuan", "--json", filter)),
-      ]);
-      const want = lines(onPorts(parseSs(ss), all));
+      const { want, got } = await ssAndOurs("-tuan", { filter, ports: all });
       assertOk(want.length > 0, `ss shows the fixture's sockets for '${filter}'`);
-      assertEquals(lines(onPorts(parseNetstatJson(ours), all)), want, filter);
+      assertEquals(got, want, filter);
     }
     const bad = await run(socklab("netstat", "-tuan", "sport = :"));
     assertEquals(bad.code, 2);
@@ -166,11 +152,11 @@ function linesOf(text: string, pid: number): string[] {
   return text.split("\n").filter((l) => l.includes(` ${pid}/`)).sort();
 }
 
-peerTest(
+netnsTest(
   "netstat -xap prints the fixture's Unix sockets exactly as net-tools netstat does",
   ["ip", "netstat"],
-  async () => {
-    await using ns = await createNetns("unix");
+  "unix",
+  async (ns) => {
     const dir = Deno.makeTempDirSync({ prefix: "socklab-unix-" });
     try {
       await using fixture = await startFixture(ns.exec([]), ["--unix", dir]);
@@ -228,11 +214,11 @@ function asNstat(doc: { counters: Counters }): Map<string, number> {
   return out;
 }
 
-peerTest(
+netnsTest(
   "netstat -s shows every counter nstat shows, with the same values in a quiet namespace",
   ["ip", "nstat"],
-  async () => {
-    await using ns = await createNetns("snmp");
+  "snmp",
+  async (ns) => {
     // Some traffic, so that not every counter is 0: a refused TCP connection and UDP datagrams.
     await run(ns.exec(socklab("nc", "-z", "127.0.0.1", "9")));
     await run(

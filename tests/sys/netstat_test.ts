@@ -20,14 +20,14 @@ import { assertEquals, assertMatch, assertOk } from "../helpers/assert.ts";
 import { MAIN } from "../helpers/cli.ts";
 import { peerTest } from "../helpers/peers.ts";
 import {
-  createNetns,
   lines,
   must,
+  netnsTest,
   onPorts,
-  parseNetstatJson,
   parseSs,
   run,
   socklab,
+  ssAndOurs,
   startFixture,
   until,
 } from "./tools.ts";
@@ -132,24 +132,12 @@ Deno.test("formatTable() aligns columns and names tcp6/udp6, with PID/program", 
 });
 
 Deno.test("netstatJson() keeps numbers, adds names only when looked up, and counts hidden processes", () => {
-  const doc = netstatJson([{ ...row("tcp", "LISTEN"), processes: [{ pid: 1, program: "init" }] }], {
-    hidden: 3,
-  });
-  assertEquals(doc, {
-    sockets: [{
-      proto: "tcp",
-      family: "inet",
-      local: { address: "127.0.0.1", port: 8080 },
-      remote: { address: "0.0.0.0", port: 0 },
-      state: "LISTEN",
-      recvQ: 0,
-      sendQ: 0,
-      uid: 0,
-      inode: 1,
-      processes: [{ pid: 1, program: "init" }],
-    }],
-    uninspectedProcesses: 3,
-  });
+  const listener = row("tcp", "LISTEN");
+  const processes = [{ pid: 1, program: "init" }];
+  const doc = netstatJson([{ ...listener, processes }], { hidden: 3 });
+  // Every field of the row as it is (numbers stay numbers), but the kernel's state code.
+  const { stateCode: _, ...fields } = listener;
+  assertEquals(doc, { sockets: [{ ...fields, processes }], uninspectedProcesses: 3 });
   const named = netstatJson([row("tcp", "LISTEN")], {
     names: { host: () => "localhost", service: () => "http-alt" },
   });
@@ -225,12 +213,7 @@ peerTest("netstat -tuanp --json matches ss -tuanp on the fixture's sockets: set,
   await using fixture = await startFixture();
   const ports = [...fixture.ports.tcp, ...fixture.ports.udp];
   await settled([], ports);
-  const [ss, ours] = await Promise.all([
-    must(["ss", "-tuanp"]),
-    must(socklab("netstat", "-tuanp", "--json")),
-  ]);
-  const want = lines(onPorts(parseSs(ss), ports));
-  const got = lines(onPorts(parseNetstatJson(ours), ports));
+  const { want, got } = await ssAndOurs("-tuanp", { ports });
   assertEquals(got, want);
   assertFixtureKinds(got);
   // Every socket the fixture holds is attributed to it.
@@ -274,11 +257,11 @@ peerTest(
   },
 );
 
-peerTest(
+netnsTest(
   "netstat matches ss on the WHOLE socket set of a private namespace, SYN_SENT and SYN_RECV included",
   ["ss", "ip", "nft"],
-  async () => {
-    await using ns = await createNetns("netstat");
+  "netstat",
+  async (ns) => {
     // Drop the SYN-ACK from port 80 so a handshake stays half done on both sides.
     await must(ns.exec([
       "nft",
@@ -288,12 +271,7 @@ peerTest(
     await using fixture = await startFixture(ns.exec([]), ["--syn-port", "80"]);
     const ports = [...fixture.ports.tcp, ...fixture.ports.udp];
     await settled(ns.exec([]), ports, [/SYN-SENT/, /SYN-RECV/]);
-    const [ss, ours] = await Promise.all([
-      must(ns.exec(["ss", "-tuanp"])),
-      must(ns.exec(socklab("netstat", "-tuanp", "--json"))),
-    ]);
-    const want = lines(parseSs(ss));
-    const got = lines(parseNetstatJson(ours));
+    const { want, got } = await ssAndOurs("-tuanp", { wrap: (argv) => ns.exec(argv) });
     assertEquals(got, want);
     assertFixtureKinds(got);
     assertOk(

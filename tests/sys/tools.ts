@@ -6,6 +6,7 @@
  */
 import { fileURLToPath } from "node:url";
 import { MAIN } from "../helpers/cli.ts";
+import { peerTest } from "../helpers/peers.ts";
 
 /** The fixture script that opens the known sockets. */
 export const FIXTURE = fileURLToPath(new URL("./socket_fixture.ts", import.meta.url));
@@ -86,6 +87,24 @@ export async function createNetns(tag: string): Promise<Netns> {
     exec: (argv) => ["ip", "netns", "exec", name, ...argv],
     [Symbol.asyncDispose]: remove,
   };
+}
+
+/**
+ * A {@linkcode peerTest} needing `ip` and `peers` whose `fn` runs with a
+ * fresh namespace `TAG` ({@linkcode createNetns}), deleted afterwards;
+ * `options` as peerTest's.
+ */
+export function netnsTest(
+  name: string,
+  peers: readonly string[],
+  tag: string,
+  fn: (ns: Netns) => Promise<void>,
+  options?: Parameters<typeof peerTest>[3],
+): void {
+  peerTest(name, peers.includes("ip") ? peers : ["ip", ...peers], async () => {
+    await using ns = await createNetns(tag);
+    await fn(ns);
+  }, options);
 }
 
 /** The fixture's description line. */
@@ -211,6 +230,29 @@ export function onPorts(keys: SocketKeys, ports: readonly number[]): SocketKeys 
 /** Sorted `key pids` lines, for readable equality failures. */
 export function lines(keys: SocketKeys): string[] {
   return [...keys].map(([k, pids]) => `${k} ${pids.join(",") || "-"}`).sort();
+}
+
+/**
+ * Runs `ss FLAGS [FILTER]` and `socklab netstat FLAGS --json [FILTER]` at the
+ * same moment (each argv through `wrap`, e.g. a namespace's `exec`) and returns
+ * both socket sets as sorted {@linkcode lines}: `want` from ss, `got` from ours,
+ * only the sockets on `ports` when given.
+ */
+export async function ssAndOurs(
+  flags: string,
+  { filter, ports, wrap = (argv) => argv }: {
+    filter?: string;
+    ports?: readonly number[];
+    wrap?: (argv: string[]) => string[];
+  } = {},
+): Promise<{ want: string[]; got: string[] }> {
+  const rest = filter === undefined ? [] : [filter];
+  const [ss, ours] = await Promise.all([
+    must(wrap(["ss", flags, ...rest])),
+    must(wrap(socklab("netstat", flags, "--json", ...rest))),
+  ]);
+  const only = (keys: SocketKeys) => ports ? onPorts(keys, ports) : keys;
+  return { want: lines(only(parseSs(ss))), got: lines(only(parseNetstatJson(ours))) };
 }
 
 /** Waits (polling, bounded) until `ok()` holds; throws with `what` after `timeoutMs`. */
