@@ -37,6 +37,7 @@
  */
 import { formatIPv6 } from "../net/udp_fast.ts";
 import { findSocketFd } from "../net/socket_fd.ts";
+import { errnoOf, libcLoader, type LibcSymbols } from "../net/libc.ts";
 
 const SYMBOLS = {
   epoll_create1: { parameters: ["i32"], result: "i32" },
@@ -56,7 +57,7 @@ const SYMBOLS = {
   __errno_location: { parameters: [], result: "pointer" },
 } as const;
 
-type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
+type Libc = LibcSymbols<typeof SYMBOLS>;
 
 const EPOLLIN = 0x001;
 const EPOLLOUT = 0x004;
@@ -101,32 +102,15 @@ const BUSY_EVENTS = 16;
  */
 export const BUSY_READ_INTERVAL_MS = 5;
 
-let libc: Libc | null | undefined;
+const openFastLibc = libcLoader(SYMBOLS);
 
 function loadLibc(): Libc | null {
-  if (libc !== undefined) return libc;
-  libc = null;
   try {
-    if (Deno.build.os !== "linux") return null;
-    if (Deno.build.arch !== "x86_64" && Deno.build.arch !== "aarch64") return null;
     if (Deno.env.get("SOCKLAB_TCP") === "portable") return null;
-    if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") return null;
-    for (const name of ["libc.so.6", "libc.so"]) {
-      try {
-        return (libc = Deno.dlopen(name, SYMBOLS).symbols);
-      } catch {
-        // try the next name
-      }
-    }
   } catch {
-    libc = null;
+    // no env permission: nothing was asked
   }
-  return libc;
-}
-
-function errno(lib: Libc): number {
-  const p = lib.__errno_location();
-  return p ? new Deno.UnsafePointerView(p).getInt32() : 0;
+  return openFastLibc();
 }
 
 /** The error Deno would raise for `code`, so callers tell "gone" from other failures alike. */
@@ -341,7 +325,7 @@ export class FastListener {
       len.setUint32(0, name.length, true);
       const fd = lib.accept4(this.#fd, name, this.#nameLenBytes, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd < 0) {
-        const code = errno(lib);
+        const code = errnoOf(lib);
         if (code === EINTR || code === ECONNABORTED) continue;
         // Out of descriptors: try again in a while (no new edge comes for those waiting).
         if (code === EMFILE || code === ENFILE) {
@@ -471,7 +455,7 @@ export class FastConn {
       reader.data(buffer.subarray(0, n));
       return this.#readable;
     }
-    const code = n === 0 ? 0 : errno(this.#lib);
+    const code = n === 0 ? 0 : errnoOf(this.#lib);
     if (code === EINTR) return true;
     if (code === EAGAIN) {
       this.#readable = false;
@@ -490,7 +474,7 @@ export class FastConn {
         if (n < p.length) this.#writable = false;
         return n > 0 ? n : undefined;
       }
-      const code = errno(this.#lib);
+      const code = errnoOf(this.#lib);
       if (code === EINTR) continue;
       if (code === EAGAIN) {
         this.#writable = false;

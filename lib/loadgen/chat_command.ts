@@ -15,20 +15,22 @@ import { intFlag, parseFlags, withUsage } from "../cli/flags.ts";
 import { formatJson } from "../cli/output.ts";
 import type { HostPort } from "../net/address.ts";
 import {
-  headroomRow,
-  histogramBins,
   label,
-  latencyRow,
   MAX_DURATION_S,
-  printSummary,
-  round,
-  roundAll,
   RUN_OPTIONS,
   type RunFlags,
   runFlags,
   seconds,
   targets,
-} from "./common.ts";
+} from "./args.ts";
+import {
+  headroomRow,
+  histogramBins,
+  latencyRow,
+  printSummary,
+  round,
+  roundAll,
+} from "./summary.ts";
 import {
   type ChatLoadCounters,
   type ChatLoadResult,

@@ -14,16 +14,8 @@ import { UsageError } from "../cli/errors.ts";
 import { intFlag, parseFlags, withUsage } from "../cli/flags.ts";
 import { formatJson } from "../cli/output.ts";
 import type { HostPort } from "../net/address.ts";
-import {
-  label,
-  MAX_DURATION_S,
-  printSummary,
-  round,
-  RUN_OPTIONS,
-  type RunFlags,
-  runFlags,
-  target,
-} from "./common.ts";
+import { label, MAX_DURATION_S, RUN_OPTIONS, type RunFlags, runFlags, target } from "./args.ts";
+import { printSummary, round } from "./summary.ts";
 import { formatBytes, formatCount, formatMs, formatThroughput, parseSize } from "./format.ts";
 import {
   countsSampler,

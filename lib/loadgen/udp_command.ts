@@ -13,21 +13,16 @@ import { FailError, UsageError } from "../cli/errors.ts";
 import { intFlag, parseFlags, withUsage } from "../cli/flags.ts";
 import { formatJson } from "../cli/output.ts";
 import type { HostPort } from "../net/address.ts";
+import { label, MAX_DURATION_S, RUN_OPTIONS, type RunFlags, runFlags, target } from "./args.ts";
 import {
   headroomRow,
   histogramBins,
   histogramLines,
-  label,
   latencyRow,
-  MAX_DURATION_S,
   printSummary,
   round,
   roundAll,
-  RUN_OPTIONS,
-  type RunFlags,
-  runFlags,
-  target,
-} from "./common.ts";
+} from "./summary.ts";
 import { formatBytes, formatCount, formatMs, formatPercent } from "./format.ts";
 import {
   countsSampler,

@@ -20,6 +20,7 @@
  * ```
  * @module
  */
+import { libcLoader, type LibcSymbols } from "../net/libc.ts";
 import type { AddrInfo, AddrInfoHints, HostEnt, NameInfo, SockType } from "./addrinfo.ts";
 import { ntop, pton } from "./inet.ts";
 
@@ -108,27 +109,14 @@ const SYMBOLS = {
   },
 } as const;
 
-type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
-
-let loaded: Libc | null | undefined;
+type Libc = LibcSymbols<typeof SYMBOLS>;
 
 /**
  * libc's symbols, or `null` when FFI cannot be used here: not Linux x86-64 or
  * aarch64, `--allow-ffi` not granted (checked without prompting), or no
  * libc.so.6 (e.g. musl).
  */
-export function libc(): Libc | null {
-  if (loaded !== undefined) return loaded;
-  loaded = null;
-  if (Deno.build.os !== "linux" || !["x86_64", "aarch64"].includes(Deno.build.arch)) return null;
-  try {
-    if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") return null;
-    loaded = Deno.dlopen("libc.so.6", SYMBOLS).symbols;
-  } catch {
-    loaded = null;
-  }
-  return loaded;
-}
+export const libc: () => Libc | null = libcLoader(SYMBOLS);
 
 const encoder = new TextEncoder();
 

@@ -23,6 +23,7 @@
  */
 import { after } from "../cli/timer.ts";
 import type { HostPort } from "../net/address.ts";
+import { errnoOf, libcLoader, type LibcSymbols } from "../net/libc.ts";
 import { pton } from "./inet.ts";
 
 /** What one try got: the reply and its round trip, "refused", or null on time-out. */
@@ -50,7 +51,7 @@ const SYMBOLS = {
   __errno_location: { parameters: [], result: "pointer" },
 } as const;
 
-type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
+type Libc = LibcSymbols<typeof SYMBOLS>;
 
 const AF_INET = 2;
 const AF_INET6 = 10;
@@ -63,26 +64,7 @@ const ECONNREFUSED = 111;
 /** Largest reply read (a UDP datagram's maximum). */
 const MAX_REPLY = 65535;
 
-let lib: Libc | null | undefined;
-
-function libc(): Libc | null {
-  if (lib !== undefined) return lib;
-  lib = null;
-  try {
-    if (Deno.build.os !== "linux") return null;
-    if (Deno.build.arch !== "x86_64" && Deno.build.arch !== "aarch64") return null;
-    if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") return null;
-    lib = Deno.dlopen("libc.so.6", SYMBOLS).symbols;
-  } catch {
-    lib = null;
-  }
-  return lib;
-}
-
-function errno(c: Libc): number {
-  const p = c.__errno_location();
-  return p ? new Deno.UnsafePointerView(p).getInt32() : 0;
-}
+const libc = libcLoader(SYMBOLS);
 
 /**
  * `struct sockaddr_in`/`sockaddr_in6` for an address literal (an IPv6 zone
@@ -130,7 +112,7 @@ class ConnectedExchange implements Exchange {
   #exchange(packet: Uint8Array, timeoutMs: number, accept: (d: Uint8Array) => boolean) {
     const sentAt = performance.now();
     if (Number(this.c.send(this.fd, packet, BigInt(packet.length), 0)) < 0) {
-      return errno(this.c) === ECONNREFUSED ? "refused" : null;
+      return errnoOf(this.c) === ECONNREFUSED ? "refused" : null;
     }
     const deadline = sentAt + timeoutMs;
     for (let left = timeoutMs; left > 0; left = deadline - performance.now()) {
@@ -138,7 +120,7 @@ class ConnectedExchange implements Exchange {
       if (ready === 0) break;
       const n = Number(this.c.recv(this.fd, this.#buf, BigInt(this.#buf.length), MSG_DONTWAIT));
       if (n < 0) {
-        const e = errno(this.c);
+        const e = errnoOf(this.c);
         if (e === ECONNREFUSED) return "refused";
         if (e !== EAGAIN && e !== EINTR) return null;
         continue;

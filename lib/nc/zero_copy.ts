@@ -24,7 +24,7 @@
  * @module
  */
 import { after } from "../cli/timer.ts";
-import { libcLoader } from "../net/libc.ts";
+import { errnoOf, libcLoader } from "../net/libc.ts";
 
 const SYMBOLS = {
   sendfile: { parameters: ["i32", "i32", "pointer", "usize"], result: "isize" },
@@ -73,12 +73,6 @@ export function zeroCopyLibc(): ZeroCopyLibc | null {
   return loadLibc();
 }
 
-/** The calling thread's errno. */
-export function errno(c: ZeroCopyLibc): number {
-  const p = c.__errno_location();
-  return p ? new Deno.UnsafePointerView(p).getInt32() : 0;
-}
-
 /** A gone peer (EPIPE, ECONNRESET) while sending ends the sending only. */
 export class ZeroCopyError extends Error {
   constructor(readonly side: "send" | "receive", readonly code: number) {
@@ -117,7 +111,7 @@ export class ZeroCopy {
   constructor(readonly c: ZeroCopyLibc, readonly fd: number, readonly ends: ZeroCopyEnds) {
     const p = new Int32Array(2);
     if (c.pipe2(new Uint8Array(p.buffer), O_NONBLOCK | O_CLOEXEC) !== 0) {
-      throw new Error(`pipe2 failed: errno ${errno(c)}`);
+      throw new Error(`pipe2 failed: errno ${errnoOf(c)}`);
     }
     c.fcntl(p[1], F_SETPIPE_SZ, CHUNK); // a bigger pipe, fewer calls (best effort)
     this.#pipe = [p[0], p[1]];
@@ -156,7 +150,7 @@ export class ZeroCopy {
       return 0;
     }
     if (n < 0) {
-      const e = errno(this.c);
+      const e = errnoOf(this.c);
       if (e === EAGAIN || e === EINTR) return 0;
       throw new ZeroCopyError("receive", e);
     }
@@ -165,8 +159,8 @@ export class ZeroCopy {
         this.c.splice(this.#pipe[0], null, this.ends.output, null, BigInt(left), SPLICE_F_MOVE),
       );
       if (m <= 0) {
-        if (m < 0 && errno(this.c) === EINTR) continue;
-        throw new Error(`cannot write the output: errno ${errno(this.c)}`);
+        if (m < 0 && errnoOf(this.c) === EINTR) continue;
+        throw new Error(`cannot write the output: errno ${errnoOf(this.c)}`);
       }
       left -= m;
     }
@@ -179,7 +173,7 @@ export class ZeroCopy {
     let n: number;
     if (this.#useSendfile) {
       n = Number(this.c.sendfile(this.fd, this.ends.input!, null, CHUNK_BIG));
-      if (n < 0 && errno(this.c) === EINVAL && this.state.sent === 0) {
+      if (n < 0 && errnoOf(this.c) === EINVAL && this.state.sent === 0) {
         this.#useSendfile = false;
         return this.#send();
       }
@@ -191,7 +185,7 @@ export class ZeroCopy {
       return 0;
     }
     if (n < 0) {
-      const e = errno(this.c);
+      const e = errnoOf(this.c);
       if (e === EAGAIN || e === EINTR) return 0;
       this.state.sendDone = true;
       throw new ZeroCopyError("send", e);
@@ -207,7 +201,7 @@ export class ZeroCopy {
     for (let off = 0; off < n;) {
       const m = Number(this.c.send(this.fd, this.#buf.subarray(off), BigInt(n - off), 0));
       if (m < 0) {
-        if (errno(this.c) === EAGAIN) {
+        if (errnoOf(this.c) === EAGAIN) {
           this.wait(YIELD_MS);
           continue;
         }

@@ -66,3 +66,9 @@ export function libcLoader<S extends Deno.ForeignLibraryInterface>(
   let lib: LibcSymbols<S> | null | undefined;
   return () => lib === undefined ? (lib = openLibc(symbols)) : lib;
 }
+
+/** The calling thread's `errno`, through the library's `__errno_location` (0 when unknown). */
+export function errnoOf(lib: { __errno_location(): Deno.PointerValue }): number {
+  const p = lib.__errno_location();
+  return p ? new Deno.UnsafePointerView(p).getInt32() : 0;
+}

@@ -20,7 +20,7 @@
 import type { PlainHandler } from "./udp_guard.ts";
 import { BATCH, ReceiveRing, ReplyBatch } from "./udp_batch.ts";
 import { formatIPv6, NAME, parseIpBytes, SockaddrCodec } from "./udp_sockaddr.ts";
-import { libcLoader, type LibcSymbols, MSG_DONTWAIT } from "./libc.ts";
+import { errnoOf, libcLoader, type LibcSymbols, MSG_DONTWAIT } from "./libc.ts";
 import { findSocketFd } from "./socket_fd.ts";
 
 export { BATCH, formatIPv6, parseIpBytes };
@@ -49,11 +49,6 @@ export function portableForced(): boolean {
   } catch {
     return false; // no env permission: nothing was asked
   }
-}
-
-function errno(lib: Libc): number {
-  const p = lib.__errno_location();
-  return p ? new Deno.UnsafePointerView(p).getInt32() : 0;
 }
 
 /** Options of {@linkcode runFastUdp}, as serveUdp passes them. */
@@ -286,7 +281,7 @@ class BatchedServer {
         sent += n;
         continue;
       }
-      if (errno(this.#lib) === EINTR) continue;
+      if (errnoOf(this.#lib) === EINTR) continue;
       // The send buffer is full (EAGAIN), or this datagram fails: hand it to Deno,
       // which waits for room or reports the error in its own words, and go on.
       const to = batch.peers[sent];

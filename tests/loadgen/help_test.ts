@@ -2,7 +2,7 @@
 // the same usage line for every mode, the same limit on --duration.
 import { assertEquals, assertMatch } from "../helpers/assert.ts";
 import { ROOT, runCli } from "../helpers/cli.ts";
-import { MAX_DURATION_S } from "../../lib/loadgen/common.ts";
+import { MAX_DURATION_S } from "../../lib/loadgen/args.ts";
 
 const README = Deno.readTextFileSync(`${ROOT}README.md`);
 const SECTION = README.slice(

@@ -1,5 +1,5 @@
 import { assertEquals, assertMatch, assertOk } from "../helpers/assert.ts";
-import { histogramBins, histogramLines } from "../../lib/loadgen/common.ts";
+import { histogramBins, histogramLines } from "../../lib/loadgen/summary.ts";
 import { IntervalClock, intervalLabel } from "../../lib/loadgen/interval.ts";
 import { LatencyHistogram } from "../../lib/loadgen/stats.ts";
 
