@@ -1,6 +1,6 @@
 /** Demo section for exercise 4b: a TCP chat server and two scripted clients. */
 import { connectTcp } from "../net/tcp.ts";
-import { type ChatLink, runChatClient, TcpLink } from "../chat/client.ts";
+import { runChatClient, TcpLink } from "../chat/client.ts";
 import { lineKeyboard, QueueInput } from "../chat/keyboard.ts";
 import type { DemoContext, DemoSection } from "./context.ts";
 import { startInDemo } from "./services.ts";
@@ -11,19 +11,7 @@ export const chatSection: DemoSection = {
   async run(ctx) {
     const server = ctx.writer("chat-server");
     const { port } = (await startInDemo(ctx, "chat-server", server)).addr;
-    const link = async (): Promise<ChatLink> =>
-      new TcpLink(await connectTcp({ hostname: "127.0.0.1", port }), `127.0.0.1:${port}`);
-    const client = (name: string) => demoChatClient(ctx, port, name);
-
-    const alice = client("alice");
-    await ctx.step("alice signs in", async () => {
-      await alice.out.waitFor(/signed in as alice/);
-    });
-    const bob = client("bob");
-    await ctx.step("bob signs in and alice is told", async () => {
-      await bob.out.waitFor(/signed in as bob/);
-      await alice.out.waitFor("*** bob joined");
-    });
+    const { alice, bob } = await aliceThenBob(ctx, [port, port]);
     await ctx.step("alice's line reaches both of them, alice too", async () => {
       alice.input.push("hello bob");
       await alice.out.waitFor("Msg alice says: hello bob");
@@ -33,19 +21,7 @@ export const chatSection: DemoSection = {
       bob.input.push("/who");
       await bob.out.waitFor("Users: alice bob");
     });
-    await ctx.step("a second alice is refused: names are unique", async () => {
-      const out = ctx.writer("chat-client alice#2");
-      const input = new QueueInput();
-      let refusal = "";
-      await runChatClient(await link(), "alice", { keyboard: lineKeyboard(input, out.write) })
-        .catch((err) => (refusal = (err as Error).message));
-      out.log(refusal);
-      ctx.expectEqual(
-        refusal,
-        "cannot sign in as 'alice': name 'alice' is already taken",
-        "refusal",
-      );
-    });
+    await secondAliceRefused(ctx, port, "a second alice is refused: names are unique");
     await ctx.step("bob signs out; alice is told and the server logs it", async () => {
       bob.input.end();
       await bob.done;
@@ -58,8 +34,8 @@ export const chatSection: DemoSection = {
 };
 
 /** A scripted chat-client `name` on 127.0.0.1:`port`: its transcript, its keyboard, its end. */
-export function demoChatClient(ctx: DemoContext, port: number, name: string) {
-  const out = ctx.writer(`chat-client ${name}`);
+export function demoChatClient(ctx: DemoContext, port: number, name: string, role = name) {
+  const out = ctx.writer(`chat-client ${role}`);
   const input = new QueueInput();
   const done = connectTcp({ hostname: "127.0.0.1", port }).then((conn) =>
     runChatClient(new TcpLink(conn, `127.0.0.1:${port}`), name, {
@@ -69,4 +45,32 @@ export function demoChatClient(ctx: DemoContext, port: number, name: string) {
   );
   ctx.track(done);
   return { out, input, done };
+}
+
+/** alice signs in (on `ports[0]`), then bob (on `ports[1]`), and alice is told; `where` names the servers. */
+export async function aliceThenBob(
+  ctx: DemoContext,
+  ports: [number, number],
+  where: [string, string] = ["", ""],
+) {
+  const alice = demoChatClient(ctx, ports[0], "alice");
+  await ctx.step(`alice signs in${where[0]}`, async () => {
+    await alice.out.waitFor(/signed in as alice/);
+  });
+  const bob = demoChatClient(ctx, ports[1], "bob");
+  await ctx.step(`bob signs in${where[1]} and alice is told`, async () => {
+    await bob.out.waitFor(/signed in as bob/);
+    await alice.out.waitFor("*** bob joined");
+  });
+  return { alice, bob };
+}
+
+/** A step: a second alice on `port` is refused with the name-taken reason. */
+export function secondAliceRefused(ctx: DemoContext, port: number, label: string): Promise<void> {
+  return ctx.step(label, async () => {
+    const second = demoChatClient(ctx, port, "alice", "alice#2");
+    const refusal = await second.done.then(() => "", (err) => (err as Error).message);
+    second.out.log(refusal);
+    ctx.expectEqual(refusal, "cannot sign in as 'alice': name 'alice' is already taken", "refusal");
+  });
 }

@@ -19,6 +19,8 @@
  * @module
  */
 
+import { lineTest, LineWaiters } from "../cli/line_waiters.ts";
+
 /** One group of the demo transcript (one exercise or example). */
 export interface DemoSection {
   title: string;
@@ -56,7 +58,7 @@ export interface DemoContext {
 export class Transcript {
   readonly lines: string[] = [];
   #partial = "";
-  #waiters: { test: (l: string) => boolean; resolve: (l: string) => void }[] = [];
+  readonly #waiters = new LineWaiters();
   readonly #print: (line: string) => void;
 
   constructor(print: (line: string) => void) {
@@ -74,28 +76,15 @@ export class Transcript {
   log = (line: string): void => {
     this.lines.push(line);
     this.#print(line);
-    this.#waiters = this.#waiters.filter((w) => {
-      if (!w.test(line)) return true;
-      w.resolve(line);
-      return false;
-    });
+    this.#waiters.notify(line);
   };
 
   /** Resolves with the first line (already seen or coming) that matches; rejects after `timeoutMs`. */
   waitFor(pattern: RegExp | string, timeoutMs = 3000): Promise<string> {
-    const test = (l: string) => typeof pattern === "string" ? l.includes(pattern) : pattern.test(l);
+    const test = lineTest(pattern);
     const seen = this.lines.find(test);
     if (seen !== undefined) return Promise.resolve(seen);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#waiters = this.#waiters.filter((w) => w.resolve !== done);
-        reject(new DemoFailure(`no line matching ${pattern} within ${timeoutMs} ms`));
-      }, timeoutMs);
-      const done = (l: string) => {
-        clearTimeout(timer);
-        resolve(l);
-      };
-      this.#waiters.push({ test, resolve: done });
-    });
+    const failure = () => new DemoFailure(`no line matching ${pattern} within ${timeoutMs} ms`);
+    return this.#waiters.wait(test, timeoutMs, failure).promise;
   }
 }

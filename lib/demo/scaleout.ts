@@ -8,7 +8,7 @@ import { openRedisRoom } from "../chat/server.ts";
 import { runTcpChatServer } from "../chat/tcp_server.ts";
 import { startPrivateRedis } from "../redis/private_server.ts";
 import type { DemoContext, DemoSection } from "./context.ts";
-import { demoChatClient } from "./chat.ts";
+import { aliceThenBob, secondAliceRefused } from "./chat.ts";
 import { addressText } from "./services.ts";
 
 /** One room, two instances: lines, `who` and unique names cross instances. */
@@ -30,15 +30,7 @@ export const scaleOutSection: DemoSection = {
     );
     const a = await startInstance(ctx, redis.url, "A", instances);
     const b = await startInstance(ctx, redis.url, "B", instances);
-    const alice = demoChatClient(ctx, a.port, "alice");
-    await ctx.step("alice signs in on A", async () => {
-      await alice.out.waitFor(/signed in as alice/);
-    });
-    const bob = demoChatClient(ctx, b.port, "bob");
-    await ctx.step("bob signs in on B and alice, on A, is told", async () => {
-      await bob.out.waitFor(/signed in as bob/);
-      await alice.out.waitFor("*** bob joined");
-    });
+    const { alice, bob } = await aliceThenBob(ctx, [a.port, b.port], [" on A", " on B"]);
     await ctx.step("alice's line on A reaches bob on B, and alice", async () => {
       alice.input.push("hello from A");
       await bob.out.waitFor("Msg alice says: hello from A");
@@ -48,18 +40,10 @@ export const scaleOutSection: DemoSection = {
       bob.input.push("/who");
       await bob.out.waitFor(/Users: (alice bob|bob alice)$/);
     });
-    await ctx.step(
+    await secondAliceRefused(
+      ctx,
+      b.port,
       "a second alice, on B, is refused: names are unique across instances",
-      async () => {
-        const second = demoChatClient(ctx, b.port, "alice");
-        const refusal = await second.done.then(() => "", (err) => (err as Error).message);
-        second.out.log(refusal);
-        ctx.expectEqual(
-          refusal,
-          "cannot sign in as 'alice': name 'alice' is already taken",
-          "refusal",
-        );
-      },
     );
     await ctx.step("bob signs out on B; alice, on A, is told", async () => {
       bob.input.end();

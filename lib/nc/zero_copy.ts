@@ -145,15 +145,7 @@ export class ZeroCopy {
         SPLICE_F_MOVE | SPLICE_F_NONBLOCK,
       ),
     );
-    if (n === 0) {
-      this.state.recvDone = true;
-      return 0;
-    }
-    if (n < 0) {
-      const e = errnoOf(this.c);
-      if (e === EAGAIN || e === EINTR) return 0;
-      throw new ZeroCopyError("receive", e);
-    }
+    if (this.#ended(n, "receive")) return 0;
     for (let left = n; left > 0;) {
       const m = Number(
         this.c.splice(this.#pipe[0], null, this.ends.output, null, BigInt(left), SPLICE_F_MOVE),
@@ -168,6 +160,20 @@ export class ZeroCopy {
     return n;
   }
 
+  /**
+   * For a call's result `n`: true when nothing moved (0 = that direction is
+   * done; EAGAIN/EINTR = nothing now); throws ZeroCopyError for a failure.
+   */
+  #ended(n: number, side: "send" | "receive"): boolean {
+    if (n > 0) return false;
+    const e = n < 0 ? errnoOf(this.c) : 0;
+    if (e === EAGAIN || e === EINTR) return true;
+    if (side === "send") this.state.sendDone = true;
+    else if (n === 0) this.state.recvDone = true;
+    if (n < 0) throw new ZeroCopyError(side, e);
+    return true;
+  }
+
   /** Input to socket: sendfile, or read + send for a device sendfile refuses. */
   #send(): number {
     let n: number;
@@ -180,16 +186,7 @@ export class ZeroCopy {
     } else {
       n = this.#readAndSend();
     }
-    if (n === 0) {
-      this.state.sendDone = true;
-      return 0;
-    }
-    if (n < 0) {
-      const e = errnoOf(this.c);
-      if (e === EAGAIN || e === EINTR) return 0;
-      this.state.sendDone = true;
-      throw new ZeroCopyError("send", e);
-    }
+    if (this.#ended(n, "send")) return 0;
     this.state.sent += n;
     return n;
   }

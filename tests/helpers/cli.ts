@@ -17,6 +17,7 @@
  * @module
  */
 import { fileURLToPath as fromFileUrl } from "node:url";
+import { lineTest, LineWaiters } from "../../lib/cli/line_waiters.ts";
 import { LineFramer } from "../../lib/net/framing.ts";
 import { FETCH_ENV } from "../../scripts/fetch_env.ts";
 
@@ -37,7 +38,7 @@ export class LineLog implements OutputSink {
   readonly lines: string[] = [];
   #partial = "";
   #raw = "";
-  #waiters: { test: (l: string) => boolean; resolve: (l: string) => void }[] = [];
+  readonly #waiters = new LineWaiters();
   #ended = false;
   #endWaiters: (() => void)[] = [];
   /** Every byte received, for binary checks. */
@@ -83,11 +84,7 @@ export class LineLog implements OutputSink {
   }
 
   #notify(line: string): void {
-    this.#waiters = this.#waiters.filter((w) => {
-      if (!w.test(line)) return true;
-      w.resolve(line);
-      return false;
-    });
+    this.#waiters.notify(line);
   }
 
   /**
@@ -95,30 +92,15 @@ export class LineLog implements OutputSink {
    * `timeoutMs` or at EOF, with the lines seen so far in the message.
    */
   waitFor(pattern: RegExp | string, timeoutMs = 10_000): Promise<string> {
-    const test = (l: string) => typeof pattern === "string" ? l.includes(pattern) : pattern.test(l);
+    const test = lineTest(pattern);
     const seen = this.lines.find(test) ??
       (this.#partial !== "" && test(this.#partial) ? this.#partial : undefined);
     if (seen !== undefined) return Promise.resolve(seen);
-    return new Promise((resolve, reject) => {
-      const fail = (why: string) => {
-        this.#waiters = this.#waiters.filter((w) => w.resolve !== done);
-        reject(new Error(`${why} waiting for ${pattern}; got:\n${this.text}`));
-      };
-      const timer = setTimeout(() => fail(`timed out after ${timeoutMs} ms`), timeoutMs);
-      const done = (l: string) => {
-        clearTimeout(timer);
-        resolve(l);
-      };
-      this.#waiters.push({ test, resolve: done });
-      const onEnd = () => {
-        if (this.#waiters.some((w) => w.resolve === done)) {
-          clearTimeout(timer);
-          fail("stream ended");
-        }
-      };
-      if (this.#ended) onEnd();
-      else this.#endWaiters.push(onEnd);
-    });
+    const error = (why: string) => new Error(`${why} waiting for ${pattern}; got:\n${this.text}`);
+    const wait = this.#waiters.wait(test, timeoutMs, error);
+    if (this.#ended) wait.fail("stream ended");
+    else this.#endWaiters.push(() => wait.fail("stream ended"));
+    return wait.promise;
   }
 
   /** Resolves at EOF. */
