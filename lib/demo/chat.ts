@@ -12,15 +12,10 @@ export const chatSection: DemoSection = {
     const server = ctx.writer("chat-server");
     const { port } = (await startInDemo(ctx, "chat-server", server)).addr;
     const { alice, bob } = await aliceThenBob(ctx, [port, port]);
-    await ctx.step("alice's line reaches both of them, alice too", async () => {
-      alice.input.push("hello bob");
-      await alice.out.waitFor("Msg alice says: hello bob");
-      await bob.out.waitFor("Msg alice says: hello bob");
-    });
-    await ctx.step("/who lists the members in sign-in order", async () => {
-      bob.input.push("/who");
-      await bob.out.waitFor("Users: alice bob");
-    });
+    await talkThenWho(ctx, { alice, bob }, "hello bob", [
+      "alice's line reaches both of them, alice too",
+      "/who lists the members in sign-in order",
+    ]);
     await secondAliceRefused(ctx, port, "a second alice is refused: names are unique");
     await ctx.step("bob signs out; alice is told and the server logs it", async () => {
       bob.input.end();
@@ -72,5 +67,25 @@ export function secondAliceRefused(ctx: DemoContext, port: number, label: string
     const refusal = await second.done.then(() => "", (err) => (err as Error).message);
     second.out.log(refusal);
     ctx.expectEqual(refusal, "cannot sign in as 'alice': name 'alice' is already taken", "refusal");
+  });
+}
+
+type DemoChatClient = ReturnType<typeof demoChatClient>;
+
+/** Steps: alice says `text` and both hear it (labels[0]); bob's /who lists alice and bob (labels[1]). */
+export async function talkThenWho(
+  ctx: DemoContext,
+  { alice, bob }: { alice: DemoChatClient; bob: DemoChatClient },
+  text: string,
+  labels: [string, string],
+): Promise<void> {
+  await ctx.step(labels[0], async () => {
+    alice.input.push(text);
+    await alice.out.waitFor(`Msg alice says: ${text}`);
+    await bob.out.waitFor(`Msg alice says: ${text}`);
+  });
+  await ctx.step(labels[1], async () => {
+    bob.input.push("/who");
+    await bob.out.waitFor("Users: alice bob");
   });
 }

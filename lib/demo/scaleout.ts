@@ -8,7 +8,7 @@ import { openRedisRoom } from "../chat/server.ts";
 import { runTcpChatServer } from "../chat/tcp_server.ts";
 import { startPrivateRedis } from "../redis/private_server.ts";
 import type { DemoContext, DemoSection } from "./context.ts";
-import { aliceThenBob, secondAliceRefused } from "./chat.ts";
+import { aliceThenBob, secondAliceRefused, talkThenWho } from "./chat.ts";
 import { addressText } from "./services.ts";
 
 /** One room, two instances: lines, `who` and unique names cross instances. */
@@ -31,15 +31,10 @@ export const scaleOutSection: DemoSection = {
     const a = await startInstance(ctx, redis.url, "A", instances);
     const b = await startInstance(ctx, redis.url, "B", instances);
     const { alice, bob } = await aliceThenBob(ctx, [a.port, b.port], [" on A", " on B"]);
-    await ctx.step("alice's line on A reaches bob on B, and alice", async () => {
-      alice.input.push("hello from A");
-      await bob.out.waitFor("Msg alice says: hello from A");
-      await alice.out.waitFor("Msg alice says: hello from A");
-    });
-    await ctx.step("/who on B lists the members of both instances", async () => {
-      bob.input.push("/who");
-      await bob.out.waitFor(/Users: (alice bob|bob alice)$/);
-    });
+    await talkThenWho(ctx, { alice, bob }, "hello from A", [
+      "alice's line on A reaches bob on B, and alice",
+      "/who on B lists the members of both instances, in sign-in order",
+    ]);
     await secondAliceRefused(
       ctx,
       b.port,

@@ -20,12 +20,10 @@
  * ```
  * @module
  */
-import { libcLoader, type LibcSymbols } from "../net/libc.ts";
+import { AF_INET, AF_INET6, libcLoader, type LibcSymbols } from "../net/libc.ts";
 import type { AddrInfo, AddrInfoHints, HostEnt, NameInfo, SockType } from "./addrinfo.ts";
 import { ntop, pton } from "./inet.ts";
 
-const AF_INET = 2;
-const AF_INET6 = 10;
 const SOCKTYPES: Record<number, SockType> = { 1: "stream", 2: "dgram", 3: "raw", 5: "seqpacket" };
 const SOCKTYPE_NUMBERS = { stream: 1, dgram: 2, raw: 3 } as const;
 const AI = {

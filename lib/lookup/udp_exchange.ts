@@ -23,7 +23,14 @@
  */
 import { after } from "../cli/timer.ts";
 import type { HostPort } from "../net/address.ts";
-import { errnoOf, libcLoader, type LibcSymbols } from "../net/libc.ts";
+import {
+  AF_INET,
+  AF_INET6,
+  errnoOf,
+  libcLoader,
+  type LibcSymbols,
+  MSG_DONTWAIT,
+} from "../net/libc.ts";
 import { pton } from "./inet.ts";
 
 /** What one try got: the reply and its round trip, "refused", or null on time-out. */
@@ -48,15 +55,11 @@ const SYMBOLS = {
   poll: { parameters: ["buffer", "u64", "i32"], result: "i32" },
   close: { parameters: ["i32"], result: "i32" },
   if_nametoindex: { parameters: ["buffer"], result: "u32" },
-  __errno_location: { parameters: [], result: "pointer" },
 } as const;
 
 type Libc = LibcSymbols<typeof SYMBOLS>;
 
-const AF_INET = 2;
-const AF_INET6 = 10;
 const SOCK_DGRAM_CLOEXEC = 2 | 0x80000;
-const MSG_DONTWAIT = 0x40;
 const POLLIN = 1;
 const EINTR = 4;
 const EAGAIN = 11;

@@ -24,7 +24,7 @@
  * @module
  */
 import { after } from "../cli/timer.ts";
-import { errnoOf, libcLoader } from "../net/libc.ts";
+import { errnoOf, libcLoader, type LibcSymbols } from "../net/libc.ts";
 
 const SYMBOLS = {
   sendfile: { parameters: ["i32", "i32", "pointer", "usize"], result: "isize" },
@@ -36,11 +36,10 @@ const SYMBOLS = {
   poll: { parameters: ["buffer", "u64", "i32"], result: "i32" },
   shutdown: { parameters: ["i32", "i32"], result: "i32" },
   close: { parameters: ["i32"], result: "i32" },
-  __errno_location: { parameters: [], result: "pointer" },
 } as const;
 
 /** The libc functions the loop calls. */
-export type ZeroCopyLibc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
+export type ZeroCopyLibc = LibcSymbols<typeof SYMBOLS>;
 
 const EINTR = 4;
 const EAGAIN = 11;

@@ -27,8 +27,13 @@ export const MMSGHDR = 64;
 /** `struct iovec` on LP64 Linux: base pointer and length. */
 export const IOVEC = 16;
 
-/** The calls of a libc opened with `symbols`. */
-export type LibcSymbols<S extends Deno.ForeignLibraryInterface> = Deno.DynamicLibrary<S>["symbols"];
+/** Opened with every symbol table, so {@linkcode errnoOf} works on any loaded libc. */
+const ERRNO = { __errno_location: { parameters: [], result: "pointer" } } as const;
+
+/** The calls of a libc opened with `symbols` (and `__errno_location`). */
+export type LibcSymbols<S extends Deno.ForeignLibraryInterface> = Deno.DynamicLibrary<
+  S & typeof ERRNO
+>["symbols"];
 
 /** The names libc goes by, tried in order (the versioned one needs no -dev package). */
 const LIBC_NAMES = ["libc.so.6", "libc.so"];
@@ -51,7 +56,7 @@ export function openLibc<S extends Deno.ForeignLibraryInterface>(
   }
   for (const name of LIBC_NAMES) {
     try {
-      return Deno.dlopen(name, symbols).symbols;
+      return Deno.dlopen(name, { ...symbols, ...ERRNO }).symbols;
     } catch {
       // try the next name
     }
