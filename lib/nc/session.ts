@@ -25,6 +25,7 @@ import {
   ZeroCopy,
   ZeroCopyError,
   zeroCopyLibc,
+  zeroCopyMode,
 } from "./zero_copy.ts";
 
 /** Options of {@linkcode runTcpSession} and {@linkcode runUdpSession}. */
@@ -247,7 +248,7 @@ function openZeroCopy(conn: Deno.TcpConn, options: SessionOptions): ZeroCopy | u
     )
     : undefined;
   if (!c || fd === undefined) return undefined;
-  return new ZeroCopy(c, fd, { input, output });
+  return new ZeroCopy(c, fd, { input, output }, { sendfile: zeroCopyMode() !== "read" });
 }
 
 /** A failed system call of the zero-copy loop as the Deno error the portable loops would meet. */

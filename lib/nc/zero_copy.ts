@@ -62,14 +62,23 @@ const YIELD_MS = 20;
 
 const loadLibc = libcLoader(SYMBOLS);
 
+/**
+ * `SOCKLAB_NC`: "portable" turns the zero-copy path off; "read" keeps it but
+ * sends the input with read + send, as for a device sendfile refuses (what
+ * older kernels do for /dev/zero), so that path can be tested anywhere.
+ */
+export function zeroCopyMode(): "zero-copy" | "read" | "portable" {
+  try {
+    const mode = Deno.env.get("SOCKLAB_NC");
+    return mode === "portable" || mode === "read" ? mode : "zero-copy";
+  } catch {
+    return "zero-copy"; // no env permission: nothing was asked
+  }
+}
+
 /** libc's functions, or null where the zero-copy path cannot run (or SOCKLAB_NC=portable). */
 export function zeroCopyLibc(): ZeroCopyLibc | null {
-  try {
-    if (Deno.env.get("SOCKLAB_NC") === "portable") return null;
-  } catch {
-    // no env permission: nothing was asked
-  }
-  return loadLibc();
+  return zeroCopyMode() === "portable" ? null : loadLibc();
 }
 
 /** A gone peer (EPIPE, ECONNRESET) while sending ends the sending only. */
@@ -105,9 +114,17 @@ export class ZeroCopy {
   readonly #pipe: [number, number];
   readonly #pollfd = new Uint8Array(8);
   readonly #buf = new Uint8Array(CHUNK);
-  #useSendfile = true;
+  #useSendfile: boolean;
+  /** Read from a device but not yet sent (the read + send path). */
+  #unsent = new Uint8Array(0);
 
-  constructor(readonly c: ZeroCopyLibc, readonly fd: number, readonly ends: ZeroCopyEnds) {
+  constructor(
+    readonly c: ZeroCopyLibc,
+    readonly fd: number,
+    readonly ends: ZeroCopyEnds,
+    options: { sendfile?: boolean } = {},
+  ) {
+    this.#useSendfile = options.sendfile ?? true;
     const p = new Int32Array(2);
     if (c.pipe2(new Uint8Array(p.buffer), O_NONBLOCK | O_CLOEXEC) !== 0) {
       throw new Error(`pipe2 failed: errno ${errnoOf(c)}`);
@@ -190,22 +207,21 @@ export class ZeroCopy {
     return n;
   }
 
-  /** One read of the input and a send of all of it (a device: reading never blocks). */
+  /**
+   * Sends what the last read left, or reads a chunk of the input (a device:
+   * reading never blocks) and sends what the socket takes now. Never waits:
+   * a peer that stops reading leaves the rest for the next step, so the loop
+   * still hands the event loop its turns (signals, -w).
+   */
   #readAndSend(): number {
-    const n = Number(this.c.read(this.ends.input!, this.#buf, CHUNK_BIG));
-    if (n <= 0) return n;
-    for (let off = 0; off < n;) {
-      const m = Number(this.c.send(this.fd, this.#buf.subarray(off), BigInt(n - off), 0));
-      if (m < 0) {
-        if (errnoOf(this.c) === EAGAIN) {
-          this.wait(YIELD_MS);
-          continue;
-        }
-        return -1;
-      }
-      off += m;
+    if (this.#unsent.length === 0) {
+      const n = Number(this.c.read(this.ends.input!, this.#buf, CHUNK_BIG));
+      if (n <= 0) return n;
+      this.#unsent = this.#buf.subarray(0, n);
     }
-    return n;
+    const m = Number(this.c.send(this.fd, this.#unsent, BigInt(this.#unsent.length), 0));
+    if (m > 0) this.#unsent = this.#unsent.subarray(m);
+    return m;
   }
 
   /** Shuts down the sending side (half-close). */

@@ -2,18 +2,21 @@
  * nc's zero-copy path (lib/nc/zero_copy.ts: sendfile from a file on stdin,
  * splice into a file or /dev/null on stdout) runs when both ends of nc are
  * files or devices, as in `nc HOST PORT < file > /dev/null` and
- * `nc -l > file < /dev/null`. Each test runs on that path and on the portable
- * loops (`SOCKLAB_NC=portable`): the bytes, the half-close, -w and the summary
- * must be the same.
+ * `nc -l > file < /dev/null`. Each test runs on that path, on its read + send
+ * fallback for devices sendfile refuses (`SOCKLAB_NC=read`), and on the
+ * portable loops (`SOCKLAB_NC=portable`): the bytes, the half-close, -w and
+ * the summary must be the same.
  */
 import { assertEquals, assertMatch } from "../helpers/assert.ts";
 import { peerTest } from "../helpers/peers.ts";
 import { freePort, portIn, Proc, randomFile, sha256File, socklab, tcpListening } from "./procs.ts";
 
 const SIZE = 64 * 1000 * 1000;
-const PATHS: [string, Record<string, string>][] = [["zero-copy", {}], ["portable", {
-  SOCKLAB_NC: "portable",
-}]];
+const PATHS: [string, Record<string, string>][] = [
+  ["zero-copy", {}],
+  ["zero-copy, read + send", { SOCKLAB_NC: "read" }],
+  ["portable", { SOCKLAB_NC: "portable" }],
+];
 
 /** socklab nc with `env` in front (through env(1), so Proc's redirections still apply). */
 function nc(env: Record<string, string>, ...args: string[]): string[] {
